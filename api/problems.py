@@ -1,0 +1,82 @@
+"""Every error as application/problem+json (RFC 9457): never an HTML page, never a stack trace."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, json, request
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from engine.errors import Conflict, EngineError, Forbidden, Invalid, NotFound, Problem, TooLarge
+
+log = logging.getLogger("incident_engine.api")
+
+_STATUS = {NotFound: 404, Conflict: 409, Invalid: 422, TooLarge: 413, Forbidden: 403}
+
+
+def problem(status: int, title: str, detail: str | None = None, errors: list[dict[str, Any]] | None = None,
+            headers: dict[str, str] | None = None, **extra: Any) -> Response:
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    if errors:
+        body["errors"] = errors
+    body.update({k: v for k, v in extra.items() if v is not None})
+    response = Response(json.dumps(body), status=status, mimetype="application/problem+json")
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _webargs_errors(messages: Any) -> list[dict[str, Any]]:
+    """Flatten webargs/marshmallow messages ({'json': {'field': ['msg']}}) into one entry per field."""
+    errors: list[dict[str, Any]] = []
+
+    def walk(node: Any, path: list[str]) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, [*path, str(key)])
+        elif isinstance(node, list) and node and all(isinstance(m, str) for m in node):
+            for message in node:
+                errors.append({"field": ".".join(path) or None, "message": message})
+        else:
+            errors.append({"field": ".".join(path) or None, "message": str(node)})
+
+    for location, fields in (messages or {}).items():
+        walk(fields, [] if location in ("json", "form", "files") else [location])
+    return errors
+
+
+class ProblemApi(Api):
+    """flask-smorest's Api, answering every HTTP error with problem+json."""
+
+    def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
+        status = error.code or 500
+        if status >= 500:
+            return problem(500, "Internal server error", "the server failed; the error was logged")
+        data = getattr(error, "data", None) or {}
+        errors = _webargs_errors(data.get("messages")) if "messages" in data else None
+        detail = "the request does not match the schema" if errors else error.description
+        headers = dict(data.get("headers") or {})
+        if status == 405 and error.get_response().headers.get("Allow"):
+            headers["Allow"] = error.get_response().headers["Allow"]
+        return problem(status, error.name, detail, errors, headers=headers)
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(EngineError)
+    def _engine_error(err: EngineError) -> Response:
+        status = next((code for cls, code in _STATUS.items() if isinstance(err, cls)), 400)
+        errors = [p.as_dict() for p in err.problems] or None
+        return problem(status, err.title, err.detail, errors, **err.extra)
+
+    @app.errorhandler(Exception)
+    def _unexpected(err: Exception) -> Response:
+        if isinstance(err, HTTPException):
+            return app.extensions["incident_engine_api"].handle_http_exception(err)
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return problem(500, "Internal server error", "the server failed; the error was logged")
+
+
+__all__ = ["ProblemApi", "Problem", "problem", "register"]

@@ -1,0 +1,90 @@
+"""HTTP resource for process designers: upload BPMN procedures and read their versions."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from engine.errors import Invalid, Problem
+from engine.services import procedures
+
+from .extensions import engine
+from .identity import current_actor
+from .schemas.common import ProblemSchema
+from .schemas.procedures import ProcedureListSchema, ProcedureSchema
+
+blp = Blueprint("procedures", __name__, url_prefix="/api/v1/procedures", description="Procedures (BPMN)")
+
+_XML_TYPES = ("application/xml", "text/xml", "application/bpmn+xml")
+
+
+def _upload() -> tuple[bytes, str | None]:
+    """The BPMN bytes from a multipart `file` field or a raw XML body, and the optional `process` name."""
+    mimetype = request.mimetype or ""
+    if mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if upload is None:
+            raise Invalid("no file in the upload", [Problem("a multipart field named `file` is required",
+                                                            field="file")])
+        return upload.read(), request.form.get("process") or request.args.get("process")
+    if mimetype in _XML_TYPES:
+        return request.get_data(), request.args.get("process")
+    from werkzeug.exceptions import UnsupportedMediaType
+
+    raise UnsupportedMediaType(
+        f"send the BPMN file as multipart/form-data (field `file`) or as {', '.join(_XML_TYPES[:2])}")
+
+
+@blp.route("")
+class ProcedureCollection(MethodView):
+    @blp.response(200, ProcedureListSchema)
+    def get(self) -> dict[str, Any]:
+        """The latest version of each procedure."""
+        return {"items": procedures.latest(engine())}
+
+    @blp.doc(requestBody={"content": {
+        "multipart/form-data": {"schema": {"type": "object", "properties": {
+            "file": {"type": "string", "format": "binary"}, "process": {"type": "string"}}}},
+        "application/xml": {"schema": {"type": "string"}},
+    }}, parameters=[{"in": "query", "name": "process", "schema": {"type": "string"},
+                     "description": "the executable process to deploy, when the file has several"}])
+    @blp.response(201, ProcedureSchema, description="a new version was stored")
+    @blp.alt_response(200, schema=ProcedureSchema, description="identical bytes: the existing version")
+    @blp.alt_response(413, schema=ProblemSchema, description="over the upload size cap")
+    @blp.alt_response(415, schema=ProblemSchema, description="not multipart or XML")
+    @blp.alt_response(422, schema=ProblemSchema, description="not valid BPMN; one entry per problem")
+    def post(self) -> Any:
+        """Upload a BPMN 2.0 file; each upload of a process id makes a new version."""
+        data, process = _upload()
+        row, created = procedures.deploy(engine(), data, process=process, actor=current_actor())
+        return row, 201 if created else 200
+
+
+@blp.route("/<key>")
+class ProcedureVersions(MethodView):
+    @blp.response(200, ProcedureListSchema)
+    @blp.alt_response(404, schema=ProblemSchema)
+    def get(self, key: str) -> dict[str, Any]:
+        """Every version of one procedure."""
+        return {"items": procedures.versions(engine(), key)}
+
+
+@blp.route("/<key>/versions/<int:number>")
+class ProcedureVersion(MethodView):
+    @blp.response(200, ProcedureSchema)
+    @blp.alt_response(404, schema=ProblemSchema)
+    def get(self, key: str, number: int) -> dict[str, Any]:
+        """One version of a procedure."""
+        return procedures.version(engine(), key, number)
+
+
+@blp.route("/<key>/versions/<int:number>/bpmn")
+class ProcedureBpmn(MethodView):
+    @blp.doc(responses={"200": {"description": "the uploaded XML, byte for byte",
+                                "content": {"application/xml": {"schema": {"type": "string"}}}}})
+    @blp.alt_response(404, schema=ProblemSchema)
+    def get(self, key: str, number: int) -> Response:
+        """The uploaded BPMN XML exactly as it was uploaded."""
+        return Response(procedures.bpmn(engine(), key, number), mimetype="application/xml")

@@ -1,0 +1,31 @@
+"""Schemas shared by several resources: problems, paging."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+
+class ProblemEntrySchema(Schema):
+    message = fields.String(required=True)
+    field = fields.String()
+    line = fields.Integer()
+    column = fields.Integer()
+    element_id = fields.String()
+    rule = fields.String()
+    severity = fields.String()
+
+
+class ProblemSchema(Schema):
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    errors = fields.List(fields.Nested(ProblemEntrySchema))
+
+
+class PageQuerySchema(Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    cursor = fields.String(load_default=None)
+
+
+class PageSchema(Schema):
+    next_cursor = fields.String(allow_none=True, metadata={"description": "pass as `cursor` for the next page"})

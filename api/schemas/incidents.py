@@ -1,0 +1,109 @@
+"""Schemas of incidents, tasks and audit rows."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from .common import PageQuerySchema, PageSchema
+from .procedures import FormFieldSchema
+
+STATUSES = ("running", "completed", "error", "cancelled")
+
+
+class TaskSchema(Schema):
+    id = fields.String()
+    incident_id = fields.String()
+    procedure = fields.String()
+    element_id = fields.String()
+    name = fields.String(allow_none=True)
+    lane = fields.String(allow_none=True)
+    candidate_groups = fields.List(fields.String())
+    candidate_users = fields.List(fields.String())
+    assignee = fields.String(allow_none=True)
+    state = fields.String()
+    form = fields.List(fields.Nested(FormFieldSchema))
+    documentation = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    due_at = fields.DateTime(allow_none=True)
+    claimed_at = fields.DateTime(allow_none=True)
+    ended_at = fields.DateTime(allow_none=True)
+    ended_by = fields.String(allow_none=True)
+
+
+class IncidentSchema(Schema):
+    id = fields.String()
+    procedure = fields.String()
+    version = fields.Integer()
+    reference = fields.String(allow_none=True)
+    status = fields.String(metadata={"enum": list(STATUSES)})
+    data = fields.Dict()
+    error = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    ended_at = fields.DateTime(allow_none=True)
+    created_by = fields.String(allow_none=True)
+    next_timer_at = fields.DateTime(allow_none=True)
+    open_tasks = fields.List(fields.Nested(TaskSchema))
+
+
+class IncidentStartSchema(Schema):
+    procedure = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    version = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    reference = fields.String(load_default=None, validate=validate.Length(min=1, max=255))
+    data = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+class IncidentQuerySchema(PageQuerySchema):
+    status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
+    procedure = fields.String(load_default=None)
+
+
+class IncidentPageSchema(PageSchema):
+    items = fields.List(fields.Nested(IncidentSchema))
+
+
+class CancelSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class TaskQuerySchema(PageQuerySchema):
+    state = fields.String(load_default="ready", validate=validate.OneOf(("ready", "completed", "cancelled")))
+    lane = fields.String(load_default=None)
+    incident = fields.String(load_default=None)
+
+
+class TaskPageSchema(PageSchema):
+    items = fields.List(fields.Nested(TaskSchema))
+
+
+class CompleteSchema(Schema):
+    data = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+class AuditSchema(Schema):
+    id = fields.Integer()
+    incident_id = fields.String()
+    procedure_key = fields.String()
+    procedure_version = fields.Integer()
+    kind = fields.String()
+    task_id = fields.String(allow_none=True)
+    element_id = fields.String(allow_none=True)
+    element_name = fields.String(allow_none=True)
+    element_type = fields.String(allow_none=True)
+    from_state = fields.String(allow_none=True)
+    to_state = fields.String(allow_none=True)
+    actor = fields.String(allow_none=True)
+    at = fields.DateTime()
+    data = fields.Raw(allow_none=True)
+
+
+class AuditListSchema(Schema):
+    items = fields.List(fields.Nested(AuditSchema))
+
+
+class AuditQuerySchema(PageQuerySchema):
+    procedure = fields.String(load_default=None)
+    since = fields.AwareDateTime(load_default=None, default_timezone=None)
+
+
+class AuditPageSchema(PageSchema):
+    items = fields.List(fields.Nested(AuditSchema))

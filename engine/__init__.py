@@ -1,0 +1,1 @@
+"""The incident-procedure engine: procedures, incidents, tasks and their audit trail, with no web or queue code."""

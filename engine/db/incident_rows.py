@@ -1,0 +1,62 @@
+"""Reading and writing incidents, with the row version that guards against lost updates."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, or_, select
+
+from .tables import incidents
+
+_VIEW_COLUMNS = [c for c in incidents.c if c.name != "state"]
+
+
+def insert(conn: Connection, row: dict[str, Any]) -> None:
+    conn.execute(incidents.insert().values(**row))
+
+
+def get(conn: Connection, incident_id: str) -> dict[str, Any] | None:
+    row = conn.execute(select(*_VIEW_COLUMNS).where(incidents.c.id == incident_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def lock(conn: Connection, incident_id: str) -> dict[str, Any] | None:
+    """The incident with its workflow state, locked until the transaction ends (PostgreSQL row lock)."""
+    query = select(incidents).where(incidents.c.id == incident_id)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = conn.execute(query).mappings().first()
+    return dict(row) if row else None
+
+
+def by_reference(conn: Connection, key: str, reference: str) -> dict[str, Any] | None:
+    query = select(*_VIEW_COLUMNS).where(incidents.c.procedure_key == key, incidents.c.reference == reference)
+    row = conn.execute(query).mappings().first()
+    return dict(row) if row else None
+
+
+def update(conn: Connection, incident_id: str, row_version: int, values: dict[str, Any]) -> bool:
+    """Write a transition; False when someone else wrote first (the row version moved)."""
+    result = conn.execute(
+        incidents.update()
+        .where(incidents.c.id == incident_id, incidents.c.row_version == row_version)
+        .values(row_version=row_version + 1, **values)
+    )
+    return result.rowcount == 1
+
+
+def page(conn: Connection, *, status: str | None, procedure: str | None, limit: int,
+         after: tuple[datetime, str] | None, ids: list[str] | None = None) -> list[dict[str, Any]]:
+    query = select(*_VIEW_COLUMNS)
+    if status:
+        query = query.where(incidents.c.status == status)
+    if procedure:
+        query = query.where(incidents.c.procedure_key == procedure)
+    if ids is not None:
+        query = query.where(incidents.c.id.in_(ids))
+    if after is not None:
+        created_at, last_id = after
+        query = query.where(or_(incidents.c.created_at < created_at,
+                                and_(incidents.c.created_at == created_at, incidents.c.id < last_id)))
+    query = query.order_by(incidents.c.created_at.desc(), incidents.c.id.desc()).limit(limit)
+    return [dict(r) for r in conn.execute(query).mappings()]

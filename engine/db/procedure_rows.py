@@ -1,0 +1,56 @@
+"""Reading and writing procedure versions."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from .tables import procedures
+
+_LIST_COLUMNS = [c for c in procedures.c if c.name != "bpmn"]
+
+
+def insert(conn: Connection, row: dict[str, Any]) -> None:
+    conn.execute(procedures.insert().values(**row))
+
+
+def by_sha(conn: Connection, key: str, sha256: str) -> dict[str, Any] | None:
+    found = conn.execute(select(*_LIST_COLUMNS).where(procedures.c.key == key, procedures.c.sha256 == sha256))
+    row = found.mappings().first()
+    return dict(row) if row else None
+
+
+def next_version(conn: Connection, key: str) -> int:
+    current = conn.execute(select(func.max(procedures.c.version)).where(procedures.c.key == key)).scalar()
+    return (current or 0) + 1
+
+
+def get(conn: Connection, key: str, version: int | None = None) -> dict[str, Any] | None:
+    query = select(*_LIST_COLUMNS).where(procedures.c.key == key)
+    query = query.where(procedures.c.version == version) if version is not None else \
+        query.order_by(procedures.c.version.desc()).limit(1)
+    row = conn.execute(query).mappings().first()
+    return dict(row) if row else None
+
+
+def get_by_id(conn: Connection, procedure_id: str) -> dict[str, Any] | None:
+    row = conn.execute(select(*_LIST_COLUMNS).where(procedures.c.id == procedure_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def bpmn(conn: Connection, procedure_id: str) -> bytes | None:
+    return conn.execute(select(procedures.c.bpmn).where(procedures.c.id == procedure_id)).scalar()
+
+
+def versions(conn: Connection, key: str) -> list[dict[str, Any]]:
+    rows = conn.execute(select(*_LIST_COLUMNS).where(procedures.c.key == key).order_by(procedures.c.version))
+    return [dict(r) for r in rows.mappings()]
+
+
+def latest_of_each(conn: Connection) -> list[dict[str, Any]]:
+    latest = (select(procedures.c.key, func.max(procedures.c.version).label("v"))
+              .group_by(procedures.c.key).subquery())
+    query = (select(*_LIST_COLUMNS)
+             .join(latest, (procedures.c.key == latest.c.key) & (procedures.c.version == latest.c.v))
+             .order_by(procedures.c.key))
+    return [dict(r) for r in conn.execute(query).mappings()]

@@ -1,0 +1,169 @@
+"""The database schema, written once for PostgreSQL and SQLite (Alembic migrations are generated from it)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps stored in UTC and always read back timezone-aware (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+Json = JSON().with_variant(JSONB(), "postgresql")
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+procedures = Table(
+    "procedures",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("key", String(255), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("name", String(500), nullable=True),
+    Column("status", String(20), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("bpmn", LargeBinary, nullable=False),
+    Column("summary", Json, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(255), nullable=True),
+    UniqueConstraint("key", "version"),
+    UniqueConstraint("key", "sha256", name="uq_procedures_key_sha256"),
+)
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("procedure_id", String(36), ForeignKey("procedures.id"), nullable=False),
+    Column("procedure_key", String(255), nullable=False),
+    Column("procedure_version", Integer, nullable=False),
+    Column("reference", String(255), nullable=True),
+    Column("status", String(20), nullable=False),
+    Column("data", Json, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("row_version", Integer, nullable=False, default=1),
+    Column("error", Text, nullable=True),
+    Column("next_timer_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=True),
+    Column("created_by", String(255), nullable=True),
+    UniqueConstraint("procedure_key", "reference", name="uq_incidents_procedure_reference"),
+    Index("ix_incidents_status_created", "status", "created_at"),
+    Index("ix_incidents_procedure_created", "procedure_key", "created_at"),
+)
+
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("incident_id", String(36), ForeignKey("incidents.id"), nullable=False),
+    Column("procedure_key", String(255), nullable=False),
+    Column("element_id", String(255), nullable=False),
+    Column("name", String(500), nullable=True),
+    Column("lane", String(255), nullable=True),
+    Column("candidate_groups", Json, nullable=False),
+    Column("candidate_users", Json, nullable=False),
+    Column("assignee", String(255), nullable=True),
+    Column("state", String(20), nullable=False),
+    Column("form", Json, nullable=False),
+    Column("documentation", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("due_at", UTCDateTime, nullable=True),
+    Column("claimed_at", UTCDateTime, nullable=True),
+    Column("ended_at", UTCDateTime, nullable=True),
+    Column("ended_by", String(255), nullable=True),
+    Index("ix_tasks_state_lane", "state", "lane"),
+    Index("ix_tasks_incident", "incident_id"),
+)
+
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("incident_id", String(36), nullable=False),
+    Column("procedure_key", String(255), nullable=False),
+    Column("procedure_version", Integer, nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("task_id", String(36), nullable=True),
+    Column("element_id", String(255), nullable=True),
+    Column("element_name", String(500), nullable=True),
+    Column("element_type", String(60), nullable=True),
+    Column("from_state", String(20), nullable=True),
+    Column("to_state", String(20), nullable=True),
+    Column("actor", String(255), nullable=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("data", Json, nullable=True),
+    Index("ix_audit_incident", "incident_id", "id"),
+    Index("ix_audit_procedure_at", "procedure_key", "at"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("incident_id", String(36), nullable=False),
+    Column("task_id", String(36), nullable=True),
+    Column("topic", String(255), nullable=False),
+    Column("payload", Json, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text, nullable=True),
+    Column("next_attempt_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime, nullable=True),
+    Index("ix_outbox_status_next", "status", "next_attempt_at"),
+    Index("ix_outbox_incident", "incident_id"),
+)
+
+idempotency = Table(
+    "idempotency_keys",
+    metadata,
+    Column("scope", String(100), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("request_sha256", String(64), nullable=False),
+    Column("response", Json, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)

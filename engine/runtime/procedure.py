@@ -1,0 +1,73 @@
+"""A procedure version ready to run: its parsed definition and SpiffWorkflow spec, cached per process."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from engine.bpmn.model import ProcedureDefinition
+
+
+@dataclass(frozen=True)
+class RuntimeProcedure:
+    id: str
+    key: str
+    version: int
+    sha256: str
+    definition: ProcedureDefinition
+    spec: Any
+    subprocess_specs: dict[str, Any]
+
+    def node_type(self, element_id: str) -> str | None:
+        node = self.definition.nodes.get(element_id)
+        return node.type if node is not None else None
+
+    def is_service(self, element_id: str) -> bool:
+        return self.node_type(element_id) in {"serviceTask", "sendTask"}
+
+    def topic_of(self, element_id: str) -> str | None:
+        node = self.definition.nodes.get(element_id)
+        return getattr(node, "topic", None) if node is not None else None
+
+    def is_timer(self, element_id: str) -> bool:
+        node = self.definition.nodes.get(element_id)
+        return node is not None and node.timer is not None
+
+    def decision(self, gateway_id: str, targets: list[str]) -> dict[str, Any]:
+        flows = []
+        for target in targets:
+            flow = self.definition.flow_between(gateway_id, target)
+            flows.append({"flow": flow.id if flow else None, "target": target,
+                          "name": flow.name if flow else None})
+        return {"taken": flows}
+
+
+class SpecCache:
+    """Immutable parsed procedures keyed by (id, sha256); safe to share between threads."""
+
+    def __init__(self) -> None:
+        self._items: dict[tuple[str, str], RuntimeProcedure] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str]) -> RuntimeProcedure | None:
+        return self._items.get(key)
+
+    def put(self, procedure: RuntimeProcedure) -> RuntimeProcedure:
+        with self._lock:
+            return self._items.setdefault((procedure.id, procedure.sha256), procedure)
+
+
+def prepare_spec(spec: Any, subprocess_specs: dict[str, Any]) -> None:
+    """Swap SpiffWorkflow's parallel gateway for ours (same fields, our join merge rule).
+
+    Done after parsing because the spec is shared and read-only afterwards; the class swap keeps the
+    parser untouched and the spec out of every incident's serialized state.
+    """
+    from SpiffWorkflow.bpmn.specs.defaults import ParallelGateway
+
+    from .join import MergingParallelGateway
+
+    for process in [spec, *subprocess_specs.values()]:
+        for task_spec in process.task_specs.values():
+            if type(task_spec) is ParallelGateway:
+                task_spec.__class__ = MergingParallelGateway

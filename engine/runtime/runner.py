@@ -1,0 +1,213 @@
+"""Runs one step of an incident's workflow (start, complete a task, fire timers, cancel) and reports what changed.
+
+The runner is pure with respect to storage: it takes serialized state in and gives serialized state,
+transitions and open tasks out. The service layer persists all of it in one transaction.
+"""
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from . import serializer, timers
+from .procedure import RuntimeProcedure
+from .transitions import Snapshot, Transition, diff_transitions
+
+
+class IncidentFailed(Exception):
+    """The workflow cannot go on (a bad expression, the loop cap, an engine fault); the incident goes to error."""
+
+
+@dataclass(frozen=True)
+class OpenTask:
+    id: str
+    element_id: str
+    name: str | None
+    lane: str | None
+    data: dict[str, Any]
+    due_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StartedService:
+    task_id: str
+    element_id: str
+    topic: str | None
+    data: dict[str, Any]
+
+
+@dataclass
+class Outcome:
+    state: str
+    status: str
+    transitions: list[Transition]
+    open_tasks: list[OpenTask]
+    services: list[StartedService]
+    next_timer_at: datetime | None
+    error: str | None = None
+    written: dict[str, Any] = field(default_factory=dict)
+
+
+class Runner:
+    """Drives SpiffWorkflow for one procedure version, with our limits applied."""
+
+    def __init__(self, procedure: RuntimeProcedure, script_engine: Any, loop_cap: int = 50) -> None:
+        self.procedure = procedure
+        self.script_engine = script_engine
+        self.loop_cap = loop_cap
+
+    def start(self, data: Mapping[str, Any]) -> Outcome:
+        workflow = BpmnWorkflow(self.procedure.spec, self.procedure.subprocess_specs,
+                                script_engine=self.script_engine)
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.data.update(copy.deepcopy(dict(data)))
+        return self._advance(workflow, Snapshot.empty(), lambda wf: None, dict(data))
+
+    def complete(self, state: str, task_id: str, values: Mapping[str, Any]) -> Outcome:
+        workflow = self.load(state)
+        task = self._task(workflow, task_id)
+        if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+            raise LookupError(f"task {task_id} is not ready")
+
+        def act(wf: BpmnWorkflow) -> None:
+            task.data.update(copy.deepcopy(dict(values)))
+            task.run()
+
+        return self._advance(workflow, Snapshot.of(workflow), act, dict(values))
+
+    def finish_service(self, state: str, task_id: str, result: Mapping[str, Any]) -> Outcome:
+        workflow = self.load(state)
+        task = self._task(workflow, task_id)
+        if task is None or task.state != TaskState.STARTED:
+            raise LookupError(f"service task {task_id} is not waiting")
+
+        def act(wf: BpmnWorkflow) -> None:
+            task.data.update(copy.deepcopy(dict(result)))
+            task.complete()
+
+        return self._advance(workflow, Snapshot.of(workflow), act, dict(result))
+
+    def fire_timers(self, state: str) -> Outcome:
+        workflow = self.load(state)
+        return self._advance(workflow, Snapshot.of(workflow), lambda wf: wf.refresh_timers(), {})
+
+    def cancel(self, state: str) -> Outcome:
+        workflow = self.load(state)
+        before = Snapshot.of(workflow)
+        workflow.cancel()
+        transitions = diff_transitions(self.procedure, before, workflow)
+        return Outcome(serializer.dumps(workflow), "cancelled", transitions, [], [], None)
+
+    def initial_state(self, data: Mapping[str, Any]) -> str:
+        """A fresh workflow that has not run yet (kept when the very first step fails)."""
+        workflow = BpmnWorkflow(self.procedure.spec, self.procedure.subprocess_specs,
+                                script_engine=self.script_engine)
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.data.update(copy.deepcopy(dict(data)))
+        return serializer.dumps(workflow)
+
+    def load(self, state: str) -> BpmnWorkflow:
+        return serializer.loads(state, self.procedure.spec, self.procedure.subprocess_specs, self.script_engine)
+
+    # --- internals -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _task(workflow: BpmnWorkflow, task_id: str) -> Any:
+        try:
+            return workflow.get_task_from_id(UUID(task_id))
+        except (ValueError, SpiffWorkflowException):
+            return None
+
+    def _advance(self, workflow: BpmnWorkflow, before: Snapshot, act: Callable[[BpmnWorkflow], None],
+                 written: dict[str, Any]) -> Outcome:
+        guard = _LoopGuard(self.loop_cap, self.procedure)
+        try:
+            act(workflow)
+            workflow.do_engine_steps(did_complete_task=guard)
+            guard.check(workflow)
+            # A timer that became due while we worked fires now rather than at the next tick.
+            while any(t.state == TaskState.READY and not t.task_spec.manual
+                      for t in workflow.get_tasks(state=TaskState.READY)):
+                workflow.do_engine_steps(did_complete_task=guard)
+                guard.check(workflow)
+        except IncidentFailed:
+            raise
+        except RecursionError as err:
+            raise IncidentFailed("the workflow's history is too deep for the engine; "
+                                 "the procedure loops too often") from err
+        except SpiffWorkflowException as err:
+            raise IncidentFailed(_describe(err)) from err
+        transitions = diff_transitions(self.procedure, before, workflow)
+        return self._outcome(workflow, transitions, written)
+
+    def _outcome(self, workflow: BpmnWorkflow, transitions: list[Transition],
+                 written: dict[str, Any]) -> Outcome:
+        deadlines_by_parent: dict[Any, list[datetime]] = {}
+        due = timers.due_timers(workflow)
+        for timer_task, deadline in due:
+            deadlines_by_parent.setdefault(timer_task.parent.id if timer_task.parent else None, []).append(deadline)
+        open_tasks = []
+        for t in workflow.get_tasks(state=TaskState.READY, manual=True):
+            attached = deadlines_by_parent.get(t.parent.id if t.parent else None, [])
+            open_tasks.append(OpenTask(str(t.id), t.task_spec.bpmn_id, t.task_spec.bpmn_name, t.task_spec.lane,
+                                       dict(t.data), min(attached) if attached else None))
+        services = [
+            StartedService(str(t.id), t.task_spec.bpmn_id, self.procedure.topic_of(t.task_spec.bpmn_id),
+                           dict(t.data))
+            for t in workflow.get_tasks(state=TaskState.STARTED)
+            if t.task_spec.bpmn_id and self.procedure.is_service(t.task_spec.bpmn_id)
+        ]
+        deadlines = [deadline for _task, deadline in due]
+        status = "completed" if workflow.is_completed() else "running"
+        return Outcome(
+            state=serializer.dumps(workflow),
+            status=status,
+            transitions=transitions,
+            open_tasks=open_tasks,
+            services=services,
+            next_timer_at=min(deadlines) if deadlines else None,
+            written=written,
+        )
+
+
+class _LoopGuard:
+    """Stops runaway loops: more passes through one element than the cap, or an endless automatic cycle."""
+
+    def __init__(self, cap: int, procedure: RuntimeProcedure) -> None:
+        self.cap = cap
+        self.procedure = procedure
+        self.steps = 0
+
+    def __call__(self, task: Any) -> None:
+        self.steps += 1
+        if self.steps > self.cap * 200:
+            raise IncidentFailed(f"more than {self.cap * 200} automatic steps in one transition; "
+                                 "the procedure has an endless loop without a human task")
+
+    def check(self, workflow: BpmnWorkflow) -> None:
+        counts: dict[str, int] = {}
+        for task in workflow.tasks.values():
+            bpmn_id = task.task_spec.bpmn_id
+            if bpmn_id and task.has_state(TaskState.DEFINITE_MASK | TaskState.FINISHED_MASK) \
+                    and not task.has_state(TaskState.CANCELLED):
+                counts[bpmn_id] = counts.get(bpmn_id, 0) + 1
+        if not counts:
+            return
+        element, passes = max(counts.items(), key=lambda kv: kv[1])
+        if passes > self.cap:
+            raise IncidentFailed(
+                f"loop cap reached: element {element} was reached {passes} times "
+                f"(the cap is {self.cap} passes per incident)")
+
+
+def _describe(err: SpiffWorkflowException) -> str:
+    task = getattr(err, "task", None)
+    where = f" at {task.task_spec.bpmn_id}" if task is not None and task.task_spec.bpmn_id else ""
+    return f"{err}{where}"

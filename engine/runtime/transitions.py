@@ -1,0 +1,91 @@
+"""Which tasks changed state during a step, as audit-ready transitions (including gateway decisions and timer firings)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
+
+from .procedure import RuntimeProcedure
+
+_TRACKED = TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.FINISHED_MASK
+_GATEWAYS = {"exclusiveGateway", "inclusiveGateway"}
+
+
+@dataclass(frozen=True)
+class Transition:
+    kind: str  # task | gateway | timer_fired
+    task_id: str
+    element_id: str
+    element_name: str | None
+    element_type: str | None
+    from_state: str | None
+    to_state: str
+    data: dict[str, Any] | None = field(default=None)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    states: dict[Any, int]
+
+    @classmethod
+    def empty(cls) -> Snapshot:
+        return cls({})
+
+    @classmethod
+    def of(cls, workflow: BpmnWorkflow) -> Snapshot:
+        return cls({t.id: t.state for t in _all_tasks(workflow)})
+
+
+def _all_tasks(workflow: BpmnWorkflow) -> list[Any]:
+    tasks = list(workflow.tasks.values())
+    for sub in workflow.subprocesses.values():
+        tasks.extend(sub.tasks.values())
+    return tasks
+
+
+def _state_name(state: int | None) -> str | None:
+    return None if state is None else TaskState.get_name(state).lower()
+
+
+def diff_transitions(procedure: RuntimeProcedure, before: Snapshot, workflow: BpmnWorkflow) -> list[Transition]:
+    """Every tracked state change between `before` and now, in the order the tasks last changed."""
+    changed = []
+    for task in _all_tasks(workflow):
+        bpmn_id = task.task_spec.bpmn_id
+        if not bpmn_id or not task.has_state(_TRACKED):
+            continue
+        previous = before.states.get(task.id)
+        if previous == task.state:
+            continue
+        changed.append((task.last_state_change or 0.0, task, previous))
+    changed.sort(key=lambda item: item[0])
+    return [_transition(procedure, task, previous) for _ts, task, previous in changed]
+
+
+def _transition(procedure: RuntimeProcedure, task: Any, previous: int | None) -> Transition:
+    spec = task.task_spec
+    node_type = procedure.node_type(spec.bpmn_id) or type(spec).__name__
+    kind, data = "task", None
+    if node_type in _GATEWAYS and task.state == TaskState.COMPLETED:
+        kind = "gateway"
+        data = procedure.decision(spec.bpmn_id, _taken_targets(task))
+    elif previous == TaskState.WAITING and task.has_state(TaskState.READY | TaskState.COMPLETED) \
+            and procedure.is_timer(spec.bpmn_id):
+        kind = "timer_fired"
+        data = {"due_at": task.internal_data.get("event_value")}
+    return Transition(kind, str(task.id), spec.bpmn_id, spec.bpmn_name, node_type,
+                      _state_name(previous), _state_name(task.state) or "", data)
+
+
+def _taken_targets(task: Any) -> list[str]:
+    targets = []
+    for child in task.children:
+        if child.has_state(TaskState.CANCELLED):
+            continue
+        if child.has_state(TaskState.PREDICTED_MASK) and not child.has_state(TaskState.FUTURE):
+            continue
+        name = child.task_spec.bpmn_id or child.task_spec.name.split(".")[0]
+        targets.append(name)
+    return targets

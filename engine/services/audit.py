@@ -1,0 +1,39 @@
+"""Reading the audit trail (it is only ever appended to, by the transitions themselves)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from engine.db import audit_rows, incident_rows
+from engine.db.pages import decode_cursor, encode_cursor
+from engine.errors import NotFound
+
+from .engine_app import IncidentEngine
+
+
+def audit_view(row: dict[str, Any]) -> dict[str, Any]:
+    return dict(row)
+
+
+def for_incident(engine: IncidentEngine, incident_id: str) -> list[dict[str, Any]]:
+    with engine.uow(write=False) as uow:
+        if incident_rows.get(uow.conn, incident_id) is None:
+            raise NotFound(f"no incident {incident_id}")
+        rows, after = [], 0
+        while True:
+            batch = audit_rows.for_incident(uow.conn, incident_id, after_id=after)
+            rows.extend(batch)
+            if len(batch) < 1000:
+                break
+            after = batch[-1]["id"]
+    return [audit_view(r) for r in rows]
+
+
+def page(engine: IncidentEngine, *, procedure: str | None = None, since: datetime | None = None,
+         limit: int = 100, cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    after = decode_cursor(cursor)
+    with engine.uow(write=False) as uow:
+        rows = audit_rows.page(uow.conn, procedure=procedure, since=since,
+                               after_id=int(after["id"]) if after else 0, limit=limit)
+    next_cursor = encode_cursor({"id": rows[-1]["id"]}) if len(rows) == limit else None
+    return [audit_view(r) for r in rows], next_cursor

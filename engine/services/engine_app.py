@@ -1,0 +1,53 @@
+"""The engine's shared resources (database, spec cache, script engine) that every service call uses."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine
+
+from engine.config import Settings
+from engine.db.database import make_engine
+from engine.db.uow import UnitOfWork
+from engine.runtime.procedure import RuntimeProcedure, SpecCache, prepare_spec
+from engine.runtime.runner import Runner
+
+
+class IncidentEngine:
+    """Built once per process (web worker or Celery worker); holds nothing that another process needs."""
+
+    def __init__(self, settings: Settings, db: Engine | None = None) -> None:
+        from engine.runtime.script_engine import SafeScriptEngine
+
+        self.settings = settings
+        self.db = db or make_engine(settings.database_url)
+        self.specs = SpecCache()
+        self.script_engine = SafeScriptEngine(region_country=settings.calendar_country,
+                                              region_subdivision=settings.calendar_subdivision)
+
+    def uow(self, *, write: bool = True) -> UnitOfWork:
+        return UnitOfWork(self.db, write=write)
+
+    def runtime(self, procedure: dict[str, Any], bpmn: bytes | None = None,
+                definition: Any = None) -> RuntimeProcedure:
+        """The runnable procedure for a stored version, parsed once per process and cached."""
+        cached = self.specs.get((procedure["id"], procedure["sha256"]))
+        if cached is not None:
+            return cached
+        if definition is None:
+            from engine.bpmn.parser import load_procedure
+
+            if bpmn is None:
+                from engine.db import procedure_rows
+
+                with self.uow(write=False) as uow:
+                    bpmn = procedure_rows.bpmn(uow.conn, procedure["id"])
+            assert bpmn is not None
+            definition = load_procedure(bpmn, process=procedure["key"],
+                                        max_bytes=max(self.settings.max_upload_bytes, len(bpmn)))
+        prepare_spec(definition.spec, definition.subprocess_specs)
+        runtime = RuntimeProcedure(procedure["id"], procedure["key"], procedure["version"], procedure["sha256"],
+                                   definition, definition.spec, definition.subprocess_specs)
+        return self.specs.put(runtime)
+
+    def runner(self, runtime: RuntimeProcedure) -> Runner:
+        return Runner(runtime, self.script_engine, loop_cap=self.settings.loop_cap)

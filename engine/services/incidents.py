@@ -1,0 +1,120 @@
+"""Use cases for incidents: start one on a procedure, read, list and cancel."""
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
+
+from engine import clock
+from engine.db import incident_rows, procedure_rows, task_rows
+from engine.db.pages import decode_cursor, encode_cursor
+from engine.errors import Conflict, Invalid, NotFound, Problem
+
+from .advance import advance
+from .engine_app import IncidentEngine
+from .recording import Step, record_outcome, save_incident
+from .views import incident_view
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+MAX_DATA_BYTES = 64 * 1024
+
+
+def check_start_data(data: Any) -> dict[str, Any]:
+    """Start data becomes workflow variables: flat JSON keys that are identifiers, size-capped."""
+    if not isinstance(data, dict):
+        raise Invalid("data must be a JSON object", [Problem("expected an object", field="data")])
+    problems = [Problem(f"{key!r} is not a valid variable name (letters, digits, _; not starting with a digit)",
+                        field=f"data.{key}") for key in data if not _NAME.match(str(key))]
+    if len(json.dumps(data)) > MAX_DATA_BYTES:
+        problems.append(Problem(f"data is larger than {MAX_DATA_BYTES} bytes", field="data"))
+    if problems:
+        raise Invalid("the incident data is not acceptable", problems)
+    return data
+
+
+def view(conn: Connection, incident_id: str) -> dict[str, Any]:
+    row = incident_rows.get(conn, incident_id)
+    if row is None:
+        raise NotFound(f"no incident {incident_id}")
+    return incident_view(row, task_rows.open_for(conn, [incident_id])[incident_id])
+
+
+def start(engine: IncidentEngine, *, procedure: str, version: int | None = None, reference: str | None = None,
+          data: dict[str, Any] | None = None, actor: str | None = None) -> tuple[dict[str, Any], bool]:
+    """Start an incident; the same reference on the same procedure returns the existing one (created=False)."""
+    data = check_start_data(data or {})
+    with engine.uow() as uow:
+        if reference:
+            existing = incident_rows.by_reference(uow.conn, procedure, reference)
+            if existing is not None:
+                return view(uow.conn, existing["id"]), False
+        proc = procedure_rows.get(uow.conn, procedure, version)
+        if proc is None:
+            what = f"version {version} of procedure {procedure!r}" if version else f"procedure {procedure!r}"
+            raise Invalid(f"there is no {what}", [Problem("unknown procedure", field="procedure")])
+        runtime = engine.runtime(proc)
+        runner = engine.runner(runtime)
+        now = clock.now()
+        row = {
+            "id": str(uuid.uuid4()), "procedure_id": proc["id"], "procedure_key": proc["key"],
+            "procedure_version": proc["version"], "reference": reference, "status": "running", "data": data,
+            "state": runner.initial_state(data), "row_version": 1, "created_at": now, "updated_at": now,
+            "created_by": actor,
+        }
+        try:
+            with uow.conn.begin_nested():
+                incident_rows.insert(uow.conn, row)
+        except IntegrityError:
+            existing = incident_rows.by_reference(uow.conn, procedure, reference or "")
+            if existing is None:
+                raise
+            return view(uow.conn, existing["id"]), False
+        step = Step(row, runtime, actor, now)
+        step.event("incident_started", data, to_state="running")
+        advance(uow.conn, step, runner, lambda: runner.start(data))
+        result = view(uow.conn, row["id"])
+        uow.commit()
+    return result, True
+
+
+def get(engine: IncidentEngine, incident_id: str) -> dict[str, Any]:
+    with engine.uow(write=False) as uow:
+        return view(uow.conn, incident_id)
+
+
+def page(engine: IncidentEngine, *, status: str | None = None, procedure: str | None = None, limit: int = 50,
+         cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    after = decode_cursor(cursor)
+    position = (datetime.fromisoformat(after["t"]), str(after["id"])) if after else None
+    with engine.uow(write=False) as uow:
+        rows = incident_rows.page(uow.conn, status=status, procedure=procedure, limit=limit, after=position)
+        open_tasks = task_rows.open_for(uow.conn, [r["id"] for r in rows])
+    items = [incident_view(r, open_tasks[r["id"]]) for r in rows]
+    next_cursor = encode_cursor({"t": rows[-1]["created_at"].isoformat(), "id": rows[-1]["id"]}) \
+        if len(rows) == limit else None
+    return items, next_cursor
+
+
+def cancel(engine: IncidentEngine, incident_id: str, *, reason: str, actor: str | None = None) -> dict[str, Any]:
+    with engine.uow() as uow:
+        incident = incident_rows.lock(uow.conn, incident_id)
+        if incident is None:
+            raise NotFound(f"no incident {incident_id}")
+        if incident["status"] not in ("running", "error"):
+            raise Conflict(f"the incident is {incident['status']}; only running or failed incidents can be cancelled")
+        proc = procedure_rows.get_by_id(uow.conn, incident["procedure_id"])
+        assert proc is not None
+        runtime = engine.runtime(proc)
+        outcome = engine.runner(runtime).cancel(incident["state"])
+        step = Step(incident, runtime, actor, clock.now())
+        step.event("incident_cancelled", {"reason": reason}, from_state=incident["status"], to_state="cancelled")
+        record_outcome(uow.conn, step, outcome)
+        save_incident(uow.conn, step, outcome, data=incident["data"])
+        result = view(uow.conn, incident_id)
+        uow.commit()
+    return result

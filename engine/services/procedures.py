@@ -1,0 +1,109 @@
+"""Use cases for process designers: upload a BPMN procedure, list and read its versions."""
+from __future__ import annotations
+
+import hashlib
+import uuid
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from engine import clock
+from engine.bpmn.model import ProcedureDefinition
+from engine.db import procedure_rows
+from engine.errors import Conflict, NotFound, TooLarge
+
+from .engine_app import IncidentEngine
+
+
+def _field(field: Any) -> dict[str, Any]:
+    return {
+        "id": field.id, "label": field.label, "type": field.type, "required": field.required,
+        "options": [{"id": o.id, "name": o.name} for o in field.options],
+        "default": field.default,
+    }
+
+
+def form_fields(user_task: Any) -> list[dict[str, Any]]:
+    """A user task's form as JSON-ready field descriptions."""
+    return [_field(f) for f in user_task.form]
+
+
+def summarize(definition: ProcedureDefinition) -> dict[str, Any]:
+    """What the API shows about a version, stored beside the XML so listing never re-parses it."""
+    return {
+        "user_tasks": [
+            {"id": t.id, "name": t.name, "lane": t.lane, "candidate_groups": list(t.candidate_groups),
+             "candidate_users": list(t.candidate_users), "assignee": t.assignee,
+             "documentation": t.documentation, "form": form_fields(t)}
+            for t in definition.user_tasks
+        ],
+        "lanes": list(definition.lanes),
+        "properties": dict(definition.process_properties),
+        "warnings": [w.as_dict() for w in definition.warnings],
+    }
+
+
+def deploy(engine: IncidentEngine, data: bytes, *, process: str | None = None,
+           actor: str | None = None) -> tuple[dict[str, Any], bool]:
+    """Store a new version of the procedure in `data`; (version, created). Identical bytes return the existing one."""
+    from engine.bpmn.parser import load_procedure
+
+    if len(data) > engine.settings.max_upload_bytes:
+        raise TooLarge(f"the upload is {len(data)} bytes; the limit is {engine.settings.max_upload_bytes}")
+    definition = load_procedure(data, process=process, max_bytes=engine.settings.max_upload_bytes)
+    sha = hashlib.sha256(data).hexdigest()
+    for _attempt in range(3):
+        with engine.uow() as uow:
+            existing = procedure_rows.by_sha(uow.conn, definition.key, sha)
+            if existing is not None:
+                return existing, False
+            row = {
+                "id": str(uuid.uuid4()), "key": definition.key,
+                "version": procedure_rows.next_version(uow.conn, definition.key),
+                "name": definition.name, "status": "draft", "sha256": sha, "bpmn": data,
+                "summary": summarize(definition), "created_at": clock.now(), "created_by": actor,
+            }
+            try:
+                procedure_rows.insert(uow.conn, row)
+                uow.commit()
+            except IntegrityError:
+                continue
+        del row["bpmn"]
+        engine.runtime(row, definition=definition)
+        return row, True
+    raise Conflict(f"another version of {definition.key} was being uploaded at the same time; retry")
+
+
+def deploy_directory(engine: IncidentEngine, directory: Path, actor: str = "system") -> list[dict[str, Any]]:
+    """Deploy every .bpmn file of a directory (the bundled procedures); unchanged files are no-ops."""
+    return [deploy(engine, path.read_bytes(), actor=actor)[0] for path in sorted(directory.glob("*.bpmn"))]
+
+
+def latest(engine: IncidentEngine) -> list[dict[str, Any]]:
+    with engine.uow(write=False) as uow:
+        return procedure_rows.latest_of_each(uow.conn)
+
+
+def versions(engine: IncidentEngine, key: str) -> list[dict[str, Any]]:
+    with engine.uow(write=False) as uow:
+        found = procedure_rows.versions(uow.conn, key)
+    if not found:
+        raise NotFound(f"no procedure with key {key!r}")
+    return found
+
+
+def version(engine: IncidentEngine, key: str, number: int) -> dict[str, Any]:
+    with engine.uow(write=False) as uow:
+        found = procedure_rows.get(uow.conn, key, number)
+    if found is None:
+        raise NotFound(f"procedure {key!r} has no version {number}")
+    return found
+
+
+def bpmn(engine: IncidentEngine, key: str, number: int) -> bytes:
+    found = version(engine, key, number)
+    with engine.uow(write=False) as uow:
+        data = procedure_rows.bpmn(uow.conn, found["id"])
+    assert data is not None
+    return data

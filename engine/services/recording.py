@@ -1,0 +1,106 @@
+"""Persisting one transition: workflow state, task rows, outbox rows and audit rows in the caller's transaction."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from engine.db import audit_rows, incident_rows, task_rows
+from engine.db.tables import outbox, tasks
+from engine.errors import Conflict
+from engine.runtime.procedure import RuntimeProcedure
+from engine.runtime.runner import Outcome
+
+from .candidates import candidates
+from .procedures import form_fields
+
+_ENDED = {"completed": "completed", "cancelled": "cancelled", "error": "cancelled"}
+
+
+@dataclass
+class Step:
+    """Everything a transition writes, gathered before one commit."""
+
+    incident: dict[str, Any]
+    runtime: RuntimeProcedure
+    actor: str | None
+    at: datetime
+    audit: list[dict[str, Any]] = field(default_factory=list)
+    queued: set[str] = field(default_factory=set)
+
+    def event(self, kind: str, data: dict[str, Any] | None = None, **columns: Any) -> None:
+        self.audit.append({
+            "incident_id": self.incident["id"], "procedure_key": self.runtime.key,
+            "procedure_version": self.runtime.version, "kind": kind, "actor": self.actor, "at": self.at,
+            "data": data, **columns,
+        })
+
+
+def record_outcome(conn: Connection, step: Step, outcome: Outcome, *, completed_task: str | None = None,
+                   submitted: dict[str, Any] | None = None) -> None:
+    """Audit the outcome's transitions, sync the tasks table and queue started service tasks."""
+    for tr in outcome.transitions:
+        data = submitted if tr.task_id == completed_task and tr.to_state == "completed" else tr.data
+        step.event(tr.kind, data, task_id=tr.task_id, element_id=tr.element_id, element_name=tr.element_name,
+                   element_type=tr.element_type, from_state=tr.from_state, to_state=tr.to_state)
+    _sync_tasks(conn, step, outcome)
+    for service in outcome.services:
+        if service.task_id in step.queued:
+            continue
+        step.queued.add(service.task_id)
+        conn.execute(outbox.insert().values(
+            id=str(uuid.uuid4()), incident_id=step.incident["id"], task_id=service.task_id,
+            topic=service.topic or service.element_id,
+            payload={"incident_id": step.incident["id"], "procedure": step.runtime.key,
+                     "element_id": service.element_id, "data": service.data},
+            status="pending", attempts=0, created_at=step.at, next_attempt_at=step.at,
+        ))
+
+
+def _sync_tasks(conn: Connection, step: Step, outcome: Outcome) -> None:
+    open_now = {t.id: t for t in outcome.open_tasks}
+    stored = set(conn.execute(select(tasks.c.id).where(
+        tasks.c.incident_id == step.incident["id"], tasks.c.state == "ready")).scalars())
+    ended_states = {tr.task_id: tr.to_state for tr in outcome.transitions}
+    for task_id in stored - open_now.keys():
+        state = _ENDED.get(ended_states.get(task_id, "cancelled"), "cancelled")
+        task_rows.end(conn, task_id, state, step.at, step.actor if state == "completed" else None)
+    rows = []
+    for task_id in open_now.keys() - stored:
+        task = open_now[task_id]
+        user_task = step.runtime.definition.user_task(task.element_id)
+        groups, users, assignee = candidates(user_task, task.data) if user_task else ([task.lane] if task.lane else [], [], None)
+        rows.append({
+            "id": task.id, "incident_id": step.incident["id"], "procedure_key": step.runtime.key,
+            "element_id": task.element_id, "name": task.name, "lane": task.lane,
+            "candidate_groups": groups, "candidate_users": users, "assignee": assignee, "state": "ready",
+            "form": form_fields(user_task) if user_task else [],
+            "documentation": user_task.documentation if user_task else None,
+            "created_at": step.at, "due_at": task.due_at,
+        })
+    task_rows.insert_many(conn, rows)
+
+
+def save_incident(conn: Connection, step: Step, outcome: Outcome, *, data: dict[str, Any]) -> None:
+    """Write the new workflow state, guarded by the row version read under the lock."""
+    ended = outcome.status in ("completed", "cancelled")
+    values = {"state": outcome.state, "status": outcome.status, "data": data,
+              "next_timer_at": outcome.next_timer_at, "updated_at": step.at,
+              "ended_at": step.at if ended else None, "error": None}
+    if not incident_rows.update(conn, step.incident["id"], step.incident["row_version"], values):
+        raise Conflict("the incident changed while this request ran; reload and retry")
+    if outcome.status == "completed":
+        step.event("incident_completed", None, to_state="completed")
+    audit_rows.append(conn, step.audit)
+
+
+def save_failure(conn: Connection, step: Step, reason: str) -> None:
+    """The incident cannot go on: keep its last good state, mark it error, audit why."""
+    values = {"status": "error", "error": reason, "updated_at": step.at}
+    if not incident_rows.update(conn, step.incident["id"], step.incident["row_version"], values):
+        raise Conflict("the incident changed while this request ran; reload and retry")
+    step.event("incident_error", {"reason": reason}, from_state=step.incident["status"], to_state="error")
+    audit_rows.append(conn, step.audit)

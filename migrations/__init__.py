@@ -1,0 +1,1 @@
+"""Alembic migrations of the engine's schema (engine/db/tables.py)."""

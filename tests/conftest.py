@@ -1,0 +1,95 @@
+"""Shared fixtures: a migrated database on SQLite and on PostgreSQL, the engine and the Flask app."""
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from engine.config import Settings
+from engine.db.database import make_engine
+from engine.db.migrate import upgrade
+from engine.db.tables import metadata
+from engine.services.engine_app import IncidentEngine
+
+ROOT = Path(__file__).resolve().parent.parent
+BUNDLED = ROOT / "bpmn"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+PG_ADMIN_URL = os.environ.get("INCIDENT_ENGINE_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1/postgres")
+
+
+def corpus_dir() -> Path:
+    env = os.environ.get("INCIDENT_ENGINE_CORPUS")
+    return Path(env) if env else ROOT.parent / "shared" / "corpus"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("db") / "template.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, migrated; dropped at the end."""
+    name = f"ie_test_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    upgrade(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _truncate(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        path = tmp_path / "engine.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+    else:
+        url = request.getfixturevalue("pg_database")
+        _truncate(url)
+        yield url
+
+
+@pytest.fixture
+def pg_url(pg_database: str) -> str:
+    _truncate(pg_database)
+    return pg_database
+
+
+def make_settings(url: str, **overrides: object) -> Settings:
+    return Settings(database_url=url, deploy_bundled=False, **overrides)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[IncidentEngine]:
+    eng = IncidentEngine(make_settings(database_url))
+    yield eng
+    eng.db.dispose()
+
+
+@pytest.fixture
+def client(engine: IncidentEngine):  # type: ignore[no-untyped-def]
+    from api import create_app
+
+    app = create_app(engine.settings, engine)
+    app.testing = True
+    return app.test_client()
