@@ -30,6 +30,7 @@ def configure(app: Flask, level: str) -> None:
         handler.setFormatter(JsonFormatter())
         root.addHandler(handler)
     root.setLevel(level)
+    logging.getLogger("spiff").setLevel(logging.WARNING)
     access = logging.getLogger("incident_engine.access")
 
     @app.before_request

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -15,14 +15,14 @@ class SystemClock:
     """Wall-clock time in UTC."""
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 @dataclass
 class FixedClock:
     """A clock that only moves when told to (tests, simulations)."""
 
-    current: datetime = field(default_factory=lambda: datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc))
+    current: datetime = field(default_factory=lambda: datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
 
     def now(self) -> datetime:
         return self.current
@@ -34,12 +34,13 @@ class FixedClock:
         self.current = when
 
 
-_current: ContextVar[Clock] = ContextVar("incident_engine_clock", default=SystemClock())
+_SYSTEM = SystemClock()
+_current: ContextVar[Clock | None] = ContextVar("incident_engine_clock", default=None)
 
 
 def now() -> datetime:
     """The current UTC time according to the active clock."""
-    return _current.get().now()
+    return (_current.get() or _SYSTEM).now()
 
 
 def use(clock: Clock) -> object:

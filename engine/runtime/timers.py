@@ -6,7 +6,7 @@ subclass whose `now()` asks the active engine clock; everything else about datet
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as _spiff_timer
@@ -18,7 +18,7 @@ class _ClockDatetime(datetime):
     @classmethod
     def now(cls, tz: tzinfo | None = None) -> Any:  # type: ignore[override]
         current = clock.now()
-        return current.astimezone(tz) if tz is not None else current.astimezone(timezone.utc).replace(tzinfo=None)
+        return current.astimezone(tz) if tz is not None else current.astimezone(UTC).replace(tzinfo=None)
 
 
 def install() -> None:

@@ -17,6 +17,7 @@ from engine.runtime.runner import Outcome
 from .candidates import candidates
 from .procedures import form_fields
 
+_AUDIT_COLUMNS = ("task_id", "element_id", "element_name", "element_type", "from_state", "to_state")
 _ENDED = {"completed": "completed", "cancelled": "cancelled", "error": "cancelled"}
 
 
@@ -35,7 +36,7 @@ class Step:
         self.audit.append({
             "incident_id": self.incident["id"], "procedure_key": self.runtime.key,
             "procedure_version": self.runtime.version, "kind": kind, "actor": self.actor, "at": self.at,
-            "data": data, **columns,
+            "data": data, **dict.fromkeys(_AUDIT_COLUMNS), **columns,
         })
 
 

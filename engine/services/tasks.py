@@ -66,7 +66,7 @@ def complete(engine: IncidentEngine, task_id: str, data: dict[str, Any], *, acto
                 if stored["request_sha256"] != digest:
                     raise Invalid("this Idempotency-Key was used with a different request body",
                                   [Problem("key reused with another body", field="Idempotency-Key")])
-                return dict(stored["response"])
+                return _revive(dict(stored["response"]))
         task = task_rows.get(conn, task_id)
         assert task is not None
         if task["state"] != "ready":
@@ -89,6 +89,18 @@ def complete(engine: IncidentEngine, task_id: str, data: dict[str, Any], *, acto
                 response=json.loads(json.dumps(result, default=_json_default)), created_at=step.at))
         uow.commit()
     return result
+
+
+_TIMES = ("created_at", "updated_at", "ended_at", "next_timer_at", "due_at", "claimed_at")
+
+
+def _revive(view: dict[str, Any]) -> dict[str, Any]:
+    """A stored response as the service returns it (timestamps back to datetimes)."""
+    for key in _TIMES:
+        if isinstance(view.get(key), str):
+            view[key] = datetime.fromisoformat(view[key])
+    view["open_tasks"] = [_revive(dict(t)) for t in view.get("open_tasks", [])]
+    return view
 
 
 def _json_default(value: Any) -> Any:

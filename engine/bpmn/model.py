@@ -1,0 +1,311 @@
+"""Plain, immutable description of a deployed procedure, so the rest of the engine never walks BPMN XML."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.errors import Problem
+
+FORM_FIELD_TYPES = frozenset({"string", "long", "double", "boolean", "date", "enum"})
+
+
+@dataclass(frozen=True)
+class EnumOption:
+    """One allowed value of an enum form field: `id` is what is submitted, `name` what is shown."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One Camunda form field (camunda:formField)."""
+
+    id: str
+    label: str
+    type: str
+    required: bool = False
+    options: tuple[EnumOption, ...] = ()
+    default: Any = None
+    readonly: bool = False
+    max_length: int | None = None
+    min_length: int | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+
+    @property
+    def option_ids(self) -> tuple[str, ...]:
+        return tuple(option.id for option in self.options)
+
+
+@dataclass(frozen=True)
+class UserTaskDef:
+    """A human task: who may work on it and what they must submit."""
+
+    id: str
+    name: str
+    lane: str | None = None
+    candidate_groups: tuple[str, ...] = ()
+    candidate_users: tuple[str, ...] = ()
+    assignee: str | None = None
+    form: tuple[FormField, ...] = ()
+    documentation: str | None = None
+    properties: dict[str, str] = field(default_factory=dict)
+    form_key: str | None = None
+
+
+@dataclass(frozen=True)
+class TimerDef:
+    """A timer event definition: kind is 'duration', 'date' or 'cycle'; expression is the raw text."""
+
+    kind: str
+    expression: str
+
+
+@dataclass(frozen=True)
+class FlowDef:
+    """A sequence flow."""
+
+    id: str
+    source: str
+    target: str
+    name: str | None = None
+    condition: str | None = None
+    is_default: bool = False
+
+
+@dataclass(frozen=True)
+class NodeDef:
+    """A flow node (task, gateway, event, subprocess) of the deployed process.
+
+    `type` is the BPMN local tag ('userTask', 'exclusiveGateway', 'boundaryEvent', ...).
+    `properties` merges camunda:properties and spiffworkflow:properties (spiffworkflow wins on a clash).
+    `event_kind` is set for events only: 'none', 'timer', 'message', 'error', 'escalation', 'signal',
+    'terminate', 'cancel', 'conditional', 'compensate', 'link' or 'multiple'.
+    `topic` is the outbox topic of a service task (camunda:topic, or the spiffworkflow operator name).
+    `parent` is the id of the embedded subprocess that contains the node (None at the top level).
+    """
+
+    id: str
+    type: str
+    name: str | None = None
+    lane: str | None = None
+    properties: dict[str, str] = field(default_factory=dict)
+    attached_to: str | None = None
+    cancel_activity: bool | None = None
+    timer: TimerDef | None = None
+    event_kind: str | None = None
+    incoming: tuple[str, ...] = ()
+    outgoing: tuple[str, ...] = ()
+    topic: str | None = None
+    parent: str | None = None
+    line: int | None = None
+    pre_script: str | None = None
+    post_script: str | None = None
+
+
+@dataclass(frozen=True)
+class ProcedureDefinition:
+    """Everything the engine needs about one executable process of an uploaded file.
+
+    `spec` and `subprocess_specs` are SpiffWorkflow objects, read-only and shared between instances.
+    `nodes` covers the whole process, including the content of embedded subprocesses.
+    """
+
+    key: str
+    name: str
+    process_properties: dict[str, str]
+    user_tasks: tuple[UserTaskDef, ...]
+    nodes: dict[str, NodeDef]
+    flows: dict[str, FlowDef]
+    lanes: tuple[str, ...]
+    spec: Any = None
+    subprocess_specs: dict[str, Any] = field(default_factory=dict)
+    warnings: tuple[Problem, ...] = ()
+
+    def flow_between(self, source_id: str, target_id: str) -> FlowDef | None:
+        """The first sequence flow from `source_id` to `target_id`, if any."""
+        for flow in self.flows.values():
+            if flow.source == source_id and flow.target == target_id:
+                return flow
+        return None
+
+    def user_task(self, task_id: str) -> UserTaskDef | None:
+        """The user task with this BPMN id, if any."""
+        for task in self.user_tasks:
+            if task.id == task_id:
+                return task
+        return None
+
+    def outgoing(self, node_id: str) -> tuple[FlowDef, ...]:
+        """The sequence flows leaving a node."""
+        node = self.nodes.get(node_id)
+        return tuple(self.flows[f] for f in node.outgoing if f in self.flows) if node else ()
+
+    def incoming(self, node_id: str) -> tuple[FlowDef, ...]:
+        """The sequence flows entering a node."""
+        node = self.nodes.get(node_id)
+        return tuple(self.flows[f] for f in node.incoming if f in self.flows) if node else ()
+
+    def boundary_events(self, node_id: str) -> tuple[NodeDef, ...]:
+        """Boundary events attached to a node."""
+        return tuple(n for n in self.nodes.values() if n.attached_to == node_id)
+
+
+# --- reading the graph of a process from the (already checked) XML -----------------------------------
+@dataclass
+class Graph:
+    """What read_graph found: the model pieces, plus problems (refuse) and warnings (accept)."""
+
+    nodes: dict[str, NodeDef]
+    flows: dict[str, FlowDef]
+    user_tasks: tuple[UserTaskDef, ...]
+    lanes: tuple[str, ...]
+    problems: list[Problem]
+    warnings: list[Problem]
+
+
+def properties(el: Any) -> dict[str, str]:
+    """camunda:properties then spiffworkflow:properties of an element (spiffworkflow wins on a clash)."""
+    from engine.bpmn.support import CAMUNDA_NS, SPIFF_NS, local, namespace
+
+    found: dict[str, str] = {}
+    for wanted in (CAMUNDA_NS, (SPIFF_NS,)):
+        for ext in (c for c in el if local(c) == "extensionElements"):
+            for props in (c for c in ext if local(c) == "properties" and namespace(c) in wanted):
+                for prop in (p for p in props if local(p) == "property" and p.get("name")):
+                    found[prop.get("name")] = prop.get("value") or ""
+    return found
+
+
+def _spiff_extension(el: Any, name: str) -> Any:
+    from engine.bpmn.support import SPIFF_NS, local, namespace
+
+    found = (c for ext in el if local(ext) == "extensionElements" for c in ext
+             if local(c) == name and namespace(c) == SPIFF_NS)
+    return next(found, None)
+
+
+def _owners(el: Any) -> tuple[tuple[str, ...], tuple[str, ...], str | None]:
+    """Candidate groups, candidate users and assignee: camunda attributes, else BPMN resource roles."""
+    import re
+
+    from engine.bpmn.support import camunda_attr, local, split_identities
+
+    groups = list(split_identities(camunda_attr(el, "candidateGroups") or ""))
+    users = list(split_identities(camunda_attr(el, "candidateUsers") or ""))
+    assignee = (camunda_attr(el, "assignee") or "").strip() or None
+    for role in (c for c in el if local(c) in ("potentialOwner", "humanPerformer")):
+        expressions = [e for e in role.iter() if isinstance(e.tag, str) and local(e) == "formalExpression"]
+        for item in split_identities(" ".join((e.text or "") for e in expressions)):
+            match = re.fullmatch(r"(user|group)\((.*)\)", item)
+            kind, value = (match.group(1), match.group(2).strip()) if match else (None, item)
+            if local(role) == "humanPerformer" and assignee is None:
+                assignee = value
+            elif kind == "user":
+                users.append(value)
+            elif local(role) == "potentialOwner":
+                groups.append(value)
+    return tuple(dict.fromkeys(groups)), tuple(dict.fromkeys(users)), assignee
+
+
+def read_graph(top: Any, scope: list[Any]) -> Graph:
+    """Nodes, flows, user tasks and lanes of the deployed process, including embedded subprocesses and
+    the processes it calls in the same file (their nodes have `parent` set to the called process id)."""
+    from engine.bpmn.support import BPMN_NS, CONTAINER_EXTRAS, CONTAINERS, local, namespace
+
+    graph = Graph({}, {}, (), (), [], [])
+    lane_of: dict[str, str | None] = {}
+    lanes: list[str] = []
+    for process in scope:
+        for lane in process.iter(f"{{{BPMN_NS}}}lane"):
+            if lane.get("name") and process is top and lane.get("name") not in lanes:
+                lanes.append(lane.get("name"))
+            for ref in (c for c in lane if local(c) == "flowNodeRef" and c.text):
+                lane_of[ref.text.strip()] = lane.get("name")
+    raw_nodes: list[tuple[Any, str | None, str | None]] = []
+    raw_flows: list[Any] = []
+    todo: list[tuple[Any, str | None, str | None]] = [(p, None if p is top else p.get("id"), None)
+                                                       for p in scope]
+    while todo:
+        container, parent, inherited = todo.pop(0)
+        for el in (c for c in container if namespace(c) == BPMN_NS and c.get("id")):
+            if local(el) == "sequenceFlow":
+                raw_flows.append(el)
+            elif local(el) not in CONTAINER_EXTRAS:
+                lane = inherited or lane_of.get(el.get("id"))
+                raw_nodes.append((el, parent, lane))
+                if local(el) in CONTAINERS:
+                    todo.append((el, el.get("id"), inherited or lane))
+    defaults = {el.get("id"): el.get("default") for el, _, _ in raw_nodes if el.get("default")}
+    incoming: dict[str, list[str]] = {}
+    outgoing: dict[str, list[str]] = {}
+    for el in raw_flows:
+        condition = next((c for c in el if local(c) == "conditionExpression"), None)
+        text = (condition.text or "").strip() if condition is not None else ""
+        flow = FlowDef(id=el.get("id"), source=el.get("sourceRef") or "", target=el.get("targetRef") or "",
+                       name=el.get("name"), condition=text or None,
+                       is_default=defaults.get(el.get("sourceRef")) == el.get("id"))
+        graph.flows[flow.id] = flow
+        outgoing.setdefault(flow.source, []).append(flow.id)
+        incoming.setdefault(flow.target, []).append(flow.id)
+    user_tasks: list[UserTaskDef] = []
+    for el, parent, lane in raw_nodes:
+        node_id = el.get("id")
+        node = _node(el, parent, lane, tuple(incoming.get(node_id, ())), tuple(outgoing.get(node_id, ())))
+        graph.nodes[node.id] = node
+        if node.type == "userTask":
+            task, form_problems = _user_task(el, lane)
+            user_tasks.append(task)
+            graph.problems.extend(form_problems)
+            if task.form_key and not task.form:
+                graph.warnings.append(Problem(
+                    message=f"user task {node.id} uses the external form '{task.form_key}', which is not in "
+                            "this file: the task accepts any JSON object",
+                    element_id=node.id, line=el.sourceline, rule="form.external"))
+    graph.user_tasks, graph.lanes = tuple(user_tasks), tuple(lanes)
+    return graph
+
+
+def _node(el: Any, parent: str | None, lane: str | None, incoming: tuple[str, ...],
+          outgoing: tuple[str, ...]) -> NodeDef:
+    from engine.bpmn.support import camunda_attr, event_kinds, local
+
+    tag = local(el)
+    is_event = tag.endswith("Event")
+    kinds = event_kinds(el) if is_event else []
+    definition = next((c for c in el if local(c) == "timerEventDefinition"), None)
+    times = [t for t in (definition if definition is not None else [])
+             if local(t) in ("timeDuration", "timeDate", "timeCycle")]
+    timer = TimerDef(local(times[0])[4:].lower(), (times[0].text or "").strip()) if times else None
+    operator = _spiff_extension(el, "serviceTaskOperator")
+    topic = camunda_attr(el, "topic") if camunda_attr(el, "type") == "external" else None
+    pre, post = _spiff_extension(el, "preScript"), _spiff_extension(el, "postScript")
+    return NodeDef(
+        id=el.get("id"), type=tag, name=el.get("name"), lane=lane, properties=properties(el),
+        attached_to=el.get("attachedToRef"),
+        cancel_activity=el.get("cancelActivity", "true").strip().lower() == "true"
+        if tag == "boundaryEvent" else None,
+        timer=timer, event_kind=(kinds[0] if len(kinds) == 1 else "multiple" if kinds else "none")
+        if is_event else None,
+        incoming=incoming, outgoing=outgoing,
+        topic=topic or (operator.get("id") if operator is not None else None), parent=parent,
+        line=el.sourceline, pre_script=pre.text if pre is not None else None,
+        post_script=post.text if post is not None else None)
+
+
+def _user_task(el: Any, lane: str | None) -> tuple[UserTaskDef, list[Problem]]:
+    from engine.bpmn.forms import read_form
+    from engine.bpmn.support import camunda_attr, local
+
+    form, problems = read_form(el)
+    groups, users, assignee = _owners(el)
+    doc = next((c.text for c in el if local(c) == "documentation" and c.text), None)
+    instructions = _spiff_extension(el, "instructionsForEndUser")
+    doc = doc or (instructions.text if instructions is not None else None)
+    task = UserTaskDef(id=el.get("id"), name=(el.get("name") or el.get("id")).strip(), lane=lane,
+                       candidate_groups=groups, candidate_users=users, assignee=assignee, form=form,
+                       documentation=(doc or "").strip() or None, properties=properties(el),
+                       form_key=camunda_attr(el, "formKey"))
+    return task, problems

@@ -1,0 +1,278 @@
+"""What this engine cannot run (Camunda 8 models, Java delegates, messages, DMN, ...), each as a Problem."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from lxml import etree
+
+from engine.errors import Problem
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+CAMUNDA_NS = ("http://camunda.org/schema/1.0/bpmn", "http://activiti.org/bpmn")
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
+MODELER_NS = "http://camunda.org/schema/modeler/1.0"
+MAX_PROBLEMS = 50
+PYTHON_SCRIPT_FORMATS = frozenset(
+    {"", "python", "python3", "py", "text/python", "text/x-python", "application/x-python", "spiff"}
+)
+CONTAINERS = frozenset({"process", "subProcess", "transaction", "adHocSubProcess"})
+SUPPORTED_NODES = frozenset({"startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent",
+                             "boundaryEvent", "task", "userTask", "manualTask", "scriptTask", "serviceTask",
+                             "sendTask", "subProcess", "transaction", "adHocSubProcess", "callActivity",
+                             "exclusiveGateway", "inclusiveGateway", "parallelGateway", "eventBasedGateway"})
+CONTAINER_EXTRAS = frozenset({"sequenceFlow", "laneSet", "dataObject", "dataObjectReference",
+                              "dataStoreReference", "textAnnotation", "association", "group", "documentation",
+                              "extensionElements", "ioSpecification", "property", "auditing", "monitoring",
+                              "ioBinding", "correlationSubscription", "supports", "performer",
+                              "potentialOwner", "humanPerformer", "resourceRole", "incoming", "outgoing",
+                              "multiInstanceLoopCharacteristics", "standardLoopCharacteristics",
+                              "completionCondition", "dataInputAssociation", "dataOutputAssociation"})
+REFUSED_NODES = {
+    "businessRuleTask": "business rule tasks call DMN decision tables, which procedures do not ship",
+    "receiveTask": "it waits for a message, and no API delivers messages to a running incident",
+    "complexGateway": "complex gateways have no defined execution semantics in this engine",
+}
+_DETAILS = frozenset({"conditionExpression", "formalExpression", "timeDuration", "timeDate", "timeCycle",
+                      "condition", "script", "loopCardinality", "completionCondition", "loopCondition",
+                      "documentation", "extensionElements"})
+JAVA_ATTRIBUTES = ("class", "delegateExpression", "expression")
+NOT_SUPPORTED = "is not supported by this engine"
+
+
+def local(el: Any) -> str:
+    tag = el.tag
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+
+
+def namespace(el: Any) -> str | None:
+    tag = el.tag
+    return tag[1:].partition("}")[0] if isinstance(tag, str) and tag.startswith("{") else None
+
+
+def camunda_attr(el: Any, name: str) -> str | None:
+    for ns in CAMUNDA_NS:
+        value = el.get(f"{{{ns}}}{name}")
+        if value is not None:
+            return value
+    return None
+
+
+def owner(el: Any) -> Any:
+    """The BPMN element a problem belongs to: the nearest element with an id that is not a detail
+    (event definitions, loop characteristics, expressions and extension content have ids of their own)."""
+    node = el
+    while node is not None and (node.get("id") is None
+                                or namespace(node) != BPMN_NS
+                                or local(node).endswith(("EventDefinition", "LoopCharacteristics"))
+                                or local(node) in _DETAILS):
+        node = node.getparent()
+    return node if node is not None else el
+
+
+def split_identities(raw: str) -> tuple[str, ...]:
+    """Split a comma-separated list of groups or users, keeping `${a, b}` expressions whole."""
+    items: list[str] = []
+    current: list[str] = []
+    depth = 0
+    for ch in raw:
+        depth += (ch == "{") - (ch == "}" and depth > 0)
+        if ch == "," and depth == 0:
+            items.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    items.append("".join(current))
+    return tuple(item.strip() for item in items if item.strip())
+
+
+def problem(el: Any, message: str, rule: str) -> Problem:
+    target = owner(el)
+    return Problem(message=message, element_id=target.get("id"), line=el.sourceline, rule=rule)
+
+
+def _elements(root: Any) -> Iterator[Any]:
+    return (el for el in root.iter() if isinstance(el.tag, str))
+
+
+def zeebe_problems(root: Any) -> list[Problem]:
+    """One problem per element carrying Camunda 8 (Zeebe) content, anywhere in the document."""
+    problems: list[Problem] = []
+    platform = root.get(f"{{{MODELER_NS}}}executionPlatform")
+    if platform and platform.strip().lower() == "camunda cloud":
+        version = root.get(f"{{{MODELER_NS}}}executionPlatformVersion") or "8"
+        problems.append(problem(root,
+                                f"Camunda 8 (Zeebe) model: this file was made for Camunda Cloud {version}, "
+                                f"which {NOT_SUPPORTED}; model it for Camunda 7 (Camunda Platform) instead",
+                                "unsupported.zeebe"))
+    found: dict[Any, list[str]] = {}
+    for el in _elements(root):
+        parent = el.getparent()
+        if namespace(el) == ZEEBE_NS and (parent is None or namespace(parent) != ZEEBE_NS):
+            found.setdefault(owner(parent if parent is not None else el), []).append(f"zeebe:{local(el)}")
+        for attr in (a for a in el.attrib if a.startswith(f"{{{ZEEBE_NS}}}")):
+            found.setdefault(owner(el), []).append(f"zeebe:{etree.QName(attr).localname}")
+    for target, items in found.items():
+        items = list(dict.fromkeys(items))
+        where = target.get("id") or local(target)
+        problems.append(problem(target, f"Camunda 8 (Zeebe) model: {', '.join(items)} on {where} "
+                                f"{'is' if len(items) == 1 else 'are'} not supported by this engine (it runs "
+                                "BPMN with Camunda 7 extensions); model it for Camunda 7 instead",
+                                "unsupported.zeebe"))
+    return capped(problems)
+
+
+def capped(problems: list[Problem]) -> list[Problem]:
+    if len(problems) <= MAX_PROBLEMS:
+        return problems
+    extra = len(problems) - MAX_PROBLEMS
+    return [*problems[:MAX_PROBLEMS],
+            Problem(message=f"... and {extra} more problems of the same kind", rule=problems[0].rule)]
+
+
+def event_kinds(el: Any) -> list[str]:
+    return [local(c)[: -len("EventDefinition")]
+            for c in el
+            if namespace(c) == BPMN_NS and local(c).endswith("EventDefinition")]
+
+
+def _in_event_subprocess(el: Any) -> bool:
+    parent = el.getparent()
+    return parent is not None and local(parent) == "subProcess" and parent.get("triggeredByEvent") == "true"
+
+
+def _service_problems(el: Any, tag: str) -> list[Problem]:
+    name = el.get("id")
+    out: list[Problem] = []
+    for attr in JAVA_ATTRIBUTES:
+        if camunda_attr(el, attr):
+            out.append(problem(el,
+                               f"{tag} {name} uses camunda:{attr}: a Java delegate, which cannot run here; "
+                               'use an external topic (camunda:type="external" camunda:topic="...")',
+                               "unsupported.java"))
+    if any(local(c) == "connector" and namespace(c) in CAMUNDA_NS
+           for ext in el
+           for c in ext
+           if local(ext) == "extensionElements"):
+        out.append(problem(el,
+                           f"{tag} {name} uses a Camunda Connect connector, which {NOT_SUPPORTED}; use an "
+                           'external topic (camunda:type="external" camunda:topic="...")',
+                           "unsupported.java"))
+    kind = camunda_attr(el, "type")
+    spiff_operator = any(local(c) == "serviceTaskOperator" and namespace(c) == SPIFF_NS
+                         for ext in el
+                         if local(ext) == "extensionElements"
+                         for c in ext)
+    if kind is not None and kind.strip() != "external":
+        out.append(problem(el, f'{tag} {name} has camunda:type="{kind}", which {NOT_SUPPORTED}; only '
+                           'camunda:type="external" with a camunda:topic is', "unsupported.service"))
+    elif kind is not None and not (camunda_attr(el, "topic") or "").strip():
+        out.append(problem(el, f"{tag} {name} is an external task without a camunda:topic, which "
+                           f"{NOT_SUPPORTED}: the topic names the worker that does the job",
+                           "unsupported.service"))
+    elif tag == "sendTask" and kind is None and not spiff_operator:
+        out.append(problem(el, f"send task {name} sends a BPMN message, which {NOT_SUPPORTED}; make it an "
+                           'external task (camunda:type="external" camunda:topic="...")',
+                           "unsupported.message"))
+    return out
+
+
+def _element_problems(el: Any, top: Any, thrown_signals: set[str]) -> list[Problem]:
+    tag, ns, name = local(el), namespace(el), el.get("id")
+    parent = el.getparent()
+    if ns in CAMUNDA_NS and tag in ("executionListener", "taskListener"):
+        return [problem(el, f"camunda:{tag} on {owner(parent).get('id')}: listeners run Java or script code "
+                        f"inside Camunda, which {NOT_SUPPORTED}", "unsupported.listener")]
+    if ns in CAMUNDA_NS and tag == "inputOutput":
+        return [problem(el,
+                        f"camunda:inputOutput on {owner(parent).get('id')}: input/output mappings are not "
+                        "supported by this engine; map data in a form or a script task",
+                        "unsupported.mapping")]
+    if ns != BPMN_NS:
+        return []
+    if parent is not None and local(parent) in CONTAINERS and namespace(parent) == BPMN_NS:
+        if tag in REFUSED_NODES:
+            return [problem(el, f"{tag} {name} {NOT_SUPPORTED}: {REFUSED_NODES[tag]}", "unsupported.element")]
+        if tag not in SUPPORTED_NODES and tag not in CONTAINER_EXTRAS:
+            return [problem(el, f"bpmn:{tag} {name or ''} {NOT_SUPPORTED}".replace("  ", " "),
+                            "unsupported.element")]
+    out: list[Problem] = []
+    if el.get("isForCompensation") == "true":
+        out.append(problem(el, f"{name} is a compensation activity; compensation {NOT_SUPPORTED}",
+                           "unsupported.compensation"))
+    if tag in ("serviceTask", "sendTask"):
+        out += _service_problems(el, tag)
+    elif tag == "scriptTask":
+        fmt = (el.get("scriptFormat") or "").strip().lower()
+        if fmt not in PYTHON_SCRIPT_FORMATS:
+            out.append(
+                problem(el,
+                        f"script task {name} is written in '{el.get('scriptFormat')}', which {NOT_SUPPORTED}"
+                        ": it runs only assignments in its Python-like expression language "
+                        '(scriptFormat="python")', "unsupported.script")
+            )
+        if camunda_attr(el, "resource"):
+            out.append(problem(el, f"script task {name} loads its script from camunda:resource, which "
+                               f"{NOT_SUPPORTED}; put the script in the model", "unsupported.script"))
+    elif tag == "conditionExpression":
+        language = (el.get("language") or "").strip().lower()
+        if (language
+            and language not in PYTHON_SCRIPT_FORMATS
+            and "juel" not in language
+            and "xpath" not in language):
+            out.append(problem(el,
+                               f"condition on flow {owner(el).get('id')} is written in '{el.get('language')}'"
+                               f", which {NOT_SUPPORTED}", "unsupported.script"))
+    elif tag == "callActivity":
+        called = (el.get("calledElement") or "").strip()
+        processes = {p.get("id") for p in el.getroottree().getroot().iter(f"{{{BPMN_NS}}}process")}
+        if called not in processes:
+            out.append(problem(el,
+                               f"call activity {name} calls process '{called}', which is not in this file; "
+                               "this engine only calls processes deployed in the same file",
+                               "unsupported.call"))
+    elif tag in ("startEvent", "intermediateCatchEvent", "boundaryEvent", "intermediateThrowEvent",
+                 "endEvent"):
+        out += _event_problems(el, tag, top, thrown_signals)
+    return out
+
+
+def _event_problems(el: Any, tag: str, top: Any, thrown_signals: set[str]) -> list[Problem]:
+    name, kinds = el.get("id"), event_kinds(el)
+    out: list[Problem] = []
+    top_start = tag == "startEvent" and not _in_event_subprocess(el)
+    for kind in ("message", "link", "compensate"):
+        if kind in kinds and not top_start:
+            why = {"message": "no API delivers messages to or from a running incident",
+                   "link": "link events are not implemented by SpiffWorkflow",
+                   "compensate": "compensation is not implemented"}[kind]
+            out.append(problem(el, f"{kind} event {name} {NOT_SUPPORTED}: {why}", f"unsupported.{kind}"))
+    if top_start and kinds:
+        out.append(problem(el,
+                           f"start event {name} is a {'/'.join(kinds)} start event; a procedure starts when "
+                           "an incident is opened through the API, so use a plain (none) start event",
+                           "unsupported.start"))
+    if tag == "boundaryEvent" and not kinds:
+        out.append(problem(el, f"boundary event {name} has no event definition", "unsupported.event"))
+    if "signal" in kinds and tag != "intermediateThrowEvent" and tag != "endEvent":
+        refs = {d.get("signalRef") or "" for d in el if local(d) == "signalEventDefinition"}
+        if not refs & thrown_signals and not (tag == "startEvent" and not _in_event_subprocess(el)):
+            out.append(problem(el, f"signal event {name} waits for a signal that this process never throws; "
+                               "signals from outside an incident are not supported", "unsupported.signal"))
+    return out
+
+
+def support_problems(scope: list[Any], top: Any) -> list[Problem]:
+    """Problems for everything in the deployed process (and the processes it calls) that cannot run here."""
+    thrown: set[str] = set()
+    for process in scope:
+        for el in _elements(process):
+            if local(el) in ("intermediateThrowEvent", "endEvent"):
+                thrown |= {d.get("signalRef") or "" for d in el if local(d) == "signalEventDefinition"}
+    problems: list[Problem] = []
+    for process in scope:
+        for el in _elements(process):
+            problems += _element_problems(el, top, thrown)
+    return capped(problems)

@@ -1,0 +1,1 @@
+"""Running procedures on SpiffWorkflow: the script engine, serialization, timers and the runner."""

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Install the project with its test extras into .venv and run the whole test suite
+# (unit, SQLite and PostgreSQL integration, API). PostgreSQL must be reachable on 127.0.0.1:5432
+# (override with INCIDENT_ENGINE_PG_ADMIN_URL); extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e '.[test]'
+.venv/bin/ruff check engine api workers tests benchmarks loadtests
+.venv/bin/lint-imports
+.venv/bin/mypy
+exec .venv/bin/python -m pytest -p no:cacheprovider -n "${PYTEST_WORKERS:-2}" "$@"

@@ -1,0 +1,1 @@
+"""Celery workers: timer ticks, outbox delivery, fitness-test runs."""
