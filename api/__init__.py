@@ -19,7 +19,7 @@ def create_app(settings: Settings | None = None, engine: IncidentEngine | None =
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="/docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        OPENAPI_SWAGGER_UI_URL="/static/swagger-ui/",  # vendored: /docs works offline
         # Multipart framing needs a little room over the BPMN size cap; the service checks the file itself.
         MAX_CONTENT_LENGTH=settings.max_upload_bytes + 64 * 1024,
         JSON_SORT_KEYS=False,

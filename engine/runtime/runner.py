@@ -78,6 +78,7 @@ class Runner:
 
         def act(wf: BpmnWorkflow) -> None:
             task.data.update(copy.deepcopy(dict(values)))
+            self._script(task, "post_script")
             task.run()
 
         return self._advance(workflow, Snapshot.of(workflow), act, dict(values))
@@ -118,6 +119,19 @@ class Runner:
 
     # --- internals -------------------------------------------------------------------------------
 
+    def _script(self, task: Any, which: str) -> None:
+        """Run a spiffworkflow:preScript/postScript through the safe script engine (SpiffWorkflow's
+        Camunda parser ignores them)."""
+        node = self.procedure.definition.nodes.get(task.task_spec.bpmn_id or "")
+        script = getattr(node, which, None) if node is not None else None
+        if script:
+            self.script_engine.execute(task, script)
+
+    def _before_automatic(self, task: Any) -> None:
+        # For tasks the engine runs itself, both scripts run just before the task does.
+        self._script(task, "pre_script")
+        self._script(task, "post_script")
+
     @staticmethod
     def _task(workflow: BpmnWorkflow, task_id: str) -> Any:
         try:
@@ -130,13 +144,17 @@ class Runner:
         guard = _LoopGuard(self.loop_cap, self.procedure)
         try:
             act(workflow)
-            workflow.do_engine_steps(did_complete_task=guard)
+            workflow.do_engine_steps(will_complete_task=self._before_automatic, did_complete_task=guard)
             guard.check(workflow)
             # A timer that became due while we worked fires now rather than at the next tick.
             while any(t.state == TaskState.READY and not t.task_spec.manual
                       for t in workflow.get_tasks(state=TaskState.READY)):
-                workflow.do_engine_steps(did_complete_task=guard)
+                workflow.do_engine_steps(will_complete_task=self._before_automatic, did_complete_task=guard)
                 guard.check(workflow)
+            for task in workflow.get_tasks(state=TaskState.READY, manual=True):
+                if not task.internal_data.get("pre_script_ran"):
+                    self._script(task, "pre_script")
+                    task.internal_data["pre_script_ran"] = True
         except IncidentFailed:
             raise
         except RecursionError as err:
