@@ -12,6 +12,7 @@ from engine.errors import Conflict, EngineError, Forbidden, Invalid, NotFound, P
 
 log = logging.getLogger("incident_engine.api")
 
+_RESERVED = {"type", "title", "status", "detail", "errors", "headers"}
 _STATUS = {NotFound: 404, Conflict: 409, Invalid: 422, TooLarge: 413, Forbidden: 403}
 
 
@@ -69,7 +70,8 @@ def register(app: Flask) -> None:
     def _engine_error(err: EngineError) -> Response:
         status = next((code for cls, code in _STATUS.items() if isinstance(err, cls)), 400)
         errors = [p.as_dict() for p in err.problems] or None
-        return problem(status, err.title, err.detail, errors, **err.extra)
+        extra = {k: v for k, v in err.extra.items() if k not in _RESERVED}
+        return problem(status, err.title, err.detail, errors, **extra)
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception) -> Response:

@@ -87,4 +87,5 @@ class ProcedureBpmn(MethodView):
     @blp.alt_response(404, schema=ProblemSchema)
     def get(self, key: str, number: int) -> Response:
         """The uploaded BPMN XML exactly as it was uploaded."""
-        return Response(procedures.bpmn(engine(), key, number), mimetype="application/xml")
+        # content_type, not mimetype: no charset parameter, which would override the XML declaration
+        return Response(procedures.bpmn(engine(), key, number), content_type="application/xml")

@@ -200,7 +200,16 @@ def _compile(text: str, allowed: frozenset[str] | None) -> CompiledExpression:
         raise ExpressionError(f"expression is longer than {MAX_SOURCE} characters", text)
     normalized = normalize(text)
     tree = _parse(normalized, "eval", text).body  # type: ignore[attr-defined]
-    return CompiledExpression(text, normalized, _check(tree, allowed, text), tree)
+    names = _check(tree, allowed, text)
+    fold_constants(tree, text)
+    return CompiledExpression(text, normalized, names, tree)
+
+
+def fold_constants(tree: ast.AST, text: str) -> None:
+    """Evaluate arithmetic on literals now, so `9**9**9` or `'x'*10**10` is refused at upload, not at run time."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.BinOp) and not any(isinstance(n, ast.Name | ast.Call) for n in ast.walk(node)):
+            _guarded(_Run({}, None, False, time.perf_counter() + TIME_BUDGET).eval, text, node)
 
 
 def compile_expression(text: str, allowed_functions: frozenset[str] = frozenset()) -> CompiledExpression:

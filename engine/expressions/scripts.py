@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from .checks import _BINOPS, _check, _parse
-from .interpreter import CompiledExpression, _binop, _guarded, _Run
+from .interpreter import CompiledExpression, _binop, _guarded, _Run, fold_constants
 from .limits import ALIASES, MAX_SCRIPT_SOURCE, SCRIPT_RULE, SCRIPT_TIME_BUDGET, ExpressionError
 
 _REFUSED_STATEMENTS = {ast.Import: "import", ast.ImportFrom: "import", ast.FunctionDef: "def",
@@ -79,6 +79,7 @@ def _step(node: ast.stmt, text: str, allowed: frozenset[str]) -> ScriptStep:
         raise refuse(f"the operator {augment.__name__}=")
     try:
         reads = _check(node.value, allowed, text) | (frozenset(names) if augment else frozenset())
+        fold_constants(node.value, text)
     except ExpressionError as err:
         raise ExpressionError(err.message, text, node.lineno) from None
     source = ast.get_source_segment(text, node.value) or ""

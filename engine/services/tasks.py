@@ -72,7 +72,7 @@ def complete(engine: IncidentEngine, task_id: str, data: dict[str, Any], *, acto
         if task["state"] != "ready":
             raise Conflict(f"the task is {task['state']}, not ready", state=task["state"])
         if incident["status"] != "running":
-            raise Conflict(f"the incident is {incident['status']}", status=incident["status"])
+            raise Conflict(f"the incident is {incident['status']}", incident_status=incident["status"])
         proc = procedure_rows.get_by_id(conn, incident["procedure_id"])
         assert proc is not None
         runtime = engine.runtime(proc)
