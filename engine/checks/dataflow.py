@@ -66,18 +66,18 @@ class Available:
                 incoming = [self._along(p, node_id, entry, leaving) for p in preds[node_id] if p in leaving]
                 if node_id in graph.starts or node_id in graph.triggered:
                     incoming.append(seed)
-                if incoming:
-                    value = frozenset.intersection(*incoming)
-                    if value != entry[node_id]:
-                        entry[node_id], changed = value, True
-                if entry[node_id] is not None:
-                    out = entry[node_id] | self._gen[node_id]  # type: ignore[operator]
-                    if self.definition.nodes[node_id].type in CONTAINERS and depth < 20:
-                        out |= self._exit(scope_graph(self.definition, node_id), entry[node_id], depth + 1)
-                    if leaving.get(node_id) != out:
-                        leaving[node_id], changed = out, True
-        for node_id, value in entry.items():
-            self.entry[node_id] = value if value is not None else seed
+                if not incoming:
+                    continue
+                value = frozenset.intersection(*incoming)
+                if value != entry[node_id]:
+                    entry[node_id], changed = value, True
+                out = value | self._gen[node_id]
+                if self.definition.nodes[node_id].type in CONTAINERS and depth < 20:
+                    out |= self._exit(scope_graph(self.definition, node_id), value, depth + 1)
+                if leaving.get(node_id) != out:
+                    leaving[node_id], changed = out, True
+        for node_id, known in entry.items():
+            self.entry[node_id] = known if known is not None else seed
         ends = [leaving[e] for e in graph.ends if e in leaving]
         return frozenset.intersection(*ends) if ends else seed
 

@@ -77,11 +77,8 @@ def check_gateways(definition: ProcedureDefinition) -> dict[str, CheckDef]:
     found: dict[str, CheckDef] = {}
     for node in definition.nodes.values():
         name = check_name(node)
-        if name is None:
-            continue
-        passed, failed = pass_and_fail(definition, node.id) if node.type == "exclusiveGateway" else (None, None)
-        found[node.id] = CheckDef(name, node.id, passed, failed,
-                                  condition_names(passed.condition if passed else None))
+        if name is not None:
+            found[node.id] = check_at(definition, node.id) or CheckDef(name, node.id, None, None, frozenset())
     return found
 
 
@@ -94,3 +91,13 @@ def required_checks(definition: ProcedureDefinition, extra: Iterable[str] = ()) 
 def start_data(definition: ProcedureDefinition) -> frozenset[str]:
     """The data names the procedure expects when an incident starts (process property `start_data`)."""
     return frozenset(split_list(definition.process_properties.get(START_DATA_PROPERTY)))
+
+
+def check_at(definition: ProcedureDefinition, gateway_id: str) -> CheckDef | None:
+    """The check an exclusive gateway enforces, if it declares one."""
+    node = definition.nodes.get(gateway_id)
+    name = check_name(node) if node is not None else None
+    if node is None or name is None or node.type != "exclusiveGateway":
+        return None
+    passed, failed = pass_and_fail(definition, gateway_id)
+    return CheckDef(name, gateway_id, passed, failed, condition_names(passed.condition if passed else None))
