@@ -5,7 +5,7 @@ from collections.abc import Iterable
 
 from engine.bpmn.model import ProcedureDefinition
 
-from .declared import CheckDef, check_gateways, is_fail_flow, pass_and_fail
+from .declared import CheckDef, check_gateways, check_name, is_fail_flow, pass_and_fail
 from .findings import Finding, arrow, finding
 from .graph import CONTAINERS, ScopeGraph, path_to, scope_graph, search
 
@@ -39,8 +39,8 @@ def check_placement(definition: ProcedureDefinition, checks: dict[str, CheckDef]
 def _guarding(definition: ProcedureDefinition, graph: ScopeGraph, name: str, depth: int = 0) -> frozenset[str]:
     """Nodes of the scope that a token cannot pass without passing check `name`: its gateways, and the
     subprocesses in which every path from the start to a normal end passes it."""
-    blocked = {n for n in graph.nodes if definition.nodes[n].properties.get("check", "").strip() == name
-               and definition.nodes[n].type == "exclusiveGateway"}
+    blocked = {n for n in graph.nodes
+               if definition.nodes[n].type == "exclusiveGateway" and check_name(definition.nodes[n]) == name}
     for node_id in graph.nodes:
         if definition.nodes[node_id].type in CONTAINERS and depth < 20:
             inner = scope_graph(definition, node_id)

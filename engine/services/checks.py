@@ -42,7 +42,8 @@ def override_check(engine: IncidentEngine, incident_id: str, check_name: str, *,
     check's pass flow now. Audited as `check_overridden` with the actor and the reason.
 
     `principal`, when given, must hold a supervisor or admin role (Forbidden otherwise). Conflict when the
-    incident is not running or the check's latest outcome is not a failure with work pending behind it.
+    incident is not running or the check's latest outcome is not a failure with work pending behind it;
+    repeating the override that took effect (same actor, same reason) returns the incident unchanged.
     """
     if principal is not None and not _roles(principal) & OVERRIDE_ROLES:
         raise Forbidden("only a supervisor or an admin may override a check")
@@ -64,6 +65,8 @@ def override_check(engine: IncidentEngine, incident_id: str, check_name: str, *,
             raise Conflict(f"the incident is {incident['status']}", status=incident["status"])
         results = [r for r in check_rows.for_incident(conn, incident_id) if r["check_name"] == check_name]
         latest = results[-1]["outcome"] if results else "not reached"
+        if latest == "overridden" and results[-1]["reason"] == reason and results[-1]["actor"] == actor:
+            return incident_view(conn, incident_id)  # a retry of the override that took effect
         if latest != "failed":
             raise Conflict(f"check {check_name!r} is {latest}; only a failed check can be overridden",
                            outcome=latest)

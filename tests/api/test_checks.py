@@ -104,6 +104,9 @@ def test_a_supervisor_override_moves_the_incident_on_and_is_audited(api) -> None
     assert (status["outcome"], status["attempts"], status["category"]) == ("overridden", 1, "overridden")
     assert status["overrides"][0]["actor"] == "sup-7"
 
+    retry = api.post(url, json={"reason": "caller known to the duty manager"}, headers={"X-Actor": "sup-7"})
+    assert retry.status_code == 200 and _open(retry.get_json()) == _open(moved)
+    assert len(_trail(api, incident["id"], "check_overridden")) == 1
     again = api.post(url, json={"reason": "again"})
     assert again.status_code == 409
     assert again.headers["Content-Type"] == "application/problem+json"
