@@ -47,8 +47,8 @@ def rewind_to_check(procedure: RuntimeProcedure, workflow: BpmnWorkflow, gateway
     if gateway is None:
         raise NothingToOverride(f"{gateway_id} has not been reached")
     pass_output = getattr(gateway.task_spec, "pass_output", None)
-    taken = {c.task_spec.name for c in gateway.children if c.has_state(TaskState.DEFINITE_MASK | TaskState.FINISHED_MASK)
-             and not c.has_state(TaskState.CANCELLED)}
+    taken = {c.task_spec.name for c in gateway.children
+             if c.has_state(TaskState.DEFINITE_MASK | TaskState.FINISHED_MASK) and not c.has_state(TaskState.CANCELLED)}
     if gateway.internal_data.get(OVERRIDE_FLAG) or pass_output is None or pass_output in taken:
         raise NothingToOverride(f"{gateway_id} took its pass flow last time")
     pending = [t for t in gateway if t is not gateway and t.has_state(_PENDING)]
