@@ -12,6 +12,7 @@ class ProblemEntrySchema(Schema):
     element_id = fields.String()
     rule = fields.String()
     severity = fields.String()
+    path = fields.List(fields.String(), metadata={"description": "element ids from a start, for path rules"})
 
 
 class ProblemSchema(Schema):

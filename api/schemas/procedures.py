@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+from .checks import CheckSummarySchema
 from .common import ProblemEntrySchema
 
 
@@ -43,6 +44,8 @@ class ProcedureSchema(Schema):
     lanes = fields.List(fields.String(), attribute="summary.lanes")
     properties = fields.Dict(attribute="summary.properties")
     warnings = fields.List(fields.Nested(ProblemEntrySchema), attribute="summary.warnings")
+    checks = fields.List(fields.Nested(CheckSummarySchema), attribute="summary.checks",
+                         metadata={"description": "the check gateways the version declares"})
 
 
 class ProcedureListSchema(Schema):

@@ -167,3 +167,23 @@ idempotency = Table(
     Column("response", Json, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
 )
+
+check_results = Table(
+    "check_results",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("incident_id", String(36), nullable=False),
+    Column("procedure_key", String(255), nullable=False),
+    Column("procedure_version", Integer, nullable=False),
+    Column("check_name", String(255), nullable=False),
+    Column("gateway_id", String(255), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("outcome", String(20), nullable=False),
+    Column("flow_id", String(255), nullable=True),
+    Column("check_values", Json, nullable=True),
+    Column("actor", String(255), nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_check_results_incident", "incident_id", "id"),
+    Index("ix_check_results_procedure", "procedure_key", "procedure_version", "check_name"),
+)

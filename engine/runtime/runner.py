@@ -17,6 +17,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from . import serializer, timers
+from .override import rewind_to_check
 from .procedure import RuntimeProcedure
 from .transitions import Snapshot, Transition, diff_transitions
 
@@ -94,6 +95,18 @@ class Runner:
             task.complete()
 
         return self._advance(workflow, Snapshot.of(workflow), act, dict(result))
+
+    def override_check(self, state: str, gateway_id: str) -> Outcome:
+        """Send the incident past a check gateway along its pass flow now, dropping the pending fail path.
+
+        Raises NothingToOverride (a LookupError) when no failed pass of the gateway has work pending.
+        """
+        workflow = self.load(state)
+        cancelled = rewind_to_check(self.procedure, workflow, gateway_id)
+        workflow = self.load(serializer.dumps(workflow))  # SpiffWorkflow note 5.3: reload after a reset
+        outcome = self._advance(workflow, Snapshot.of(workflow), lambda wf: None, {})
+        outcome.transitions[:0] = cancelled
+        return outcome
 
     def fire_timers(self, state: str) -> Outcome:
         workflow = self.load(state)

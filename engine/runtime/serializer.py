@@ -16,6 +16,7 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG as CAMUNDA_CONFIG
 from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG as SPIFF_CONFIG
+from SpiffWorkflow.spiff.specs import event_definitions as spiff_events
 
 _specs: ContextVar[tuple[Any, dict[str, Any]] | None] = ContextVar("incident_engine_spec", default=None)
 
@@ -54,6 +55,11 @@ class LeanWorkflowConverter(BpmnWorkflowConverter):
 def _make_serializer() -> BpmnWorkflowSerializer:
     config = {**BPMN_CONFIG, **SPIFF_CONFIG, **CAMUNDA_CONFIG}
     config[BpmnWorkflow] = LeanWorkflowConverter
+    # Converters register by class name, so spiff's error and escalation event classes would take over the
+    # plain BPMN ones that our (Camunda) parser makes, and their converter needs an `expression` those lack:
+    # an incident that reached an escalation end event could not be saved.
+    for spiff_only in (spiff_events.ErrorEventDefinition, spiff_events.EscalationEventDefinition):
+        config.pop(spiff_only, None)
     return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
+from .check_gateway import check_transition
 from .procedure import RuntimeProcedure
 
 _TRACKED = TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.FINISHED_MASK
@@ -15,7 +16,7 @@ _GATEWAYS = {"exclusiveGateway", "inclusiveGateway"}
 
 @dataclass(frozen=True)
 class Transition:
-    kind: str  # task | gateway | timer_fired
+    kind: str  # task | gateway | timer_fired | check_passed | check_failed | check_overridden
     task_id: str
     element_id: str
     element_name: str | None
@@ -61,7 +62,13 @@ def diff_transitions(procedure: RuntimeProcedure, before: Snapshot, workflow: Bp
             continue
         changed.append((task.last_state_change or 0.0, task, previous))
     changed.sort(key=lambda item: item[0])
-    return [_transition(procedure, task, previous) for _ts, task, previous in changed]
+    transitions = []
+    for _ts, task, previous in changed:
+        transitions.append(_transition(procedure, task, previous))
+        if transitions[-1].kind == "gateway":
+            check = check_transition(procedure, task, transitions[-1])
+            transitions.extend([check] if check is not None else [])
+    return transitions
 
 
 def _transition(procedure: RuntimeProcedure, task: Any, previous: int | None) -> Transition:

@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 from engine.config import Settings
 from engine.db.database import make_engine
 from engine.db.uow import UnitOfWork
+from engine.runtime.check_gateway import prepare_checks
 from engine.runtime.procedure import RuntimeProcedure, SpecCache, prepare_spec
 from engine.runtime.runner import Runner
 
@@ -45,6 +46,7 @@ class IncidentEngine:
             definition = load_procedure(bpmn, process=procedure["key"],
                                         max_bytes=max(self.settings.max_upload_bytes, len(bpmn)))
         prepare_spec(definition.spec, definition.subprocess_specs)
+        prepare_checks(definition)
         runtime = RuntimeProcedure(procedure["id"], procedure["key"], procedure["version"], procedure["sha256"],
                                    definition, definition.spec, definition.subprocess_specs)
         return self.specs.put(runtime)

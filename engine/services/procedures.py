@@ -14,6 +14,7 @@ from engine.db import procedure_rows
 from engine.errors import Conflict, NotFound, TooLarge
 
 from .engine_app import IncidentEngine
+from .procedure_lint import linted_summary
 
 
 def _field(field: Any) -> dict[str, Any]:
@@ -52,6 +53,7 @@ def deploy(engine: IncidentEngine, data: bytes, *, process: str | None = None,
     if len(data) > engine.settings.max_upload_bytes:
         raise TooLarge(f"the upload is {len(data)} bytes; the limit is {engine.settings.max_upload_bytes}")
     definition = load_procedure(data, process=process, max_bytes=engine.settings.max_upload_bytes)
+    summary = linted_summary(definition, summarize(definition))
     sha = hashlib.sha256(data).hexdigest()
     for _attempt in range(3):
         with engine.uow() as uow:
@@ -62,7 +64,7 @@ def deploy(engine: IncidentEngine, data: bytes, *, process: str | None = None,
                 "id": str(uuid.uuid4()), "key": definition.key,
                 "version": procedure_rows.next_version(uow.conn, definition.key),
                 "name": definition.name, "status": "draft", "sha256": sha, "bpmn": data,
-                "summary": summarize(definition), "created_at": clock.now(), "created_by": actor,
+                "summary": summary, "created_at": clock.now(), "created_by": actor,
             }
             try:
                 procedure_rows.insert(uow.conn, row)

@@ -11,10 +11,12 @@ from sqlalchemy import Connection, select
 from engine.db import audit_rows, incident_rows, task_rows
 from engine.db.tables import outbox, tasks
 from engine.errors import Conflict
+from engine.runtime.check_gateway import CHECK_KINDS
 from engine.runtime.procedure import RuntimeProcedure
 from engine.runtime.runner import Outcome
 
 from .candidates import candidates
+from .check_results import record_check
 from .procedures import form_fields
 
 _AUDIT_COLUMNS = ("task_id", "element_id", "element_name", "element_type", "from_state", "to_state")
@@ -45,6 +47,8 @@ def record_outcome(conn: Connection, step: Step, outcome: Outcome, *, completed_
     """Audit the outcome's transitions, sync the tasks table and queue started service tasks."""
     for tr in outcome.transitions:
         data = submitted if tr.task_id == completed_task and tr.to_state == "completed" else tr.data
+        if tr.kind in CHECK_KINDS:
+            data = record_check(conn, step, tr)
         step.event(tr.kind, data, task_id=tr.task_id, element_id=tr.element_id, element_name=tr.element_name,
                    element_type=tr.element_type, from_state=tr.from_state, to_state=tr.to_state)
     _sync_tasks(conn, step, outcome)
