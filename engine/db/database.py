@@ -21,7 +21,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         url = str(parsed.set(drivername="postgresql+psycopg"))
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_recycle", 1800)  # not pre_ping: it costs a round trip per checkout
     return create_engine(url, **kwargs)
 
 
