@@ -84,7 +84,8 @@ def requires(permission: str) -> Callable[[F], F]:
             responses={
                 "401": {"description": "no bearer token, or a bad one",
                         "content": {"application/problem+json": {"schema": ProblemSchema}}},
-                "403": {"description": f"the caller has none of the roles: {', '.join(roles)}",
+                "403": {"description": f"not allowed: the caller has none of the roles {', '.join(roles)}, "
+                                       "or the operation's own rule refuses them",
                         "content": {"application/problem+json": {"schema": ProblemSchema}}},
             },
             **{"x-required-roles": list(roles), "x-permission": permission})

@@ -203,3 +203,16 @@ def test_the_cli_prints_a_token_the_server_accepts(client: Any, monkeypatch: pyt
     assert client.get("/api/v1/tasks", headers=bearer(printed)).status_code == 200
     assert cli(["token", "--user", "x", "--role", "root"]) == 2
     assert cli(["token", "--user", "x", "--ttl", "forever"]) == 2
+
+
+def test_the_role_is_checked_before_the_request_body(client: Any, token: Any) -> None:
+    agent = bearer(token("alice", ["agent"], ["team-a"]))
+    assert client.post("/api/v1/procedures", data=b"x", content_type="text/plain", headers=agent).status_code == 403
+    assert client.post("/api/v1/tasks/x/assign", json={"nobody": 1}, headers=agent).status_code == 403
+    assert client.post("/api/v1/audit", headers=agent).status_code == 405
+
+
+def test_the_actor_of_each_request_is_logged(client: Any, token: Any, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("INFO", logger="incident_engine.access"):
+        client.get("/api/v1/tasks", headers=bearer(token("alice", ["agent"])))
+    assert [getattr(r, "actor", None) for r in caplog.records if r.name == "incident_engine.access"] == ["alice"]
