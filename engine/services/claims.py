@@ -47,6 +47,8 @@ def _change(conn: Connection, task: dict[str, Any], kind: str, actor: str | None
         now = task_rows.get(conn, task["id"]) or task
         if now["state"] != "ready":
             raise Conflict(f"the task is {now['state']}, not ready", state=now["state"])
+        if now["assignee"] == assignee:
+            return now  # the same change won a moment earlier (a double click): done, and audited once
         raise Conflict(f"the task is claimed by {now['assignee']}" if now["assignee"]
                        else "the task was released meanwhile; reload and retry", assignee=now["assignee"])
     _audit(conn, task, kind, actor, at, previous, assignee)

@@ -27,19 +27,20 @@ def engine(pg_url: str) -> Iterator[IncidentEngine]:
     eng.db.dispose()
 
 
-def _race(action: Callable[[Principal], Any]) -> dict[str, Any]:
-    """Run `action` for both agents at once (released together by a barrier); each result or error by user."""
-    barrier = threading.Barrier(len(AGENTS))
+def _race(action: Callable[[Principal], Any], agents: tuple[Principal, ...] = AGENTS) -> dict[str, Any]:
+    """Run `action` for each agent at once (released together by a barrier); each result or error by thread."""
+    barrier = threading.Barrier(len(agents))
     outcome: dict[str, Any] = {}
 
-    def run(agent: Principal) -> None:
+    def run(n: int, agent: Principal) -> None:
         barrier.wait()
+        key = agent.user_id if len(set(agents)) == len(agents) else f"{agent.user_id}#{n}"
         try:
-            outcome[agent.user_id] = action(agent)
+            outcome[key] = action(agent)
         except Exception as err:  # noqa: BLE001 - the loser's error is what we assert on
-            outcome[agent.user_id] = err
+            outcome[key] = err
 
-    threads = [threading.Thread(target=run, args=(agent,)) for agent in AGENTS]
+    threads = [threading.Thread(target=run, args=(n, agent)) for n, agent in enumerate(agents)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -82,6 +83,15 @@ def test_concurrent_claim_and_complete_has_exactly_one_winner(engine: IncidentEn
         assert (row["state"], row["assignee"], row["ended_by"]) == ("completed", winner, winner)
         completed = [r for r in _trail(engine, task_id) if r["to_state"] == "completed"]
         assert [(r["actor"], r["data"]["summary"]) for r in completed] == [(winner, winner)]
+
+
+def test_a_double_click_claims_once(engine: IncidentEngine) -> None:
+    alice = AGENTS[0]
+    for _round in range(5):
+        task_id = _task(engine)
+        outcome = _race(lambda agent, task_id=task_id: claims.claim(engine, task_id, principal=agent), (alice, alice))
+        assert [r["assignee"] for r in outcome.values()] == ["alice", "alice"], outcome
+        assert [r["actor"] for r in _trail(engine, task_id) if r["kind"] == "task_claimed"] == ["alice"]
 
 
 def _trail(engine: IncidentEngine, task_id: str) -> list[dict[str, Any]]:
