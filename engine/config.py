@@ -36,7 +36,7 @@ class Settings:
     # Bearer tokens (JWT). HS* verifies with a shared secret (default: generated into the instance folder);
     # RS*/PS*/ES* with a public key file or a JWKS file from the identity provider.
     jwt_algorithm: str = "HS256"
-    jwt_secret: str | None = None
+    jwt_secret: str | None = field(default=None, repr=False)
     jwt_public_key_file: Path | None = None
     jwt_jwks_file: Path | None = None
     jwt_issuer: str | None = None
