@@ -6,7 +6,7 @@ from flask import Flask
 from engine.config import Settings
 from engine.services.engine_app import IncidentEngine
 
-from . import adherence, audit, checks, health, incidents, logs, problems, procedures, tasks
+from . import adherence, audit, auth, checks, health, incidents, logs, problems, procedures, tasks
 
 
 def create_app(settings: Settings | None = None, engine: IncidentEngine | None = None) -> Flask:
@@ -20,13 +20,17 @@ def create_app(settings: Settings | None = None, engine: IncidentEngine | None =
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="/docs",
         OPENAPI_SWAGGER_UI_URL="/static/swagger-ui/",  # vendored: /docs works offline
+        OPENAPI_SWAGGER_UI_CONFIG={"persistAuthorization": True},
+        API_SPEC_OPTIONS=auth.SPEC_OPTIONS,
         # Multipart framing needs a little room over the BPMN size cap; the service checks the file itself.
         MAX_CONTENT_LENGTH=settings.max_upload_bytes + 64 * 1024,
         JSON_SORT_KEYS=False,
     )
     app.extensions["incident_engine"] = engine or IncidentEngine(settings)
     logs.configure(app, settings.log_level)
+    auth.install(app, settings)
     api = problems.ProblemApi(app)
+    auth.document(api)
     app.extensions["incident_engine_api"] = api
     problems.register(app)
     for blueprint in (procedures.blp, incidents.blp, tasks.blp, audit.blp, checks.blp, adherence.blp):

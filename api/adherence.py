@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 
 from engine.services import checks
 
+from .auth import requires
 from .extensions import engine
 from .schemas.checks import AdherenceQuerySchema, AdherenceSchema, LintSchema
 from .schemas.common import ProblemSchema
@@ -18,6 +19,7 @@ blp = Blueprint("procedure_checks", __name__, url_prefix="/api/v1/procedures",
 
 @blp.route("/<key>/versions/<int:number>/lint")
 class ProcedureLint(MethodView):
+    @requires("procedures.read")
     @blp.response(200, LintSchema)
     @blp.alt_response(404, schema=ProblemSchema)
     def get(self, key: str, number: int) -> dict[str, Any]:
@@ -27,6 +29,7 @@ class ProcedureLint(MethodView):
 
 @blp.route("/<key>/adherence")
 class ProcedureAdherence(MethodView):
+    @requires("adherence.read")
     @blp.arguments(AdherenceQuerySchema, location="query")
     @blp.response(200, AdherenceSchema)
     @blp.alt_response(404, schema=ProblemSchema)

@@ -1,9 +1,10 @@
-"""The `incident-engine` command: serve, migrate, deploy."""
+"""The `incident-engine` command: serve, migrate, deploy, and sign development tokens."""
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from engine.config import Settings
@@ -74,6 +75,25 @@ def _deploy(args: argparse.Namespace) -> int:
     return 0
 
 
+def _token(args: argparse.Namespace) -> int:
+    from engine.identity.keys import KeyConfigError
+    from engine.identity.principal import ROLES
+    from engine.identity.tokens import issue_token, parse_ttl
+
+    unknown = sorted(set(args.role) - set(ROLES))
+    if unknown:
+        print(f"unknown role(s) {', '.join(unknown)}; roles are {', '.join(ROLES)}", file=sys.stderr)
+        return 2
+    try:
+        ttl = parse_ttl(args.ttl)
+        print(issue_token(Settings.from_env(), user=args.user, roles=args.role, groups=args.group,
+                          name=args.name, ttl=ttl, private_key=args.private_key, kid=args.kid))
+    except (KeyConfigError, ValueError) as err:
+        print(f"cannot sign a token: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="incident-engine", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -89,6 +109,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     dep.add_argument("--process", default=None)
     dep.add_argument("--actor", default="cli")
     dep.set_defaults(func=_deploy)
+    tok = sub.add_parser("token", help="print a signed bearer token for development and tests",
+                         description="Signs with JWT_SECRET (or the instance's generated secret) for HS*, "
+                                     "or with --private-key for RS*/PS*/ES*; uses the configured claim names, "
+                                     "JWT_ISSUER and JWT_AUDIENCE.")
+    tok.add_argument("--user", required=True, help="the user id (the `sub` claim)")
+    tok.add_argument("--role", action="append", default=[], help="a role; repeat for several")
+    tok.add_argument("--group", action="append", default=[], help="a group (lane); repeat for several")
+    tok.add_argument("--name", default=None, help="the display name")
+    tok.add_argument("--ttl", default="8h", help="lifetime: 8h, 30m, 1d or seconds (default 8h)")
+    tok.add_argument("--private-key", type=Path, default=None, help="PEM private key for RS/PS/ES algorithms")
+    tok.add_argument("--kid", default=None, help="key id to put in the header (for a JWKS with several keys)")
+    tok.set_defaults(func=_token)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

@@ -8,8 +8,9 @@ from flask_smorest import Blueprint
 
 from engine.services import audit, incidents
 
+from .auth import requires
 from .extensions import engine
-from .identity import current_actor
+from .identity import current_principal
 from .schemas.common import ProblemSchema
 from .schemas.incidents import (
     AuditListSchema,
@@ -25,47 +26,52 @@ blp = Blueprint("incidents", __name__, url_prefix="/api/v1/incidents", descripti
 
 @blp.route("")
 class IncidentCollection(MethodView):
+    @requires("incidents.read")
     @blp.arguments(IncidentQuerySchema, location="query")
     @blp.response(200, IncidentPageSchema)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
-        """Incidents, newest first, optionally by status and procedure (paged with `cursor`)."""
-        items, cursor = incidents.page(engine(), **query)
+        """Incidents the caller takes part in, newest first, optionally by status and procedure (paged)."""
+        items, cursor = incidents.page(engine(), **query, principal=current_principal())
         return {"items": items, "next_cursor": cursor}
 
+    @requires("incidents.start")
     @blp.arguments(IncidentStartSchema)
     @blp.response(201, IncidentSchema, description="the incident was started")
     @blp.alt_response(200, schema=IncidentSchema, description="an incident with this reference already exists")
     @blp.alt_response(422, schema=ProblemSchema)
     def post(self, body: dict[str, Any]) -> Any:
         """Start an incident; the engine runs until it waits on a person, a timer or external work."""
-        view, created = incidents.start(engine(), actor=current_actor(), **body)
+        view, created = incidents.start(engine(), principal=current_principal(), **body)
         return view, 201 if created else 200
 
 
 @blp.route("/<incident_id>")
 class IncidentItem(MethodView):
+    @requires("incidents.read")
     @blp.response(200, IncidentSchema)
     @blp.alt_response(404, schema=ProblemSchema)
     def get(self, incident_id: str) -> dict[str, Any]:
-        """One incident with its open tasks."""
-        return incidents.get(engine(), incident_id)
+        """One incident with the caller's open tasks in it; one they take no part in is 404."""
+        return incidents.get(engine(), incident_id, principal=current_principal())
 
 
 @blp.route("/<incident_id>/cancel")
 class IncidentCancel(MethodView):
+    @requires("incidents.cancel")
     @blp.arguments(CancelSchema)
     @blp.response(200, IncidentSchema)
     @blp.alt_response(404, schema=ProblemSchema)
     @blp.alt_response(409, schema=ProblemSchema)
     def post(self, body: dict[str, Any], incident_id: str) -> dict[str, Any]:
         """Cancel a running (or failed) incident, with a reason."""
-        return incidents.cancel(engine(), incident_id, reason=body["reason"], actor=current_actor())
+        return incidents.cancel(engine(), incident_id, reason=body["reason"], principal=current_principal())
 
 
 @blp.route("/<incident_id>/audit")
 class IncidentAudit(MethodView):
+    @requires("incidents.audit")
     @blp.response(200, AuditListSchema)
     @blp.alt_response(404, schema=ProblemSchema)
     def get(self, incident_id: str) -> dict[str, Any]:
         """Every audited transition of the incident, in order."""
-        return {"items": audit.for_incident(engine(), incident_id)}
+        return {"items": audit.for_incident(engine(), incident_id, principal=current_principal())}

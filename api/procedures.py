@@ -10,8 +10,9 @@ from flask_smorest import Blueprint
 from engine.errors import Invalid, Problem
 from engine.services import procedures
 
+from .auth import requires
 from .extensions import engine
-from .identity import current_actor
+from .identity import current_principal
 from .schemas.common import ProblemSchema
 from .schemas.procedures import ProcedureListSchema, ProcedureSchema
 
@@ -39,11 +40,13 @@ def _upload() -> tuple[bytes, str | None]:
 
 @blp.route("")
 class ProcedureCollection(MethodView):
+    @requires("procedures.read")
     @blp.response(200, ProcedureListSchema)
     def get(self) -> dict[str, Any]:
         """The latest version of each procedure."""
-        return {"items": procedures.latest(engine())}
+        return {"items": procedures.latest(engine(), principal=current_principal())}
 
+    @requires("procedures.upload")
     @blp.doc(requestBody={"content": {
         "multipart/form-data": {"schema": {"type": "object", "properties": {
             "file": {"type": "string", "format": "binary"}, "process": {"type": "string"}}}},
@@ -58,34 +61,38 @@ class ProcedureCollection(MethodView):
     def post(self) -> Any:
         """Upload a BPMN 2.0 file; each upload of a process id makes a new version."""
         data, process = _upload()
-        row, created = procedures.deploy(engine(), data, process=process, actor=current_actor())
+        row, created = procedures.deploy(engine(), data, process=process, principal=current_principal())
         return row, 201 if created else 200
 
 
 @blp.route("/<key>")
 class ProcedureVersions(MethodView):
+    @requires("procedures.read")
     @blp.response(200, ProcedureListSchema)
     @blp.alt_response(404, schema=ProblemSchema)
     def get(self, key: str) -> dict[str, Any]:
         """Every version of one procedure."""
-        return {"items": procedures.versions(engine(), key)}
+        return {"items": procedures.versions(engine(), key, principal=current_principal())}
 
 
 @blp.route("/<key>/versions/<int:number>")
 class ProcedureVersion(MethodView):
+    @requires("procedures.read")
     @blp.response(200, ProcedureSchema)
     @blp.alt_response(404, schema=ProblemSchema)
     def get(self, key: str, number: int) -> dict[str, Any]:
         """One version of a procedure."""
-        return procedures.version(engine(), key, number)
+        return procedures.version(engine(), key, number, principal=current_principal())
 
 
 @blp.route("/<key>/versions/<int:number>/bpmn")
 class ProcedureBpmn(MethodView):
+    @requires("procedures.read")
     @blp.doc(responses={"200": {"description": "the uploaded XML, byte for byte",
                                 "content": {"application/xml": {"schema": {"type": "string"}}}}})
     @blp.alt_response(404, schema=ProblemSchema)
     def get(self, key: str, number: int) -> Response:
         """The uploaded BPMN XML exactly as it was uploaded."""
         # content_type, not mimetype: no charset parameter, which would override the XML declaration
-        return Response(procedures.bpmn(engine(), key, number), content_type="application/xml")
+        return Response(procedures.bpmn(engine(), key, number, principal=current_principal()),
+                        content_type="application/xml")

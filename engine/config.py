@@ -11,6 +11,15 @@ def _int(name: str, default: int) -> int:
     return int(raw) if raw not in (None, "") else default
 
 
+def _optional(name: str) -> str | None:
+    return os.environ.get(name) or None
+
+
+def _path(name: str) -> Path | None:
+    raw = os.environ.get(name)
+    return Path(raw) if raw else None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Service settings; `from_env` is the only place that reads the environment."""
@@ -24,6 +33,19 @@ class Settings:
     log_level: str = "INFO"
     calendar_country: str = "GB"
     calendar_subdivision: str = "ENG"
+    # Bearer tokens (JWT). HS* verifies with a shared secret (default: generated into the instance folder);
+    # RS*/PS*/ES* with a public key file or a JWKS file from the identity provider.
+    jwt_algorithm: str = "HS256"
+    jwt_secret: str | None = field(default=None, repr=False)
+    jwt_public_key_file: Path | None = None
+    jwt_jwks_file: Path | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwt_leeway: int = 30
+    jwt_claim_user: str = "sub"
+    jwt_claim_name: str = "name"
+    jwt_claim_roles: str = "roles"
+    jwt_claim_groups: str = "groups"
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -37,6 +59,17 @@ class Settings:
             "log_level": os.environ.get("LOG_LEVEL", "INFO"),
             "calendar_country": os.environ.get("CALENDAR_COUNTRY", "GB"),
             "calendar_subdivision": os.environ.get("CALENDAR_SUBDIVISION", "ENG"),
+            "jwt_algorithm": os.environ.get("JWT_ALGORITHM") or "HS256",
+            "jwt_secret": _optional("JWT_SECRET"),
+            "jwt_public_key_file": _path("JWT_PUBLIC_KEY_FILE"),
+            "jwt_jwks_file": _path("JWT_JWKS_FILE"),
+            "jwt_issuer": _optional("JWT_ISSUER"),
+            "jwt_audience": _optional("JWT_AUDIENCE"),
+            "jwt_leeway": _int("JWT_LEEWAY", 30),
+            "jwt_claim_user": os.environ.get("JWT_CLAIM_USER") or "sub",
+            "jwt_claim_name": os.environ.get("JWT_CLAIM_NAME") or "name",
+            "jwt_claim_roles": os.environ.get("JWT_CLAIM_ROLES") or "roles",
+            "jwt_claim_groups": os.environ.get("JWT_CLAIM_GROUPS") or "groups",
         }
         if os.environ.get("BUNDLED_BPMN_DIR"):
             values["bundled_dir"] = Path(os.environ["BUNDLED_BPMN_DIR"])

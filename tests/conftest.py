@@ -1,11 +1,12 @@
-"""Shared fixtures: a migrated database on SQLite and on PostgreSQL, the engine and the Flask app."""
+"""Shared fixtures: a migrated database on SQLite and on PostgreSQL, the engine, the Flask app and tokens."""
 from __future__ import annotations
 
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -14,11 +15,13 @@ from engine.config import Settings
 from engine.db.database import make_engine
 from engine.db.migrate import upgrade
 from engine.db.tables import metadata
+from engine.identity.tokens import issue_token
 from engine.services.engine_app import IncidentEngine
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = ROOT / "bpmn"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+TEST_JWT_SECRET = "test-secret-for-the-incident-engine-suite-0123456789"
 PG_ADMIN_URL = os.environ.get("INCIDENT_ENGINE_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1/postgres")
 
 
@@ -76,7 +79,25 @@ def pg_url(pg_database: str) -> str:
 
 
 def make_settings(url: str, **overrides: object) -> Settings:
+    overrides.setdefault("jwt_secret", TEST_JWT_SECRET)
     return Settings(database_url=url, deploy_bundled=False, **overrides)  # type: ignore[arg-type]
+
+
+TokenFactory = Callable[..., str]
+
+
+@pytest.fixture
+def token(engine: IncidentEngine) -> TokenFactory:
+    """token(user, roles=(), groups=(), **claims) -> a JWT the app under test accepts."""
+
+    def make(user: str, roles: Iterable[str] = (), groups: Iterable[str] = (), **claims: Any) -> str:
+        return issue_token(engine.settings, user=user, roles=roles, groups=groups, **claims)
+
+    return make
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture
@@ -87,9 +108,37 @@ def engine(database_url: str) -> Iterator[IncidentEngine]:
 
 
 @pytest.fixture
-def client(engine: IncidentEngine):  # type: ignore[no-untyped-def]
+def app(engine: IncidentEngine):  # type: ignore[no-untyped-def]
     from api import create_app
 
     app = create_app(engine.settings, engine)
     app.testing = True
-    return app.test_client()
+    return app
+
+
+@pytest.fixture
+def client(app, token: TokenFactory):  # type: ignore[no-untyped-def]
+    """A test client that sends an admin token unless a request passes its own Authorization header."""
+    test_client = app.test_client()
+    test_client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token('admin', ['admin'])}"
+    return test_client
+
+
+@pytest.fixture
+def client_as(app, token: TokenFactory):  # type: ignore[no-untyped-def]
+    """client_as(user, roles, groups) -> a test client that sends that user's token on every request."""
+
+    def make(user: str, roles: Iterable[str] = (), groups: Iterable[str] = ()):  # type: ignore[no-untyped-def]
+        test_client = app.test_client()
+        test_client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token(user, roles, groups)}"
+        return test_client
+
+    return make
+
+
+def admin_test_client(app):  # type: ignore[no-untyped-def]
+    """A test client for an app built by hand, sending an admin token on every request."""
+    settings = app.extensions["incident_engine"].settings
+    test_client = app.test_client()
+    test_client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {issue_token(settings, user='admin', roles=['admin'])}"
+    return test_client

@@ -69,10 +69,18 @@ class TaskQuerySchema(PageQuerySchema):
     state = fields.String(load_default="ready", validate=validate.OneOf(("ready", "completed", "cancelled")))
     lane = fields.String(load_default=None)
     incident = fields.String(load_default=None)
+    assignee = fields.String(load_default=None, validate=validate.Length(min=1, max=255),
+                             metadata={"description": "`me`, or a user id: only tasks held by them"})
+    unassigned = fields.Boolean(load_default=False, metadata={"description": "only tasks nobody holds"})
 
 
 class TaskPageSchema(PageSchema):
     items = fields.List(fields.Nested(TaskSchema))
+
+
+class AssignSchema(Schema):
+    user = fields.String(required=True, validate=validate.Length(min=1, max=255),
+                         metadata={"description": "the user id (token `sub`) to give the task to"})
 
 
 class CompleteSchema(Schema):

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, or_, select
 
 from .tables import incidents
+from .visibility import Visibility, incident_visible
 
 _VIEW_COLUMNS = [c for c in incidents.c if c.name != "state"]
 
@@ -18,6 +19,11 @@ def insert(conn: Connection, row: dict[str, Any]) -> None:
 def get(conn: Connection, incident_id: str) -> dict[str, Any] | None:
     row = conn.execute(select(*_VIEW_COLUMNS).where(incidents.c.id == incident_id)).mappings().first()
     return dict(row) if row else None
+
+
+def is_visible(conn: Connection, incident_id: str, visible_to: Visibility) -> bool:
+    query = select(incidents.c.id).where(incidents.c.id == incident_id, incident_visible(visible_to))
+    return conn.execute(query).first() is not None
 
 
 def lock(conn: Connection, incident_id: str) -> dict[str, Any] | None:
@@ -46,8 +52,11 @@ def update(conn: Connection, incident_id: str, row_version: int, values: dict[st
 
 
 def page(conn: Connection, *, status: str | None, procedure: str | None, limit: int,
-         after: tuple[datetime, str] | None, ids: list[str] | None = None) -> list[dict[str, Any]]:
+         after: tuple[datetime, str] | None, ids: list[str] | None = None,
+         visible_to: Visibility | None = None) -> list[dict[str, Any]]:
     query = select(*_VIEW_COLUMNS)
+    if visible_to is not None:
+        query = query.where(incident_visible(visible_to))
     if status:
         query = query.where(incidents.c.status == status)
     if procedure:

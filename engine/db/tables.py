@@ -93,6 +93,7 @@ incidents = Table(
     UniqueConstraint("procedure_key", "reference", name="uq_incidents_procedure_reference"),
     Index("ix_incidents_status_created", "status", "created_at"),
     Index("ix_incidents_procedure_created", "procedure_key", "created_at"),
+    Index("ix_incidents_created_by", "created_by"),
 )
 
 tasks = Table(
@@ -117,6 +118,20 @@ tasks = Table(
     Column("ended_by", String(255), nullable=True),
     Index("ix_tasks_state_lane", "state", "lane"),
     Index("ix_tasks_incident", "incident_id"),
+    Index("ix_tasks_assignee_state", "assignee", "state"),
+    Index("ix_tasks_ended_by", "ended_by"),
+)
+
+# Who a task is offered to, one row per candidate group or user. The JSON columns on `tasks` keep the
+# list for display; this side table makes "my queue" one indexed join on (kind, value) on both PostgreSQL
+# and SQLite, where JSON containment would need a different operator (and index) per dialect.
+task_candidates = Table(
+    "task_candidates",
+    metadata,
+    Column("task_id", String(36), ForeignKey("tasks.id"), primary_key=True),
+    Column("kind", String(10), primary_key=True),
+    Column("value", String(255), primary_key=True),
+    Index("ix_task_candidates_kind_value", "kind", "value", "task_id"),
 )
 
 audit = Table(

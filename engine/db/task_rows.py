@@ -6,12 +6,34 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, or_, select
 
-from .tables import tasks
+from .tables import task_candidates, tasks
+from .visibility import Visibility, task_visible
 
 
 def insert_many(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        conn.execute(tasks.insert(), rows)
+    """Insert task rows and offer each to its candidate groups and users (the queue's index)."""
+    if not rows:
+        return
+    conn.execute(tasks.insert(), rows)
+    offers = [{"task_id": row["id"], "kind": kind, "value": value}
+              for row in rows
+              for kind, values in (("group", row["candidate_groups"]), ("user", row["candidate_users"]))
+              for value in dict.fromkeys(values)]
+    if offers:
+        conn.execute(task_candidates.insert(), offers)
+
+
+def set_assignee(conn: Connection, task_id: str, assignee: str | None, at: datetime, *,
+                 previous: str | None) -> bool:
+    """Compare-and-set a ready task's assignee: only if it is still `previous` (None: held by nobody).
+
+    One conditional UPDATE, so of two concurrent claims only one can win: PostgreSQL makes the second
+    wait on the row and re-check the condition after the first commits; SQLite serializes the writers.
+    """
+    held = tasks.c.assignee.is_(None) if previous is None else tasks.c.assignee == previous
+    result = conn.execute(tasks.update().where(tasks.c.id == task_id, tasks.c.state == "ready", held)
+                          .values(assignee=assignee, claimed_at=at if assignee else None))
+    return result.rowcount == 1
 
 
 def get(conn: Connection, task_id: str) -> dict[str, Any] | None:
@@ -41,8 +63,15 @@ def open_for(conn: Connection, incident_ids: list[str]) -> dict[str, list[dict[s
 
 
 def page(conn: Connection, *, state: str | None, lane: str | None, incident: str | None,
-         limit: int, after: tuple[datetime, str] | None) -> list[dict[str, Any]]:
+         limit: int, after: tuple[datetime, str] | None, visible_to: Visibility | None = None,
+         assignee: str | None = None, unassigned: bool = False) -> list[dict[str, Any]]:
     query = select(tasks)
+    if visible_to is not None:
+        query = query.where(task_visible(visible_to))
+    if assignee:
+        query = query.where(tasks.c.assignee == assignee)
+    if unassigned:
+        query = query.where(tasks.c.assignee.is_(None))
     if state:
         query = query.where(tasks.c.state == state)
     if lane:

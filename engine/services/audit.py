@@ -7,6 +7,8 @@ from typing import Any
 from engine.db import audit_rows, incident_rows
 from engine.db.pages import decode_cursor, encode_cursor
 from engine.errors import NotFound
+from engine.identity import policy
+from engine.identity.principal import Principal
 
 from .engine_app import IncidentEngine
 
@@ -15,9 +17,14 @@ def audit_view(row: dict[str, Any]) -> dict[str, Any]:
     return dict(row)
 
 
-def for_incident(engine: IncidentEngine, incident_id: str) -> list[dict[str, Any]]:
+def for_incident(engine: IncidentEngine, incident_id: str, *,
+                 principal: Principal | None = None) -> list[dict[str, Any]]:
+    """One incident's trail: for ops (and admin) any incident, for others the incidents they may read."""
+    policy.require(principal, "incidents.audit")
+    scope = None if policy.allowed(principal, "audit.read") else policy.visibility(principal)
     with engine.uow(write=False) as uow:
-        if incident_rows.get(uow.conn, incident_id) is None:
+        if incident_rows.get(uow.conn, incident_id) is None or \
+                (scope is not None and not incident_rows.is_visible(uow.conn, incident_id, scope)):
             raise NotFound(f"no incident {incident_id}")
         rows, after = [], 0
         while True:
@@ -30,7 +37,9 @@ def for_incident(engine: IncidentEngine, incident_id: str) -> list[dict[str, Any
 
 
 def page(engine: IncidentEngine, *, procedure: str | None = None, since: datetime | None = None,
-         limit: int = 100, cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+         limit: int = 100, cursor: str | None = None,
+         principal: Principal | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    policy.require(principal, "audit.read")
     after = decode_cursor(cursor)
     with engine.uow(write=False) as uow:
         rows = audit_rows.page(uow.conn, procedure=procedure, since=since,

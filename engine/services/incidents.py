@@ -1,4 +1,8 @@
-"""Use cases for incidents: start one on a procedure, read, list and cancel."""
+"""Use cases for incidents: start one on a procedure, read, list and cancel.
+
+With a `principal`, a caller reads only incidents they take part in (started, or may see one of the
+tasks of) and sees only their own open tasks in them; None is an internal caller, unchecked.
+"""
 from __future__ import annotations
 
 import json
@@ -14,6 +18,8 @@ from engine import clock
 from engine.db import incident_rows, procedure_rows, task_rows
 from engine.db.pages import decode_cursor, encode_cursor
 from engine.errors import Conflict, Invalid, NotFound, Problem
+from engine.identity import policy
+from engine.identity.principal import Principal
 
 from .advance import advance
 from .engine_app import IncidentEngine
@@ -44,15 +50,42 @@ def view(conn: Connection, incident_id: str) -> dict[str, Any]:
     return incident_view(row, task_rows.open_for(conn, [incident_id])[incident_id])
 
 
+def visible_view(view: dict[str, Any], principal: Principal | None) -> dict[str, Any]:
+    """An incident as the principal may see it: only the open tasks that are theirs to see."""
+    if policy.visibility(principal) is None:
+        return view
+    return {**view, "open_tasks": [t for t in view["open_tasks"] if policy.can_see_task(principal, t)]}
+
+
+def _readable(conn: Connection, incident_id: str, principal: Principal | None) -> dict[str, Any]:
+    """The incident's view, or NotFound when it does not exist or the principal takes no part in it."""
+    scope = policy.visibility(principal)
+    if scope is not None and not incident_rows.is_visible(conn, incident_id, scope):
+        raise NotFound(f"no incident {incident_id}")
+    return visible_view(view(conn, incident_id), principal)
+
+
+def _existing(conn: Connection, incident_id: str, reference: str, principal: Principal | None) -> dict[str, Any]:
+    """The incident that already has this reference; someone else's is a conflict, not a duplicate."""
+    try:
+        return _readable(conn, incident_id, principal)
+    except NotFound:
+        raise Conflict(f"an incident with reference {reference!r} already exists") from None
+
+
 def start(engine: IncidentEngine, *, procedure: str, version: int | None = None, reference: str | None = None,
-          data: dict[str, Any] | None = None, actor: str | None = None) -> tuple[dict[str, Any], bool]:
+          data: dict[str, Any] | None = None, actor: str | None = None,
+          principal: Principal | None = None) -> tuple[dict[str, Any], bool]:
     """Start an incident; the same reference on the same procedure returns the existing one (created=False)."""
+    policy.require(principal, "incidents.start")
+    if principal is not None:
+        actor = principal.user_id
     data = check_start_data(data or {})
     with engine.uow() as uow:
         if reference:
             existing = incident_rows.by_reference(uow.conn, procedure, reference)
             if existing is not None:
-                return view(uow.conn, existing["id"]), False
+                return _existing(uow.conn, existing["id"], reference, principal), False
         proc = procedure_rows.get(uow.conn, procedure, version)
         if proc is None:
             what = f"version {version} of procedure {procedure!r}" if version else f"procedure {procedure!r}"
@@ -73,37 +106,46 @@ def start(engine: IncidentEngine, *, procedure: str, version: int | None = None,
             existing = incident_rows.by_reference(uow.conn, procedure, reference or "")
             if existing is None:
                 raise
-            return view(uow.conn, existing["id"]), False
+            return _existing(uow.conn, existing["id"], reference or "", principal), False
         step = Step(row, runtime, actor, now)
         step.event("incident_started", data, to_state="running")
         advance(uow.conn, step, runner, lambda: runner.start(data))
-        result = view(uow.conn, row["id"])
+        result = visible_view(view(uow.conn, row["id"]), principal)
         uow.commit()
     return result, True
 
 
-def get(engine: IncidentEngine, incident_id: str) -> dict[str, Any]:
+def get(engine: IncidentEngine, incident_id: str, *, principal: Principal | None = None) -> dict[str, Any]:
+    policy.require(principal, "incidents.read")
     with engine.uow(write=False) as uow:
-        return view(uow.conn, incident_id)
+        return _readable(uow.conn, incident_id, principal)
 
 
 def page(engine: IncidentEngine, *, status: str | None = None, procedure: str | None = None, limit: int = 50,
-         cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+         cursor: str | None = None, principal: Principal | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """Incidents newest first; for a principal, only those they take part in (filtered in SQL)."""
+    policy.require(principal, "incidents.read")
     after = decode_cursor(cursor)
     position = (datetime.fromisoformat(after["t"]), str(after["id"])) if after else None
     with engine.uow(write=False) as uow:
-        rows = incident_rows.page(uow.conn, status=status, procedure=procedure, limit=limit, after=position)
+        rows = incident_rows.page(uow.conn, status=status, procedure=procedure, limit=limit, after=position,
+                                  visible_to=policy.visibility(principal))
         open_tasks = task_rows.open_for(uow.conn, [r["id"] for r in rows])
-    items = [incident_view(r, open_tasks[r["id"]]) for r in rows]
+    items = [visible_view(incident_view(r, open_tasks[r["id"]]), principal) for r in rows]
     next_cursor = encode_cursor({"t": rows[-1]["created_at"].isoformat(), "id": rows[-1]["id"]}) \
         if len(rows) == limit else None
     return items, next_cursor
 
 
-def cancel(engine: IncidentEngine, incident_id: str, *, reason: str, actor: str | None = None) -> dict[str, Any]:
+def cancel(engine: IncidentEngine, incident_id: str, *, reason: str, actor: str | None = None,
+           principal: Principal | None = None) -> dict[str, Any]:
+    policy.require(principal, "incidents.cancel")
+    if principal is not None:
+        actor = principal.user_id
     with engine.uow() as uow:
+        scope = policy.visibility(principal)
         incident = incident_rows.lock(uow.conn, incident_id)
-        if incident is None:
+        if incident is None or (scope is not None and not incident_rows.is_visible(uow.conn, incident_id, scope)):
             raise NotFound(f"no incident {incident_id}")
         if incident["status"] not in ("running", "error"):
             raise Conflict(f"the incident is {incident['status']}; only running or failed incidents can be cancelled")
@@ -115,6 +157,6 @@ def cancel(engine: IncidentEngine, incident_id: str, *, reason: str, actor: str 
         step.event("incident_cancelled", {"reason": reason}, from_state=incident["status"], to_state="cancelled")
         record_outcome(uow.conn, step, outcome)
         save_incident(uow.conn, step, outcome, data=incident["data"])
-        result = view(uow.conn, incident_id)
+        result = visible_view(view(uow.conn, incident_id), principal)
         uow.commit()
     return result

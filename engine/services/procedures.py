@@ -12,6 +12,8 @@ from engine import clock
 from engine.bpmn.model import ProcedureDefinition
 from engine.db import procedure_rows
 from engine.errors import Conflict, NotFound, TooLarge
+from engine.identity import policy
+from engine.identity.principal import Principal
 
 from .engine_app import IncidentEngine
 from .procedure_lint import linted_summary
@@ -46,10 +48,16 @@ def summarize(definition: ProcedureDefinition) -> dict[str, Any]:
 
 
 def deploy(engine: IncidentEngine, data: bytes, *, process: str | None = None,
-           actor: str | None = None) -> tuple[dict[str, Any], bool]:
-    """Store a new version of the procedure in `data`; (version, created). Identical bytes return the existing one."""
+           actor: str | None = None, principal: Principal | None = None) -> tuple[dict[str, Any], bool]:
+    """Store a new version of the procedure in `data`; (version, created). Identical bytes return the existing one.
+
+    The uploader (the principal, else `actor`) is kept as `created_by`: they may never approve this version.
+    """
     from engine.bpmn.parser import load_procedure
 
+    policy.require(principal, "procedures.upload")
+    if principal is not None:
+        actor = principal.user_id
     if len(data) > engine.settings.max_upload_bytes:
         raise TooLarge(f"the upload is {len(data)} bytes; the limit is {engine.settings.max_upload_bytes}")
     definition = load_procedure(data, process=process, max_bytes=engine.settings.max_upload_bytes)
@@ -82,12 +90,14 @@ def deploy_directory(engine: IncidentEngine, directory: Path, actor: str = "syst
     return [deploy(engine, path.read_bytes(), actor=actor)[0] for path in sorted(directory.glob("*.bpmn"))]
 
 
-def latest(engine: IncidentEngine) -> list[dict[str, Any]]:
+def latest(engine: IncidentEngine, *, principal: Principal | None = None) -> list[dict[str, Any]]:
+    policy.require(principal, "procedures.read")
     with engine.uow(write=False) as uow:
         return procedure_rows.latest_of_each(uow.conn)
 
 
-def versions(engine: IncidentEngine, key: str) -> list[dict[str, Any]]:
+def versions(engine: IncidentEngine, key: str, *, principal: Principal | None = None) -> list[dict[str, Any]]:
+    policy.require(principal, "procedures.read")
     with engine.uow(write=False) as uow:
         found = procedure_rows.versions(uow.conn, key)
     if not found:
@@ -95,7 +105,9 @@ def versions(engine: IncidentEngine, key: str) -> list[dict[str, Any]]:
     return found
 
 
-def version(engine: IncidentEngine, key: str, number: int) -> dict[str, Any]:
+def version(engine: IncidentEngine, key: str, number: int, *,
+            principal: Principal | None = None) -> dict[str, Any]:
+    policy.require(principal, "procedures.read")
     with engine.uow(write=False) as uow:
         found = procedure_rows.get(uow.conn, key, number)
     if found is None:
@@ -103,8 +115,8 @@ def version(engine: IncidentEngine, key: str, number: int) -> dict[str, Any]:
     return found
 
 
-def bpmn(engine: IncidentEngine, key: str, number: int) -> bytes:
-    found = version(engine, key, number)
+def bpmn(engine: IncidentEngine, key: str, number: int, *, principal: Principal | None = None) -> bytes:
+    found = version(engine, key, number, principal=principal)
     with engine.uow(write=False) as uow:
         data = procedure_rows.bpmn(uow.conn, found["id"])
     assert data is not None

@@ -1,4 +1,8 @@
-"""Use cases for agent desktops: list open tasks, read one, complete it with form data."""
+"""Use cases for agent desktops: list their queue, read a task, complete it with form data.
+
+Every function takes an optional `principal`: the edges pass the caller, who then sees only their own
+tasks (someone else's is NotFound); None is an internal caller, unchecked.
+"""
 from __future__ import annotations
 
 import hashlib
@@ -13,33 +17,43 @@ from engine.bpmn.forms import validate_submission
 from engine.db import incident_rows, procedure_rows, task_rows
 from engine.db.pages import decode_cursor, encode_cursor
 from engine.db.tables import idempotency
-from engine.errors import Conflict, Invalid, NotFound, Problem
+from engine.errors import Conflict, Invalid, Problem
+from engine.identity import policy
+from engine.identity.principal import Principal
 
 from .advance import advance
+from .claims import take, visible_task
 from .engine_app import IncidentEngine
 from .incidents import view as incident_view
+from .incidents import visible_view
 from .recording import Step
 from .views import task_view
 
 
 def page(engine: IncidentEngine, *, state: str | None = "ready", lane: str | None = None,
-         incident: str | None = None, limit: int = 50, cursor: str | None = None
+         incident: str | None = None, assignee: str | None = None, unassigned: bool = False,
+         limit: int = 50, cursor: str | None = None, principal: Principal | None = None
          ) -> tuple[list[dict[str, Any]], str | None]:
+    """The caller's queue: the tasks they may see, narrowed by lane, incident, assignee (`me`) or unassigned."""
+    policy.require(principal, "tasks.work")
+    if assignee == "me":
+        if principal is None:
+            raise Invalid("`assignee=me` needs an authenticated caller", [Problem("no caller", field="assignee")])
+        assignee = principal.user_id
     after = decode_cursor(cursor)
     position = (datetime.fromisoformat(after["t"]), str(after["id"])) if after else None
     with engine.uow(write=False) as uow:
-        rows = task_rows.page(uow.conn, state=state, lane=lane, incident=incident, limit=limit, after=position)
+        rows = task_rows.page(uow.conn, state=state, lane=lane, incident=incident, limit=limit, after=position,
+                              visible_to=policy.visibility(principal), assignee=assignee, unassigned=unassigned)
     next_cursor = encode_cursor({"t": rows[-1]["created_at"].isoformat(), "id": rows[-1]["id"]}) \
         if len(rows) == limit else None
     return [task_view(r) for r in rows], next_cursor
 
 
-def get(engine: IncidentEngine, task_id: str) -> dict[str, Any]:
+def get(engine: IncidentEngine, task_id: str, *, principal: Principal | None = None) -> dict[str, Any]:
+    policy.require(principal, "tasks.work")
     with engine.uow(write=False) as uow:
-        row = task_rows.get(uow.conn, task_id)
-    if row is None:
-        raise NotFound(f"no task {task_id}")
-    return task_view(row)
+        return task_view(visible_task(uow.conn, task_id, principal))
 
 
 def _request_hash(data: Any) -> str:
@@ -47,15 +61,19 @@ def _request_hash(data: Any) -> str:
 
 
 def complete(engine: IncidentEngine, task_id: str, data: dict[str, Any], *, actor: str | None = None,
-             idempotency_key: str | None = None) -> dict[str, Any]:
-    """Validate `data` against the task's form, apply it, run the engine; returns the incident."""
+             idempotency_key: str | None = None, principal: Principal | None = None) -> dict[str, Any]:
+    """Validate `data` against the task's form, apply it, run the engine; returns the incident.
+
+    A principal must be the assignee; an unclaimed task they are offered is claimed in the same transaction.
+    """
+    policy.require(principal, "tasks.work")
+    if principal is not None:
+        actor = principal.user_id
     if not isinstance(data, dict):
         raise Invalid("data must be a JSON object", [Problem("expected an object", field="data")])
     with engine.uow() as uow:
         conn = uow.conn
-        task = task_rows.get(conn, task_id)
-        if task is None:
-            raise NotFound(f"no task {task_id}")
+        task = visible_task(conn, task_id, principal)
         incident = incident_rows.lock(conn, task["incident_id"])
         assert incident is not None
         scope, digest = f"complete:{task_id}", _request_hash(data)
@@ -66,20 +84,24 @@ def complete(engine: IncidentEngine, task_id: str, data: dict[str, Any], *, acto
                 if stored["request_sha256"] != digest:
                     raise Invalid("this Idempotency-Key was used with a different request body",
                                   [Problem("key reused with another body", field="Idempotency-Key")])
-                return _revive(dict(stored["response"]))
-        task = task_rows.get(conn, task_id)
-        assert task is not None
+                return visible_view(_revive(dict(stored["response"])), principal)
+        fresh = task_rows.get(conn, task_id)  # re-read under the incident lock
+        assert fresh is not None
+        task = fresh
         if task["state"] != "ready":
             raise Conflict(f"the task is {task['state']}, not ready", state=task["state"])
         if incident["status"] != "running":
             raise Conflict(f"the incident is {incident['status']}", incident_status=incident["status"])
+        at = clock.now()
+        if principal is not None:
+            take(conn, task, principal, at)  # rolled back with everything else if the form data is refused
         proc = procedure_rows.get_by_id(conn, incident["procedure_id"])
         assert proc is not None
         runtime = engine.runtime(proc)
         user_task = runtime.definition.user_task(task["element_id"])
         values = validate_submission(user_task.form if user_task else (), data)
         runner = engine.runner(runtime)
-        step = Step(incident, runtime, actor, clock.now())
+        step = Step(incident, runtime, actor, at)
         advance(conn, step, runner, lambda: runner.complete(incident["state"], task_id, values),
                 completed_task=task_id, submitted=values)
         result = incident_view(conn, incident["id"])
@@ -88,7 +110,7 @@ def complete(engine: IncidentEngine, task_id: str, data: dict[str, Any], *, acto
                 scope=scope, key=idempotency_key, request_sha256=digest,
                 response=json.loads(json.dumps(result, default=_json_default)), created_at=step.at))
         uow.commit()
-    return result
+    return visible_view(result, principal)
 
 
 _TIMES = ("created_at", "updated_at", "ended_at", "next_timer_at", "due_at", "claimed_at")

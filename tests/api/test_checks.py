@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from flask import g, request
 
 from .helpers import BUNDLED, complete, open_task, start, upload
 
@@ -14,20 +13,14 @@ TRIAGE = {"priority": "P1", "priority_reason": "whole floor"}
 
 
 @pytest.fixture
-def api(engine):  # type: ignore[no-untyped-def]
-    """A client whose requests carry the actor named in the X-Actor header (identity lands elsewhere)."""
-    from api import create_app
-
-    app = create_app(engine.settings, engine)
-    app.testing = True
-
-    @app.before_request
-    def _actor() -> None:
-        g.actor = request.headers.get("X-Actor")
-
-    client = app.test_client()
+def api(client, token):  # type: ignore[no-untyped-def]
+    """An admin client; requests may act as supervisor sup-7 with `headers=SUPERVISOR`."""
     assert upload(client, BUNDLED / "major_incident.bpmn").status_code == 201
+    SUPERVISOR["Authorization"] = f"Bearer {token('sup-7', ['supervisor'], ['service-desk', 'incident-managers'])}"
     return client
+
+
+SUPERVISOR: dict[str, str] = {}
 
 
 def _open(incident: dict[str, Any]) -> list[str]:
@@ -84,7 +77,7 @@ def test_a_supervisor_override_moves_the_incident_on_and_is_audited(api) -> None
     incident = _failed_once(api)
     verify = open_task(incident, "Task_VerifyCallerIdentity")
     url = f"/api/v1/incidents/{incident['id']}/checks/triage_complete/override"
-    response = api.post(url, json={"reason": "caller known to the duty manager"}, headers={"X-Actor": "sup-7"})
+    response = api.post(url, json={"reason": "caller known to the duty manager"}, headers=SUPERVISOR)
     assert response.status_code == 200, response.get_json()
     moved = response.get_json()
     assert _open(moved) == ["Task_Diagnose", "Task_SendStakeholderUpdate"]
@@ -104,7 +97,7 @@ def test_a_supervisor_override_moves_the_incident_on_and_is_audited(api) -> None
     assert (status["outcome"], status["attempts"], status["category"]) == ("overridden", 1, "overridden")
     assert status["overrides"][0]["actor"] == "sup-7"
 
-    retry = api.post(url, json={"reason": "caller known to the duty manager"}, headers={"X-Actor": "sup-7"})
+    retry = api.post(url, json={"reason": "caller known to the duty manager"}, headers=SUPERVISOR)
     assert retry.status_code == 200 and _open(retry.get_json()) == _open(moved)
     assert len(_trail(api, incident["id"], "check_overridden")) == 1
     again = api.post(url, json={"reason": "again"})

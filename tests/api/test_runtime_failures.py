@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from engine.services.engine_app import IncidentEngine
-from tests.conftest import make_settings
+from tests.conftest import admin_test_client, make_settings
 
 from .helpers import FIXTURES, complete, open_task, start, upload
 
@@ -81,7 +81,7 @@ def capped_client(database_url: str) -> Iterator[Any]:
     eng = IncidentEngine(make_settings(database_url, loop_cap=5))
     app = create_app(eng.settings, eng)
     app.testing = True
-    yield app.test_client()
+    yield admin_test_client(app)
     eng.db.dispose()
 
 

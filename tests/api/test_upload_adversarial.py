@@ -10,7 +10,7 @@ from xml.sax.saxutils import escape
 import pytest
 
 from engine.services.engine_app import IncidentEngine
-from tests.conftest import make_settings
+from tests.conftest import admin_test_client, make_settings
 
 from .helpers import FIXTURES
 
@@ -175,7 +175,7 @@ def small_cap_client(database_url: str):  # type: ignore[no-untyped-def]
     eng = IncidentEngine(settings)
     app = create_app(settings, eng)
     app.testing = True
-    yield app.test_client()
+    yield admin_test_client(app)
     eng.db.dispose()
 
 

@@ -1,0 +1,94 @@
+"""Bearer-token authentication for every endpoint but health and docs, and the roles each operation needs.
+
+`install` verifies the token before any view runs (401 with WWW-Authenticate when missing or bad);
+`requires` refuses callers without a role for the operation (403) and writes the roles into OpenAPI.
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, Response, g, request
+from flask_smorest import Api, Blueprint
+
+from engine.config import Settings
+from engine.identity.policy import require, roles_for
+from engine.identity.tokens import TokenError, TokenVerifier
+
+from .identity import current_principal
+from .problems import problem
+from .schemas.common import ProblemSchema
+
+REALM = 'Bearer realm="incident-engine"'
+PUBLIC_ENDPOINTS = frozenset({"health.healthz", "api-docs.openapi_json", "api-docs.openapi_swagger_ui"})
+SCHEME = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+          "description": "A JWT from your identity provider, or `incident-engine token --user U --role R`."}
+SPEC_OPTIONS: dict[str, Any] = {"security": [{"bearerAuth": []}]}
+
+F = TypeVar("F", bound=Callable[..., Any])
+_DOC = Blueprint("_auth_doc", __name__)  # only its `doc` decorator is used, to write OpenAPI fields
+
+
+def challenge(detail: str, error: str | None = None) -> Response:
+    """401 problem+json with the RFC 6750 challenge (error="invalid_token" when a token was refused)."""
+    value = REALM + (f', error="{error}"' if error else "")
+    return problem(401, "Unauthorized", detail, headers={"WWW-Authenticate": value})
+
+
+def install(app: Flask, settings: Settings) -> None:
+    """Verify the bearer token of every request to a protected endpoint; bad token settings fail start-up."""
+    verifier = TokenVerifier(settings)
+    app.extensions["incident_engine_tokens"] = verifier
+
+    @app.before_request
+    def _authenticate() -> Response | None:
+        g.principal = g.actor = None
+        if request.method == "OPTIONS" or request.endpoint in PUBLIC_ENDPOINTS:
+            return None
+        header = request.headers.get("Authorization", "").strip()
+        if not header:
+            return challenge("this API needs a bearer token: Authorization: Bearer <JWT>")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return challenge("the Authorization header must be `Bearer <JWT>`", error="invalid_request")
+        try:
+            principal = verifier.verify(token.strip())
+        except TokenError as err:
+            return challenge(f"the bearer token was refused: {err}", error="invalid_token")
+        g.principal, g.actor = principal, principal.user_id
+        return None
+
+
+def document(api: Api) -> None:
+    """Declare the bearer scheme, so Swagger UI shows an Authorize button that sends the token."""
+    api.spec.components.security_scheme("bearerAuth", SCHEME)
+
+
+def requires(permission: str) -> Callable[[F], F]:
+    """Refuse (403) callers without a role granting `permission`, before the body is even parsed.
+
+    Put it above the other decorators. The engine service checks the same permission again; both read
+    engine.identity.policy.PERMISSIONS, so the edge and the engine cannot disagree.
+    """
+    roles = roles_for(permission)
+
+    def decorator(func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            require(current_principal(), permission)
+            return func(*args, **kwargs)
+
+        documented = _DOC.doc(
+            description=f"Roles: {', '.join(roles)}.", security=[{"bearerAuth": []}],
+            responses={
+                "401": {"description": "no bearer token, or a bad one",
+                        "content": {"application/problem+json": {"schema": ProblemSchema}}},
+                "403": {"description": f"not allowed: the caller has none of the roles {', '.join(roles)}, "
+                                       "or the operation's own rule refuses them",
+                        "content": {"application/problem+json": {"schema": ProblemSchema}}},
+            },
+            **{"x-required-roles": list(roles), "x-permission": permission})
+        return documented(wrapper)  # type: ignore[no-any-return]
+
+    return decorator

@@ -1,0 +1,100 @@
+"""Who may do what: the role behind each operation, and whose tasks and incidents a person may see.
+
+Pure functions over a Principal and plain rows. `None` as the principal means an internal caller
+(a worker, the CLI, a test of the engine) and is never checked here; the edges always pass one.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from engine.db.visibility import Visibility
+from engine.errors import Forbidden
+
+from .principal import ROLES, Principal
+
+# operation -> the roles that may call it; admin may call everything.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "procedures.read": frozenset(ROLES),
+    "procedures.upload": frozenset({"designer"}),
+    "procedures.approve": frozenset({"approver"}),
+    "incidents.start": frozenset({"agent", "supervisor"}),
+    "incidents.read": frozenset({"agent", "supervisor"}),
+    "incidents.cancel": frozenset({"supervisor"}),
+    "incidents.audit": frozenset({"agent", "supervisor", "ops"}),  # ops: any incident; others: their own
+    "tasks.work": frozenset({"agent", "supervisor"}),
+    "tasks.assign": frozenset({"supervisor"}),
+    "audit.read": frozenset({"ops"}),
+    "checks.read": frozenset({"agent", "supervisor", "ops"}),  # of incidents the caller may read
+    "checks.override": frozenset({"supervisor"}),
+    "adherence.read": frozenset({"designer", "supervisor", "approver", "ops"}),
+    "metrics.read": frozenset({"ops"}),
+    "loadtests.run": frozenset({"ops"}),
+}
+
+
+def roles_for(permission: str) -> tuple[str, ...]:
+    """The roles that grant `permission`, in the canonical order (admin last)."""
+    granted = PERMISSIONS[permission] | {"admin"}
+    return tuple(r for r in ROLES if r in granted)
+
+
+def allowed(principal: Principal | None, permission: str) -> bool:
+    return principal is None or principal.has_role(*roles_for(permission))
+
+
+def require(principal: Principal | None, permission: str) -> None:
+    """Raise Forbidden unless the principal holds a role that grants `permission`."""
+    if not allowed(principal, permission):
+        raise Forbidden(f"this needs one of the roles: {', '.join(roles_for(permission))}",
+                        required_roles=list(roles_for(permission)))
+
+
+def visibility(principal: Principal | None) -> Visibility | None:
+    """The rows a principal may see, for SQL filters; None when they see everything."""
+    if principal is None or principal.is_admin:
+        return None
+    return Visibility(principal.user_id, principal.groups, group_history=principal.has_role("supervisor"))
+
+
+def is_candidate(principal: Principal, task: Mapping[str, Any]) -> bool:
+    """Offered to them: one of their groups or their user id is a candidate, or they are the assignee."""
+    return (task.get("assignee") == principal.user_id
+            or principal.user_id in (task.get("candidate_users") or ())
+            or not principal.groups.isdisjoint(task.get("candidate_groups") or ()))
+
+
+def can_see_task(principal: Principal | None, task: Mapping[str, Any]) -> bool:
+    """Candidates see a task while it is open; who held or ended it keeps seeing it; supervisors see their
+    groups' tasks in every state. Mirrors engine.db.visibility.task_visible."""
+    v = visibility(principal)
+    if v is None:
+        return True
+    if v.user_id in (task.get("assignee"), task.get("ended_by")) or v.user_id in (task.get("candidate_users") or ()):
+        return True
+    offered_to_group = not v.groups.isdisjoint(task.get("candidate_groups") or ())
+    return offered_to_group and (v.group_history or task.get("state") == "ready")
+
+
+def can_claim(principal: Principal | None, task: Mapping[str, Any]) -> bool:
+    """Candidates (and admins) may take a task; whether someone else holds it is the caller's next check."""
+    if principal is None or principal.is_admin:
+        return True
+    return allowed(principal, "tasks.work") and is_candidate(principal, task)
+
+
+def can_release(principal: Principal | None, task: Mapping[str, Any]) -> bool:
+    """The assignee may give a task back; so may a supervisor (or admin) who can see it."""
+    if principal is None or principal.is_admin:
+        return True
+    if task.get("assignee") == principal.user_id:
+        return True
+    return allowed(principal, "tasks.assign") and can_see_task(principal, task)
+
+
+def can_read_incident(principal: Principal | None, incident: Mapping[str, Any],
+                      tasks: list[Mapping[str, Any]]) -> bool:
+    """Whoever started the incident or may see one of its tasks (open or ended). Mirrors incident_visible."""
+    if principal is None or principal.is_admin:
+        return True
+    return incident.get("created_by") == principal.user_id or any(can_see_task(principal, t) for t in tasks)

@@ -1,0 +1,116 @@
+"""Bearer tokens (JWT): verifying one into a Principal, and issuing one for development and tests."""
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import jwt
+
+from engine.config import Settings
+
+from .keys import TokenKeyError, VerificationKeys, signing_key
+from .principal import Principal
+
+MAX_TOKEN_BYTES = 16 * 1024
+_TTL = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class TokenError(Exception):
+    """The token is missing, malformed, forged, expired or not for us; the edge answers 401."""
+
+
+def parse_ttl(text: str) -> timedelta:
+    """'8h', '30m', '1d', '90s' or plain seconds."""
+    match = _TTL.match(text)
+    if not match or int(match.group(1)) <= 0:
+        raise ValueError(f"not a duration: {text!r} (use for example 8h, 30m, 1d)")
+    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+
+
+def claim(payload: Mapping[str, Any], path: str) -> Any:
+    """A claim by name, or by a dotted path into nested objects (Keycloak: `realm_access.roles`)."""
+    node: Any = payload
+    for part in path.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _strings(value: Any) -> list[str]:
+    """A list claim; some IdPs send a space- or comma-separated string instead."""
+    if isinstance(value, str):
+        return [v for v in re.split(r"[\s,]+", value) if v]
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value if isinstance(v, str | int) and str(v)]
+    return []
+
+
+def _audiences(settings: Settings) -> list[str] | None:
+    return [a.strip() for a in settings.jwt_audience.split(",") if a.strip()] if settings.jwt_audience else None
+
+
+class TokenVerifier:
+    """Checks signature (one configured algorithm, never the token's choice), exp, nbf, iss and aud."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.keys = VerificationKeys(settings)
+        self.algorithm = self.keys.algorithm
+
+    def verify(self, token: str) -> Principal:
+        if len(token) > MAX_TOKEN_BYTES:
+            raise TokenError("the token is too large")
+        s = self.settings
+        try:
+            header = jwt.get_unverified_header(token)
+            if header.get("alg") != self.algorithm:
+                raise TokenError(f"tokens must be signed with {self.algorithm}")
+            payload = jwt.decode(
+                token, self.keys.key_for(header), algorithms=[self.algorithm], audience=_audiences(s),
+                issuer=s.jwt_issuer, leeway=s.jwt_leeway,
+                options={"require": ["exp"], "verify_signature": True})
+        except (jwt.PyJWTError, TokenKeyError) as err:
+            raise TokenError(str(err) or type(err).__name__) from err
+        user = claim(payload, s.jwt_claim_user)
+        if not isinstance(user, str | int) or not str(user).strip():
+            raise TokenError(f"the token has no {s.jwt_claim_user!r} claim naming the user")
+        name = claim(payload, s.jwt_claim_name)
+        return Principal.of(str(user), _strings(claim(payload, s.jwt_claim_roles)),
+                            _strings(claim(payload, s.jwt_claim_groups)), name if isinstance(name, str) else None)
+
+
+def _put(payload: dict[str, Any], path: str, value: Any) -> None:
+    *parents, last = path.split(".")
+    node = payload
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[last] = value
+
+
+def issue_token(settings: Settings, *, user: str, roles: Iterable[str] = (), groups: Iterable[str] = (),
+                name: str | None = None, ttl: timedelta = timedelta(hours=8), private_key: Path | None = None,
+                kid: str | None = None, now: datetime | None = None, **extra: Any) -> str:
+    """A token the service accepts: signed with its HS secret (or `private_key` for RS/PS/ES),
+    with the configured claim names, issuer and audience."""
+    now = now or datetime.now(UTC)
+    payload: dict[str, Any] = {"iat": now, "nbf": now, "exp": now + ttl, "jti": str(uuid.uuid4())}
+    _put(payload, settings.jwt_claim_user, user)
+    if name:
+        _put(payload, settings.jwt_claim_name, name)
+    _put(payload, settings.jwt_claim_roles, list(roles))
+    _put(payload, settings.jwt_claim_groups, list(groups))
+    if settings.jwt_issuer:
+        payload["iss"] = settings.jwt_issuer
+    audiences = _audiences(settings)
+    if audiences:
+        payload["aud"] = audiences[0] if len(audiences) == 1 else audiences
+    payload.update(extra)
+    headers = {"kid": kid} if kid else None
+    return jwt.encode(payload, signing_key(settings, private_key), algorithm=settings.jwt_algorithm,
+                      headers=headers)

@@ -1,0 +1,109 @@
+"""Every role against every endpoint: the status each caller gets, on SQLite and PostgreSQL.
+
+The world of each case: `simple_flow` uploaded and one incident started by an admin, its first task
+(Task_Log, offered to groups team-a and supervisors) open and unclaimed. Callers of team-a take part in
+that incident; callers of team-b do not, so for them it and its task do not exist (404, not 403).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import bearer
+
+from .helpers import FIXTURES, open_task, start, upload
+
+CALLERS: dict[str, tuple[list[str], list[str]]] = {
+    "designer": (["designer"], ["team-a"]),
+    "agent": (["agent"], ["team-a"]),
+    "supervisor": (["supervisor"], ["team-a"]),
+    "approver": (["approver"], ["team-a"]),
+    "ops": (["ops"], ["team-a"]),
+    "admin": (["admin"], []),
+    "no-role": ([], ["team-a"]),
+    "agent-b": (["agent"], ["team-b"]),
+    "supervisor-b": (["supervisor"], ["team-b"]),
+    "anonymous": ([], []),
+}
+COLUMNS = tuple(CALLERS)
+
+# endpoint: expected status per caller, in the order of COLUMNS:
+#     designer agent supervisor approver ops admin no-role agent-b supervisor-b anonymous
+MATRIX: dict[str, tuple[int, ...]] = {
+    "GET /healthz":                     (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "GET /openapi.json":                (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "GET /api/v1/procedures":           (200, 200, 200, 200, 200, 200, 403, 200, 200, 401),
+    "POST /api/v1/procedures":          (201, 403, 403, 403, 403, 201, 403, 403, 403, 401),
+    "GET /api/v1/procedures/{key}":     (200, 200, 200, 200, 200, 200, 403, 200, 200, 401),
+    "GET /api/v1/procedures/{key}/versions/1":      (200, 200, 200, 200, 200, 200, 403, 200, 200, 401),
+    "GET /api/v1/procedures/{key}/versions/1/bpmn": (200, 200, 200, 200, 200, 200, 403, 200, 200, 401),
+    "GET /api/v1/incidents":            (403, 200, 200, 403, 403, 200, 403, 200, 200, 401),
+    "POST /api/v1/incidents":           (403, 201, 201, 403, 403, 201, 403, 201, 201, 401),
+    "GET /api/v1/incidents/{incident}": (403, 200, 200, 403, 403, 200, 403, 404, 404, 401),
+    "POST /api/v1/incidents/{incident}/cancel": (403, 403, 200, 403, 403, 200, 403, 403, 404, 401),
+    "GET /api/v1/incidents/{incident}/audit":   (403, 200, 200, 403, 200, 200, 403, 404, 404, 401),
+    "GET /api/v1/audit":                (403, 403, 403, 403, 200, 200, 403, 403, 403, 401),
+    "GET /api/v1/tasks":                (403, 200, 200, 403, 403, 200, 403, 200, 200, 401),
+    "GET /api/v1/tasks/{task}":         (403, 200, 200, 403, 403, 200, 403, 404, 404, 401),
+    "POST /api/v1/tasks/{task}/claim":  (403, 200, 200, 403, 403, 200, 403, 404, 404, 401),
+    # precondition: the task is held by carol, so the agent is neither its assignee nor a supervisor
+    "POST /api/v1/tasks/{task}/unclaim": (403, 403, 200, 403, 403, 200, 403, 404, 404, 401),
+    "POST /api/v1/tasks/{task}/assign": (403, 403, 200, 403, 403, 200, 403, 403, 404, 401),
+    "POST /api/v1/tasks/{task}/complete": (403, 200, 200, 403, 403, 200, 403, 404, 404, 401),
+    "GET /api/v1/procedures/{key}/versions/1/lint": (200, 200, 200, 200, 200, 200, 403, 200, 200, 401),
+    "GET /api/v1/procedures/{key}/adherence":       (200, 403, 200, 200, 200, 200, 403, 403, 200, 401),
+    "GET /api/v1/incidents/{incident}/checks":      (403, 200, 200, 403, 200, 200, 403, 404, 404, 401),
+    # the check has not been reached yet: allowed callers get 409, not a silent override
+    "POST /api/v1/incidents/{incident}/checks/{name}/override": (403, 403, 409, 403, 403, 409, 403, 403, 404, 401),
+}
+
+TRIAGE = (FIXTURES / "camunda_triage.bpmn").read_bytes()
+BODIES: dict[str, Any] = {
+    "POST /api/v1/incidents": {"json": {"procedure": "simple_flow", "data": {}}},
+    "POST /api/v1/incidents/{incident}/cancel": {"json": {"reason": "duplicate call"}},
+    "POST /api/v1/tasks/{task}/assign": {"json": {"user": "dave"}},
+    "POST /api/v1/incidents/{incident}/checks/{name}/override": {"json": {"reason": "known caller"}},
+    "POST /api/v1/tasks/{task}/complete": {"json": {"data": {"summary": "line down", "ok": True}}},
+}
+
+
+def _request(endpoint: str, caller: str) -> dict[str, Any]:
+    if endpoint == "POST /api/v1/procedures":  # different bytes per caller, so each allowed upload is new
+        return {"data": TRIAGE + f"<!-- {caller} -->".encode(), "content_type": "application/xml"}
+    return dict(BODIES.get(endpoint, {}))
+
+
+@pytest.mark.parametrize("endpoint", list(MATRIX))
+def test_role_matrix(client: Any, token: Any, endpoint: str) -> None:
+    """One row of the matrix, every mismatch reported at once; each caller of a changing call gets a fresh incident."""
+    assert upload(client, FIXTURES / "simple_flow.bpmn").status_code == 201
+    method, template = endpoint.split(" ", 1)
+    changes_the_task = method == "POST" and ("{incident}" in template or "{task}" in template)
+    got: dict[str, int] = {}
+    incident = start(client, "simple_flow").get_json()
+    for caller, (roles, groups) in CALLERS.items():
+        if changes_the_task and caller != COLUMNS[0]:
+            incident = start(client, "simple_flow").get_json()
+        task = open_task(incident, "Task_Log")
+        if endpoint.endswith("/unclaim"):  # held by carol: the agent is neither its assignee nor a supervisor
+            assert client.post(f"/api/v1/tasks/{task['id']}/assign", json={"user": "carol"}).status_code == 200
+        path = template.format(key="simple_flow", incident=incident["id"], task=task["id"], name="checked")
+        headers = {"Authorization": ""} if caller == "anonymous" else \
+            bearer(token(f"{caller}-user", roles, groups))
+        response = client.open(path, method=method, headers=headers, **_request(endpoint, caller))
+        got[caller] = response.status_code
+        if response.status_code >= 400:
+            assert response.headers["Content-Type"] == "application/problem+json", (caller, response.data)
+        if response.status_code == 401:
+            assert response.headers["WWW-Authenticate"].startswith('Bearer realm="incident-engine"')
+    expected = dict(zip(COLUMNS, MATRIX[endpoint], strict=True))
+    assert got == expected, {c: f"got {got[c]}, expected {expected[c]}" for c in COLUMNS if got[c] != expected[c]}
+
+
+def test_the_matrix_covers_every_documented_operation(client: Any) -> None:
+    documented = {f"{method.upper()} {path}" for path, ops in client.get("/openapi.json").get_json()["paths"].items()
+                  for method in ops if method in ("get", "post", "put", "patch", "delete")}
+    covered = {endpoint.replace("versions/1", "versions/{number}")
+               .replace("{incident}", "{incident_id}").replace("{task}", "{task_id}") for endpoint in MATRIX}
+    assert documented <= covered, sorted(documented - covered)
