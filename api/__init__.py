@@ -6,7 +6,7 @@ from flask import Flask
 from engine.config import Settings
 from engine.services.engine_app import IncidentEngine
 
-from . import audit, health, incidents, logs, problems, procedures, tasks
+from . import audit, deliveries, health, incidents, logs, problems, procedures, tasks
 
 
 def create_app(settings: Settings | None = None, engine: IncidentEngine | None = None) -> Flask:
@@ -29,7 +29,7 @@ def create_app(settings: Settings | None = None, engine: IncidentEngine | None =
     api = problems.ProblemApi(app)
     app.extensions["incident_engine_api"] = api
     problems.register(app)
-    for blueprint in (procedures.blp, incidents.blp, tasks.blp, audit.blp):
+    for blueprint in (procedures.blp, incidents.blp, tasks.blp, audit.blp, deliveries.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(health.blp)
     return app

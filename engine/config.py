@@ -52,8 +52,13 @@ class Topic:
         if mode not in MODES:
             raise ValueError(f"OUTBOX_TOPICS[{name!r}].mode must be one of {', '.join(MODES)}, not {mode!r}")
         to = raw.get("email_to") or ()
-        return cls(name, mode, raw.get("url") or None, tuple([to] if isinstance(to, str) else to),
-                   raw.get("subject"), raw.get("secret"))
+        topic = cls(name, mode, raw.get("url") or None, tuple([to] if isinstance(to, str) else to),
+                    raw.get("subject"), raw.get("secret"))
+        if topic.url and topic.email_to:
+            raise ValueError(f"OUTBOX_TOPICS[{name!r}] has both url and email_to; a topic has one transport")
+        if topic.mode == "wait" and not (topic.url or topic.email_to):
+            raise ValueError(f"OUTBOX_TOPICS[{name!r}] waits for a delivery but has no url or email_to")
+        return topic
 
 
 def parse_topics(text: str | None) -> dict[str, Topic]:
@@ -160,5 +165,8 @@ class Settings:
         if self.outbox_lease_seconds <= self.outbox_timeout_seconds:
             raise ValueError("OUTBOX_LEASE_SECONDS must be longer than OUTBOX_TIMEOUT_SECONDS, or a slow "
                              "delivery would be taken over and sent twice")
+        mailing = [t.name for t in self.outbox_topics.values() if t.email_to]
+        if mailing and not self.smtp_host:
+            raise ValueError(f"OUTBOX_TOPICS {', '.join(mailing)} send e-mail, but SMTP_HOST is not set")
         if self.outbox_max_attempts < 1 or self.timer_tick_seconds <= 0:
             raise ValueError("OUTBOX_MAX_ATTEMPTS must be at least 1 and TIMER_TICK_SECONDS positive")

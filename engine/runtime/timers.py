@@ -68,6 +68,17 @@ def install() -> None:
     _spiff_timer.TimeDateEventDefinition.has_fired = _date_has_fired  # type: ignore[method-assign]
 
 
+def parse_deadline(value: Any) -> datetime | None:
+    """A timer's stored deadline (ISO 8601 text; naive means UTC) as an aware UTC datetime, or None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+
+
 def due_timers(workflow: Any) -> list[tuple[Any, datetime]]:
     """(timer task, deadline) for every timer the workflow is waiting on."""
     found = []
