@@ -1,4 +1,4 @@
-"""The `incident-engine` command: serve, migrate, deploy."""
+"""The `incident-engine` command: serve, migrate, deploy, worker, beat."""
 from __future__ import annotations
 
 import argparse
@@ -25,11 +25,9 @@ def _prepare(settings: Settings) -> None:
             engine.db.dispose()
 
 
-def _serve(args: argparse.Namespace) -> int:
-    from gunicorn.app.base import BaseApplication
-
-    settings = Settings.from_env()
-    _prepare(settings)
+def gunicorn_options(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
+    """Gunicorn settings for `serve`; with SCHEDULER=inprocess (no broker), the master process also runs the
+    in-process scheduler (timers and outbox), which is for a single machine only."""
     sqlite = settings.database_url.startswith("sqlite")
     options: dict[str, Any] = {
         "bind": f"{args.host}:{args.port}",
@@ -40,6 +38,28 @@ def _serve(args: argparse.Namespace) -> int:
         "accesslog": None,
         "errorlog": "-",
     }
+    if settings.scheduler == "inprocess":
+        holder: dict[str, Any] = {}
+
+        def when_ready(_server: Any) -> None:
+            from workers.inprocess import InProcessScheduler
+
+            holder["scheduler"] = InProcessScheduler(settings).start()
+
+        def on_exit(_server: Any) -> None:
+            if "scheduler" in holder:
+                holder["scheduler"].stop()
+
+        options.update(when_ready=when_ready, on_exit=on_exit)
+    return options
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from gunicorn.app.base import BaseApplication
+
+    settings = Settings.from_env()
+    _prepare(settings)
+    options = gunicorn_options(settings, args)
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -52,6 +72,27 @@ def _serve(args: argparse.Namespace) -> int:
             return create_app(settings)
 
     Server().run()
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from workers.celery_app import create_celery
+
+    settings = Settings.from_env()
+    argv = ["worker", f"--loglevel={args.loglevel}", f"--queues={settings.celery_queue}",
+            f"--pool={args.pool}"]
+    if args.concurrency:
+        argv.append(f"--concurrency={args.concurrency}")
+    create_celery(settings).worker_main(argv)
+    return 0
+
+
+def _beat(args: argparse.Namespace) -> int:
+    from workers.celery_app import create_celery
+
+    settings = Settings.from_env()
+    settings.instance_dir.mkdir(parents=True, exist_ok=True)
+    create_celery(settings).start(["beat", f"--loglevel={args.loglevel}"])
     return 0
 
 
@@ -89,6 +130,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     dep.add_argument("--process", default=None)
     dep.add_argument("--actor", default="cli")
     dep.set_defaults(func=_deploy)
+    work = sub.add_parser("worker", help="run a Celery worker (timers, outbox deliveries); needs the broker")
+    work.add_argument("--concurrency", type=int, default=0, help="default: one process per CPU")
+    work.add_argument("--pool", default="prefork", choices=("prefork", "solo", "threads"))
+    work.add_argument("--loglevel", default="INFO")
+    work.set_defaults(func=_worker)
+    beat = sub.add_parser("beat", help="run Celery beat: a timer and outbox tick every TIMER_TICK_SECONDS")
+    beat.add_argument("--loglevel", default="INFO")
+    beat.set_defaults(func=_beat)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

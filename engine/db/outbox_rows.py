@@ -21,13 +21,21 @@ def queued_tasks(conn: Connection, task_ids: Collection[str]) -> set[str]:
     return set(conn.execute(select(outbox.c.task_id).where(outbox.c.task_id.in_(list(task_ids)))).scalars())
 
 
+def _due(now: datetime) -> Any:
+    return or_(and_(outbox.c.status == "pending", outbox.c.next_attempt_at <= now),
+               and_(outbox.c.status == "delivering", outbox.c.claimed_until <= now))
+
+
+def due_ids(conn: Connection, now: datetime, *, limit: int) -> list[str]:
+    """Ids of rows due for an attempt, without locking them (for fanning work out to a queue)."""
+    query = select(outbox.c.id).where(_due(now)).order_by(outbox.c.next_attempt_at).limit(limit)
+    return list(conn.execute(query).scalars())
+
+
 def claimable(conn: Connection, now: datetime, *, limit: int, only: str | None = None) -> list[dict[str, Any]]:
     """Rows due for an attempt, locked: pending and due, or being delivered by a worker whose lease ran out
     (it died or hung). SKIP LOCKED on PostgreSQL so concurrent workers never claim the same row."""
-    query = select(outbox).where(or_(
-        and_(outbox.c.status == "pending", outbox.c.next_attempt_at <= now),
-        and_(outbox.c.status == "delivering", outbox.c.claimed_until <= now),
-    )).order_by(outbox.c.next_attempt_at).limit(limit)
+    query = select(outbox).where(_due(now)).order_by(outbox.c.next_attempt_at).limit(limit)
     if only is not None:
         query = query.where(outbox.c.id == only)
     if conn.dialect.name == "postgresql":

@@ -69,6 +69,12 @@ def deliver(engine: IncidentEngine, outbox_id: str) -> str | None:
     return _attempt(engine, claims[0]) if claims else None
 
 
+def due_ids(engine: IncidentEngine, *, limit: int | None = None) -> list[str]:
+    """Ids of rows due for an attempt (not claimed: `deliver` claims each one), for a queue to fan out."""
+    with engine.uow(write=False) as uow:
+        return outbox_rows.due_ids(uow.conn, clock.now(), limit=limit or engine.settings.outbox_batch)
+
+
 def backoff(settings: Settings, attempt: int) -> timedelta:
     """Exponential backoff with jitter: base * 2^(attempt-1), capped, then a random point in its upper half."""
     ceiling = min(settings.outbox_backoff_max_seconds, settings.outbox_backoff_seconds * 2 ** (attempt - 1))

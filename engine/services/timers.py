@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any
@@ -30,16 +31,18 @@ ACTOR = "system:timers"
 _SQLITE_LOCK = threading.Lock()
 
 
-def fire_due_timers(engine: IncidentEngine, *, limit: int | None = None) -> int:
+def fire_due_timers(engine: IncidentEngine, *, limit: int | None = None, budget_seconds: float | None = None) -> int:
     """Fire every timer that is due now, one incident per transaction; returns how many incidents moved.
 
     At most `limit` incidents (default TIMER_BATCH) are handled per call, each at most once, so a timer
-    the workflow does not consider due yet cannot keep the loop busy.
+    the workflow does not consider due yet cannot keep the loop busy. With `budget_seconds`, no new
+    incident is claimed once that much time has passed (a caller with a time limit stops cleanly).
     """
     limit = limit or engine.settings.timer_batch
+    stop_at = time.monotonic() + budget_seconds if budget_seconds is not None else None
     seen: set[str] = set()
     advanced = 0
-    while len(seen) < limit:
+    while len(seen) < limit and (stop_at is None or time.monotonic() < stop_at):
         with _guard(engine), engine.uow() as uow:
             now = clock.now()
             incident_id = timer_rows.claim_due_incident(uow.conn, now, exclude=seen)
