@@ -115,7 +115,7 @@ def _deploy(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="incident-engine", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="migrate, deploy the bundled procedures and serve the API (gunicorn)")
@@ -138,7 +138,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     beat = sub.add_parser("beat", help="run Celery beat: a timer and outbox tick every TIMER_TICK_SECONDS")
     beat.add_argument("--loglevel", default="INFO")
     beat.set_defaults(func=_beat)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     return int(args.func(args))
 
 

@@ -10,6 +10,8 @@ from celery import Celery
 
 from engine.config import Settings
 
+from . import tasks as _tasks  # noqa: F401 - registers the shared tasks with every app made here
+
 DEFAULT_BROKER = "redis://127.0.0.1:6379/0"
 
 

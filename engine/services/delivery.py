@@ -10,7 +10,6 @@ import hashlib
 import hmac
 import json
 import smtplib
-import socket
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -74,7 +73,7 @@ def post_webhook(url: str, message: Message, *, secret: str | None, timeout: flo
     except urllib.error.HTTPError as err:
         retry = err.code in _RETRYABLE_HTTP or err.code >= 500
         return Result("failed" if retry else "rejected", err.code, f"HTTP {err.code} {err.reason}"[:500])
-    except (urllib.error.URLError, OSError, socket.timeout) as err:
+    except (urllib.error.URLError, OSError) as err:  # OSError covers timeouts and refused connections
         reason = getattr(err, "reason", err)
         return Result("failed", None, f"{type(reason).__name__}: {reason}"[:500])
 

@@ -110,6 +110,7 @@ def _settle(engine: IncidentEngine, claim: Claim, result: delivery.Result) -> st
         if row is None or row["status"] != "delivering" or row["attempts"] != claim.number:
             uow.commit()  # our lease ran out and another attempt owns the row now: only our log line counts
             return str(row["status"]) if row else "missing"
+        values: dict[str, Any]
         if result.outcome == "delivered":
             status, values = "delivered", {"delivered_at": now, "last_error": None}
         elif result.outcome == "skipped":
