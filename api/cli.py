@@ -26,8 +26,9 @@ def _prepare(settings: Settings) -> None:
 
 
 def gunicorn_options(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
-    """Gunicorn settings for `serve`; with SCHEDULER=inprocess (no broker), the master process also runs the
-    in-process scheduler (timers and outbox), which is for a single machine only."""
+    """Gunicorn settings for `serve`. With SCHEDULER=inprocess (no broker), every web worker process also
+    runs the in-process scheduler (timers and outbox; single machine only). It starts after the fork, so
+    no database connection is ever shared between processes."""
     sqlite = settings.database_url.startswith("sqlite")
     options: dict[str, Any] = {
         "bind": f"{args.host}:{args.port}",
@@ -39,18 +40,18 @@ def gunicorn_options(settings: Settings, args: argparse.Namespace) -> dict[str, 
         "errorlog": "-",
     }
     if settings.scheduler == "inprocess":
-        holder: dict[str, Any] = {}
 
-        def when_ready(_server: Any) -> None:
+        def post_worker_init(worker: Any) -> None:
             from workers.inprocess import InProcessScheduler
 
-            holder["scheduler"] = InProcessScheduler(settings).start()
+            worker.incident_scheduler = InProcessScheduler(settings).start()
 
-        def on_exit(_server: Any) -> None:
-            if "scheduler" in holder:
-                holder["scheduler"].stop()
+        def worker_exit(_server: Any, worker: Any) -> None:
+            scheduler = getattr(worker, "incident_scheduler", None)
+            if scheduler is not None:
+                scheduler.stop()
 
-        options.update(when_ready=when_ready, on_exit=on_exit)
+        options.update(post_worker_init=post_worker_init, worker_exit=worker_exit)
     return options
 
 

@@ -1,7 +1,7 @@
 """The embedded default without a broker: two daemon threads in one process fire timers and deliver the outbox.
 
-Single-machine only: `incident-engine serve` starts it when CELERY_BROKER_URL is unset (or SCHEDULER is
-`inprocess`). It calls the same engine services as the Celery tasks, so correctness still comes from
+Single-machine only: `incident-engine serve` starts it in each web worker process (after the fork, so no
+database connection crosses a process) when CELERY_BROKER_URL is unset (or SCHEDULER is `inprocess`). It calls the same engine services as the Celery tasks, so correctness still comes from
 the database (a second scheduler by mistake fires nothing twice); what it lacks is scale and isolation:
 a slow webhook delays other deliveries, and the work stops when the process stops (and resumes, from the
 database, when it starts again).
@@ -12,10 +12,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from sqlalchemy.pool import NullPool
-
 from engine.config import Settings
-from engine.db.database import make_engine
 from engine.services import outbox
 from engine.services.engine_app import IncidentEngine
 from engine.services.timers import fire_due_timers
@@ -28,8 +25,7 @@ class InProcessScheduler:
 
     def __init__(self, settings: Settings, engine: IncidentEngine | None = None,
                  tick_seconds: float | None = None) -> None:
-        # NullPool: no idle connection is kept that a forked web worker could inherit and close
-        self.engine = engine or IncidentEngine(settings, make_engine(settings.database_url, poolclass=NullPool))
+        self.engine = engine or IncidentEngine(settings)
         self.tick_seconds = tick_seconds or settings.timer_tick_seconds
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []

@@ -122,7 +122,7 @@ def test_the_signature_is_an_hmac_of_the_body() -> None:
 def test_serve_runs_the_in_process_scheduler_only_without_a_broker() -> None:
     args = Namespace(host="127.0.0.1", port=8000, workers=0, threads=4)
     embedded = gunicorn_options(Settings(scheduler="inprocess"), args)
-    assert callable(embedded["when_ready"]) and callable(embedded["on_exit"])
+    assert callable(embedded["post_worker_init"]) and callable(embedded["worker_exit"])
     assert embedded["workers"] == 1  # SQLite default
     brokered = gunicorn_options(Settings(database_url="postgresql+psycopg://x/y", scheduler="celery"), args)
-    assert "when_ready" not in brokered and brokered["workers"] == 2
+    assert "post_worker_init" not in brokered and brokered["workers"] == 2
