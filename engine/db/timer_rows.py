@@ -57,10 +57,3 @@ def claim_due_incident(conn: Connection, now: datetime, *, exclude: Collection[s
         query = query.with_for_update(of=incidents, skip_locked=True)
     return conn.execute(query).scalar()
 
-
-def next_due(conn: Connection) -> datetime | None:
-    """The earliest pending deadline of a running incident (for schedulers that sleep until then)."""
-    query = (select(timers.c.due_at).join(incidents, incidents.c.id == timers.c.incident_id)
-             .where(timers.c.status == "pending", incidents.c.status == "running")
-             .order_by(timers.c.due_at).limit(1))
-    return conn.execute(query).scalar()

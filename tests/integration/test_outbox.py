@@ -9,7 +9,9 @@ import pytest
 
 from engine.config import Topic
 from engine.services import deliveries, incidents, outbox
+from engine.services.delivery import Result
 from engine.services.engine_app import IncidentEngine
+from engine.services.outbox_settle import settle
 
 from ..conftest import make_settings
 from ..support.incidents import complete, deploy_bundled, frozen, is_open, major_in_diagnosis, trail
@@ -152,7 +154,7 @@ def test_a_claim_whose_worker_died_is_taken_over_after_its_lease(build: Build) -
         assert done["status"] == "delivered"
         assert [a["outcome"] for a in done["attempts"]] == ["lost", "delivered"]
         # the stale worker wakes up and reports: its result is logged on its attempt, nothing else moves
-        assert outbox._settle(engine, claim, outbox.delivery.Result("delivered", 200)) == "delivered"
+        assert settle(engine, claim, Result("delivered", 200)) == "delivered"
         done_tasks = [r for r in trail(engine, view["id"], "task")
                       if r["element_id"] == "Task_NotifyStakeholders" and r["to_state"] == "completed"]
         assert len(done_tasks) == 1 and len(receiver.effects) == 1

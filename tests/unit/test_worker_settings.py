@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 from api.cli import gunicorn_options
 from engine.config import Settings, Topic, parse_topics
 from engine.services.delivery import signature
-from engine.services.outbox import backoff
+from engine.services.outbox_settle import backoff
 from workers.celery_app import create_celery
 
 
