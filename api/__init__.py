@@ -6,7 +6,7 @@ from flask import Flask
 from engine.config import Settings
 from engine.services.engine_app import IncidentEngine
 
-from . import adherence, audit, auth, checks, health, incidents, logs, problems, procedures, tasks
+from . import adherence, audit, auth, checks, deliveries, health, incidents, logs, problems, procedures, tasks
 
 
 def create_app(settings: Settings | None = None, engine: IncidentEngine | None = None) -> Flask:
@@ -33,7 +33,8 @@ def create_app(settings: Settings | None = None, engine: IncidentEngine | None =
     auth.document(api)
     app.extensions["incident_engine_api"] = api
     problems.register(app)
-    for blueprint in (procedures.blp, incidents.blp, tasks.blp, audit.blp, checks.blp, adherence.blp):
+    for blueprint in (procedures.blp, incidents.blp, tasks.blp, audit.blp, checks.blp, adherence.blp,
+                      deliveries.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(health.blp)
     return app

@@ -6,11 +6,11 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from engine.services import checks, incidents
+from engine.services import checks
 
 from .auth import requires
 from .extensions import engine
-from .identity import current_actor, current_principal
+from .identity import current_actor, current_principal, require_incident_visible
 from .schemas.checks import IncidentCheckListSchema, OverrideSchema
 from .schemas.common import ProblemSchema
 from .schemas.incidents import IncidentSchema
@@ -25,7 +25,7 @@ class IncidentChecks(MethodView):
     @blp.alt_response(404, schema=ProblemSchema)
     def get(self, incident_id: str) -> dict[str, Any]:
         """Each check the incident reached: outcome, attempts, whether it passed first time, overrides."""
-        _readable(incident_id)
+        require_incident_visible(incident_id)
         return {"items": checks.incident_checks(engine(), incident_id)}
 
 
@@ -41,13 +41,7 @@ class CheckOverride(MethodView):
     def post(self, body: dict[str, Any], incident_id: str, name: str) -> dict[str, Any]:
         """Override a failed check with a written reason: the pending rework is cancelled and the incident
         takes the check's pass flow now. Audited (check_overridden) and counted apart in adherence."""
-        _readable(incident_id)
+        require_incident_visible(incident_id)
         return checks.override_check(engine(), incident_id, name, reason=body["reason"], actor=current_actor(),
                                      principal=current_principal())
 
-
-def _readable(incident_id: str) -> None:
-    """404 unless the caller may read the incident (agents: only incidents they take part in)."""
-    principal = current_principal()
-    if not principal.has_role("ops"):
-        incidents.get(engine(), incident_id, principal=principal)

@@ -1,4 +1,4 @@
-"""The `incident-engine` command: serve, migrate, deploy, and sign development tokens."""
+"""The `incident-engine` command: serve, migrate, deploy, worker, beat, and sign development tokens."""
 from __future__ import annotations
 
 import argparse
@@ -26,11 +26,10 @@ def _prepare(settings: Settings) -> None:
             engine.db.dispose()
 
 
-def _serve(args: argparse.Namespace) -> int:
-    from gunicorn.app.base import BaseApplication
-
-    settings = Settings.from_env()
-    _prepare(settings)
+def gunicorn_options(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
+    """Gunicorn settings for `serve`. With SCHEDULER=inprocess (no broker), every web worker process also
+    runs the in-process scheduler (timers and outbox; single machine only). It starts after the fork, so
+    no database connection is ever shared between processes."""
     sqlite = settings.database_url.startswith("sqlite")
     options: dict[str, Any] = {
         "bind": f"{args.host}:{args.port}",
@@ -41,6 +40,28 @@ def _serve(args: argparse.Namespace) -> int:
         "accesslog": None,
         "errorlog": "-",
     }
+    if settings.scheduler == "inprocess":
+
+        def post_worker_init(worker: Any) -> None:
+            from workers.inprocess import InProcessScheduler
+
+            worker.incident_scheduler = InProcessScheduler(settings).start()
+
+        def worker_exit(_server: Any, worker: Any) -> None:
+            scheduler = getattr(worker, "incident_scheduler", None)
+            if scheduler is not None:
+                scheduler.stop()
+
+        options.update(post_worker_init=post_worker_init, worker_exit=worker_exit)
+    return options
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from gunicorn.app.base import BaseApplication
+
+    settings = Settings.from_env()
+    _prepare(settings)
+    options = gunicorn_options(settings, args)
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -53,6 +74,27 @@ def _serve(args: argparse.Namespace) -> int:
             return create_app(settings)
 
     Server().run()
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from workers.celery_app import create_celery
+
+    settings = Settings.from_env()
+    argv = ["worker", f"--loglevel={args.loglevel}", f"--queues={settings.celery_queue}",
+            f"--pool={args.pool}"]
+    if args.concurrency:
+        argv.append(f"--concurrency={args.concurrency}")
+    create_celery(settings).worker_main(argv)
+    return 0
+
+
+def _beat(args: argparse.Namespace) -> int:
+    from workers.celery_app import create_celery
+
+    settings = Settings.from_env()
+    settings.instance_dir.mkdir(parents=True, exist_ok=True)
+    create_celery(settings).start(["beat", f"--loglevel={args.loglevel}"])
     return 0
 
 
@@ -94,7 +136,7 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="incident-engine", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="migrate, deploy the bundled procedures and serve the API (gunicorn)")
@@ -121,7 +163,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     tok.add_argument("--private-key", type=Path, default=None, help="PEM private key for RS/PS/ES algorithms")
     tok.add_argument("--kid", default=None, help="key id to put in the header (for a JWKS with several keys)")
     tok.set_defaults(func=_token)
-    args = parser.parse_args(argv)
+    work = sub.add_parser("worker", help="run a Celery worker (timers, outbox deliveries); needs the broker")
+    work.add_argument("--concurrency", type=int, default=0, help="default: one process per CPU")
+    work.add_argument("--pool", default="prefork", choices=("prefork", "solo", "threads"))
+    work.add_argument("--loglevel", default="INFO")
+    work.set_defaults(func=_worker)
+    beat = sub.add_parser("beat", help="run Celery beat: a timer and outbox tick every TIMER_TICK_SECONDS")
+    beat.add_argument("--loglevel", default="INFO")
+    beat.set_defaults(func=_beat)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     return int(args.func(args))
 
 

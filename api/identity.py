@@ -18,3 +18,14 @@ def current_principal() -> Principal:
     if not isinstance(principal, Principal):
         raise RuntimeError("no authenticated principal on a protected endpoint")
     return principal
+
+
+def require_incident_visible(incident_id: str) -> None:
+    """404 unless the caller may read the incident (agents: only incidents they take part in; ops: any)."""
+    from engine.services import incidents
+
+    from .extensions import engine
+
+    principal = current_principal()
+    if not principal.has_role("ops"):
+        incidents.get(engine(), incident_id, principal=principal)

@@ -104,6 +104,21 @@ def parse_duration(text: str, start: datetime) -> datetime:
         raise ValueError(f"duration too large: {text!r}") from err
 
 
+def parse_signed_duration(text: str, start: datetime) -> datetime:
+    """Like `parse_duration`, but a leading '-' counts back from `start` (`-PT3600S` is an hour ago)."""
+    stripped = text.strip() if isinstance(text, str) else text
+    if isinstance(stripped, str) and stripped.startswith("-"):
+        return start - (parse_duration(stripped[1:], start) - start)
+    return parse_duration(stripped, start)
+
+
+def signed_iso_duration(delta: timedelta) -> str:
+    """`PT{seconds}S`, or `-PT{seconds}S` when `delta` is negative: a deadline that has already passed keeps
+    its true moment, so a timer fires at once and can report how late it is. Whole seconds, never later."""
+    seconds = delta.total_seconds()
+    return iso_duration(delta) if seconds >= 0 else f"-PT{math.ceil(-seconds)}S"
+
+
 def iso_duration(delta: timedelta) -> str:
     """`PT{seconds}S`, rounded up to a whole second so a timer never fires early; negative is PT0S."""
     return f"PT{max(0, math.ceil(delta.total_seconds()))}S"

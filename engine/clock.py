@@ -35,12 +35,20 @@ class FixedClock:
 
 
 _SYSTEM = SystemClock()
+_default: Clock = _SYSTEM
 _current: ContextVar[Clock | None] = ContextVar("incident_engine_clock", default=None)
 
 
 def now() -> datetime:
-    """The current UTC time according to the active clock."""
-    return (_current.get() or _SYSTEM).now()
+    """The current UTC time: the context's clock (`use`), else the process default (`set_default`)."""
+    return (_current.get() or _default).now()
+
+
+def set_default(clock: Clock | None) -> None:
+    """Make `clock` the process-wide default, seen by every thread (an in-thread Celery worker, the
+    in-process scheduler); None restores the system clock. A ContextVar does not cross threads."""
+    global _default
+    _default = clock if clock is not None else _SYSTEM
 
 
 def use(clock: Clock) -> object:

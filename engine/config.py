@@ -1,9 +1,14 @@
 """Every setting the service reads, from environment variables with safe defaults, in one place."""
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+MODES = ("fire_and_forget", "wait")
+SCHEDULERS = ("inprocess", "celery", "off")
 
 
 def _int(name: str, default: int) -> int:
@@ -18,6 +23,60 @@ def _optional(name: str) -> str | None:
 def _path(name: str) -> Path | None:
     raw = os.environ.get(name)
     return Path(raw) if raw else None
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class Topic:
+    """How the side effects of one outbox topic (a service task's camunda:topic) are delivered.
+
+    `mode`: fire_and_forget (the service task completes when the row is written) or wait (it completes
+    when the delivery succeeds). `url`: webhook that receives a JSON POST. `email_to`: recipients of an
+    e-mail through SMTP. `secret` overrides OUTBOX_WEBHOOK_SECRET for this topic's signature.
+    """
+
+    name: str
+    mode: str = "fire_and_forget"
+    url: str | None = None
+    email_to: tuple[str, ...] = ()
+    subject: str | None = None
+    secret: str | None = None
+
+    @classmethod
+    def parse(cls, name: str, raw: Any) -> Topic:
+        if not isinstance(raw, dict):
+            raise ValueError(f"OUTBOX_TOPICS[{name!r}] must be an object")
+        unknown = set(raw) - {"mode", "url", "email_to", "subject", "secret"}
+        if unknown:
+            raise ValueError(f"OUTBOX_TOPICS[{name!r}] has unknown keys: {', '.join(sorted(unknown))}")
+        mode = raw.get("mode", "fire_and_forget")
+        if mode not in MODES:
+            raise ValueError(f"OUTBOX_TOPICS[{name!r}].mode must be one of {', '.join(MODES)}, not {mode!r}")
+        to = raw.get("email_to") or ()
+        topic = cls(name, mode, raw.get("url") or None, tuple([to] if isinstance(to, str) else to),
+                    raw.get("subject"), raw.get("secret"))
+        if topic.url and topic.email_to:
+            raise ValueError(f"OUTBOX_TOPICS[{name!r}] has both url and email_to; a topic has one transport")
+        if topic.mode == "wait" and not (topic.url or topic.email_to):
+            raise ValueError(f"OUTBOX_TOPICS[{name!r}] waits for a delivery but has no url or email_to")
+        return topic
+
+
+def parse_topics(text: str | None) -> dict[str, Topic]:
+    """OUTBOX_TOPICS: a JSON object {topic: {mode, url, email_to, subject, secret}}."""
+    if not text:
+        return {}
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"OUTBOX_TOPICS is not valid JSON: {err}") from None
+    if not isinstance(raw, dict):
+        raise ValueError("OUTBOX_TOPICS must be a JSON object keyed by topic")
+    return {name: Topic.parse(name, value) for name, value in raw.items()}
 
 
 @dataclass(frozen=True)
@@ -46,10 +105,41 @@ class Settings:
     jwt_claim_name: str = "name"
     jwt_claim_roles: str = "roles"
     jwt_claim_groups: str = "groups"
+    # --- timers and workers
+    celery_broker_url: str | None = None
+    celery_queue: str = "incident-engine"
+    scheduler: str = "inprocess"
+    timer_tick_seconds: float = 10.0
+    timer_batch: int = 100
+    task_time_limit: int = 120
+    task_max_retries: int = 5
+    # --- outbox delivery
+    outbox_topics: dict[str, Topic] = field(default_factory=dict)
+    outbox_webhook_secret: str | None = None
+    outbox_max_attempts: int = 8
+    outbox_backoff_seconds: float = 5.0
+    outbox_backoff_max_seconds: float = 3600.0
+    outbox_timeout_seconds: float = 10.0
+    outbox_lease_seconds: float = 60.0
+    outbox_batch: int = 20
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "incident-engine@localhost"
+    smtp_starttls: bool = True
+
+    def topic(self, name: str) -> Topic:
+        """The configuration of `name`; an unlisted topic is fire-and-forget with no transport."""
+        return self.outbox_topics.get(name) or Topic(name)
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
         instance = Path(os.environ.get("INCIDENT_ENGINE_INSTANCE", "instance"))
+        broker = _optional("CELERY_BROKER_URL")
+        scheduler = os.environ.get("SCHEDULER") or ("celery" if broker else "inprocess")
+        if scheduler not in SCHEDULERS:
+            raise ValueError(f"SCHEDULER must be one of {', '.join(SCHEDULERS)}, not {scheduler!r}")
         values: dict[str, object] = {
             "database_url": os.environ.get("DATABASE_URL", f"sqlite:///{instance / 'incident-engine.sqlite3'}"),
             "max_upload_bytes": _int("MAX_UPLOAD_BYTES", 2 * 1024 * 1024),
@@ -70,8 +160,42 @@ class Settings:
             "jwt_claim_name": os.environ.get("JWT_CLAIM_NAME") or "name",
             "jwt_claim_roles": os.environ.get("JWT_CLAIM_ROLES") or "roles",
             "jwt_claim_groups": os.environ.get("JWT_CLAIM_GROUPS") or "groups",
+            "celery_broker_url": broker,
+            "celery_queue": os.environ.get("CELERY_QUEUE") or "incident-engine",
+            "scheduler": scheduler,
+            "timer_tick_seconds": _float("TIMER_TICK_SECONDS", 10.0),
+            "timer_batch": _int("TIMER_BATCH", 100),
+            "task_time_limit": _int("TASK_TIME_LIMIT", 120),
+            "task_max_retries": _int("TASK_MAX_RETRIES", 5),
+            "outbox_topics": parse_topics(os.environ.get("OUTBOX_TOPICS")),
+            "outbox_webhook_secret": _optional("OUTBOX_WEBHOOK_SECRET"),
+            "outbox_max_attempts": _int("OUTBOX_MAX_ATTEMPTS", 8),
+            "outbox_backoff_seconds": _float("OUTBOX_BACKOFF_SECONDS", 5.0),
+            "outbox_backoff_max_seconds": _float("OUTBOX_BACKOFF_MAX_SECONDS", 3600.0),
+            "outbox_timeout_seconds": _float("OUTBOX_TIMEOUT_SECONDS", 10.0),
+            "outbox_lease_seconds": _float("OUTBOX_LEASE_SECONDS", 60.0),
+            "outbox_batch": _int("OUTBOX_BATCH", 20),
+            "smtp_host": _optional("SMTP_HOST"),
+            "smtp_port": _int("SMTP_PORT", 587),
+            "smtp_user": _optional("SMTP_USER"),
+            "smtp_password": _optional("SMTP_PASSWORD"),
+            "smtp_from": os.environ.get("SMTP_FROM") or "incident-engine@localhost",
+            "smtp_starttls": os.environ.get("SMTP_STARTTLS", "1") not in ("0", "false", "no"),
         }
         if os.environ.get("BUNDLED_BPMN_DIR"):
             values["bundled_dir"] = Path(os.environ["BUNDLED_BPMN_DIR"])
         values.update(overrides)
-        return cls(**values)  # type: ignore[arg-type]
+        settings = cls(**values)  # type: ignore[arg-type]
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Refuse settings that would make delivery unsafe (a lease shorter than a delivery attempt)."""
+        if self.outbox_lease_seconds <= self.outbox_timeout_seconds:
+            raise ValueError("OUTBOX_LEASE_SECONDS must be longer than OUTBOX_TIMEOUT_SECONDS, or a slow "
+                             "delivery would be taken over and sent twice")
+        mailing = [t.name for t in self.outbox_topics.values() if t.email_to]
+        if mailing and not self.smtp_host:
+            raise ValueError(f"OUTBOX_TOPICS {', '.join(mailing)} send e-mail, but SMTP_HOST is not set")
+        if self.outbox_max_attempts < 1 or self.timer_tick_seconds <= 0:
+            raise ValueError("OUTBOX_MAX_ATTEMPTS must be at least 1 and TIMER_TICK_SECONDS positive")

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Install the project with its test extras into .venv and run the whole test suite
-# (unit, SQLite and PostgreSQL integration, API). PostgreSQL must be reachable on 127.0.0.1:5432
-# (override with INCIDENT_ENGINE_PG_ADMIN_URL); extra arguments go to pytest.
+# (unit, SQLite and PostgreSQL integration, API, real Celery workers). PostgreSQL must be reachable on
+# 127.0.0.1:5432 (override with INCIDENT_ENGINE_PG_ADMIN_URL), Redis on 127.0.0.1:6379 (databases 10 and up;
+# INCIDENT_ENGINE_TEST_REDIS) and RabbitMQ on 127.0.0.1:5672 (INCIDENT_ENGINE_TEST_AMQP); extra arguments
+# go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}

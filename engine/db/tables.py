@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
@@ -163,14 +164,53 @@ outbox = Table(
     Column("task_id", String(36), nullable=True),
     Column("topic", String(255), nullable=False),
     Column("payload", Json, nullable=False),
-    Column("status", String(20), nullable=False),
+    Column("status", String(20), nullable=False),  # pending | delivering | delivered | dead | skipped
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text, nullable=True),
     Column("next_attempt_at", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("delivered_at", UTCDateTime, nullable=True),
+    Column("element_id", String(255), nullable=True),
+    Column("mode", String(20), nullable=False, default="fire_and_forget"),  # fire_and_forget | wait
+    Column("claimed_until", UTCDateTime, nullable=True),
+    UniqueConstraint("task_id", name="uq_outbox_task_id"),
     Index("ix_outbox_status_next", "status", "next_attempt_at"),
     Index("ix_outbox_incident", "incident_id"),
+)
+
+delivery_attempts = Table(
+    "delivery_attempts",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("outbox_id", String(36), ForeignKey("outbox.id"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Column("outcome", String(20), nullable=True),  # None while in flight | delivered | failed | rejected | lost
+    Column("http_status", Integer, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("worker", String(255), nullable=True),
+    UniqueConstraint("outbox_id", "number", name="uq_delivery_attempts_outbox_number"),
+)
+
+timers = Table(
+    "timers",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("incident_id", String(36), ForeignKey("incidents.id"), nullable=False),
+    Column("task_id", String(36), nullable=False),
+    Column("element_id", String(255), nullable=False),
+    Column("attached_to", String(255), nullable=True),
+    Column("is_sla", Boolean, nullable=False, default=False),
+    Column("interrupting", Boolean, nullable=True),
+    Column("status", String(20), nullable=False),  # pending | fired | cancelled
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("fired_at", UTCDateTime, nullable=True),
+    Column("cancelled_at", UTCDateTime, nullable=True),
+    UniqueConstraint("task_id", name="uq_timers_task_id"),
+    Index("ix_timers_status_due", "status", "due_at"),
+    Index("ix_timers_incident", "incident_id"),
 )
 
 idempotency = Table(

@@ -44,6 +44,15 @@ class StartedService:
     data: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class WaitingTimer:
+    """A timer the workflow waits on: its SpiffWorkflow task, its BPMN element and its deadline."""
+
+    task_id: str
+    element_id: str
+    due_at: datetime
+
+
 @dataclass
 class Outcome:
     state: str
@@ -54,15 +63,22 @@ class Outcome:
     next_timer_at: datetime | None
     error: str | None = None
     written: dict[str, Any] = field(default_factory=dict)
+    timers: list[WaitingTimer] = field(default_factory=list)
 
 
 class Runner:
     """Drives SpiffWorkflow for one procedure version, with our limits applied."""
 
-    def __init__(self, procedure: RuntimeProcedure, script_engine: Any, loop_cap: int = 50) -> None:
+    def __init__(self, procedure: RuntimeProcedure, script_engine: Any, loop_cap: int = 50,
+                 topic_modes: Mapping[str, str] | None = None) -> None:
         self.procedure = procedure
         self.script_engine = script_engine
         self.loop_cap = loop_cap
+        self.topic_modes = dict(topic_modes or {})
+
+    def mode_of(self, service: StartedService) -> str:
+        """'wait' (the service task completes when its delivery succeeds) or 'fire_and_forget'."""
+        return self.topic_modes.get(service.topic or service.element_id, "fire_and_forget")
 
     def start(self, data: Mapping[str, Any]) -> Outcome:
         workflow = BpmnWorkflow(self.procedure.spec, self.procedure.subprocess_specs,
@@ -205,6 +221,8 @@ class Runner:
             services=services,
             next_timer_at=min(deadlines) if deadlines else None,
             written=written,
+            timers=[WaitingTimer(str(t.id), t.task_spec.bpmn_id, deadline) for t, deadline in due
+                    if t.task_spec.bpmn_id],
         )
 
 

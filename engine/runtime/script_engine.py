@@ -10,47 +10,76 @@ from SpiffWorkflow.bpmn.script_engine.python_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
 from engine import clock
-from engine.calendar import business_deadline, iso_duration, parse_duration
+from engine.calendar import business_deadline, iso_duration, parse_duration, signed_iso_duration
 from engine.expressions import ExpressionError, compile_expression, compile_script
 
-TIMER_FUNCTIONS: frozenset[str] = frozenset({"business_days", "from_time"})
+TIMER_FUNCTIONS: frozenset[str] = frozenset({"business_days", "business_days_from", "from_time"})
 SERVICE_TASK_MESSAGE = "service tasks are run by the engine's outbox, not the script engine"
 
 
-def from_time(timestamp: str | datetime, duration: str) -> str:
-    """ISO duration from now until `timestamp` (ISO 8601; naive = UTC) + `duration`; PT0S if already past.
-
-    GDPR example: `${from_time(aware_at, 'PT72H')}` fires 72 hours after the breach became known.
-    """
+def _moment(timestamp: Any, what: str) -> datetime:
+    """An aware datetime from an ISO 8601 string or a datetime (naive means UTC)."""
     if isinstance(timestamp, datetime):
         moment = timestamp
     elif isinstance(timestamp, str):
         try:
             moment = datetime.fromisoformat(timestamp.strip())
         except ValueError:
-            raise ExpressionError(f"from_time: {timestamp!r} is not an ISO 8601 date-time") from None
+            raise ExpressionError(f"{what}: {timestamp!r} is not an ISO 8601 date-time") from None
     else:
-        raise ExpressionError(f"from_time needs an ISO 8601 date-time, not {type(timestamp).__name__}")
-    moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+        raise ExpressionError(f"{what} needs an ISO 8601 date-time, not {type(timestamp).__name__}")
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def from_time(timestamp: str | datetime, duration: str) -> str:
+    """ISO duration from now until `timestamp` (ISO 8601; naive = UTC) + `duration`.
+
+    A deadline already past gives a negative duration (`-PT3600S`): the timer fires at once and keeps
+    the true deadline, so an SLA breach says how late it is.
+    GDPR example: `${from_time(aware_at, 'PT72H')}` fires 72 hours after the breach became known.
+    """
+    moment = _moment(timestamp, "from_time")
     try:
-        return iso_duration(parse_duration(duration, moment) - clock.now())
+        return signed_iso_duration(parse_duration(duration, moment) - clock.now())
     except ValueError as err:
         raise ExpressionError(f"from_time: {err}") from None
+
+
+def _whole(n: Any, what: str) -> int:
+    if not isinstance(n, int) or isinstance(n, bool):
+        raise ExpressionError(f"{what} needs a whole number, not {type(n).__name__}")
+    return n
 
 
 def business_days_function(country: str = "GB", subdivision: str = "ENG") -> Callable[[int], str]:
     """`business_days(n)`: ISO duration from now to close of business on the n-th business day after today."""
 
     def business_days(n: int) -> str:
-        if not isinstance(n, int) or isinstance(n, bool):
-            raise ExpressionError(f"business_days needs a whole number, not {type(n).__name__}")
+        days = _whole(n, "business_days")
         now = clock.now()
         try:
-            return iso_duration(business_deadline(now, n, country=country, subdivision=subdivision) - now)
+            return iso_duration(business_deadline(now, days, country=country, subdivision=subdivision) - now)
         except ValueError as err:
             raise ExpressionError(f"business_days: {err}") from None
 
     return business_days
+
+
+def business_days_from_function(country: str = "GB", subdivision: str = "ENG") -> Callable[[Any, int], str]:
+    """`business_days_from(ts, n)`: ISO duration from now to close of business on the n-th business day
+    after the day of `ts` (FCA DISP: "the third business day following the day on which it is received").
+    Negative when that moment has passed, so the timer fires at once with its true deadline."""
+
+    def business_days_from(timestamp: Any, n: int) -> str:
+        moment = _moment(timestamp, "business_days_from")
+        days = _whole(n, "business_days_from")
+        try:
+            deadline = business_deadline(moment, days, country=country, subdivision=subdivision)
+        except ValueError as err:
+            raise ExpressionError(f"business_days_from: {err}") from None
+        return signed_iso_duration(deadline - clock.now())
+
+    return business_days_from
 
 
 class SafeEnvironment(BasePythonScriptEngineEnvironment):
@@ -91,6 +120,7 @@ class SafeScriptEngine(PythonScriptEngine):
         self.region = (region_country, region_subdivision)
         self.functions: dict[str, Callable[..., Any]] = {
             "business_days": business_days_function(region_country, region_subdivision),
+            "business_days_from": business_days_from_function(region_country, region_subdivision),
             "from_time": from_time,
             **(functions or {}),
         }

@@ -78,8 +78,9 @@ def _transition(procedure: RuntimeProcedure, task: Any, previous: int | None) ->
     if node_type in _GATEWAYS and task.state == TaskState.COMPLETED:
         kind = "gateway"
         data = procedure.decision(spec.bpmn_id, _taken_targets(task))
-    elif previous == TaskState.WAITING and task.has_state(TaskState.READY | TaskState.COMPLETED) \
-            and procedure.is_timer(spec.bpmn_id):
+    elif procedure.is_timer(spec.bpmn_id) and task.has_state(TaskState.READY | TaskState.COMPLETED) \
+            and previous not in (TaskState.READY, TaskState.COMPLETED):
+        # waiting -> fired, or armed and fired in one step (a deadline already past when it was reached)
         kind = "timer_fired"
         data = {"due_at": task.internal_data.get("event_value")}
     return Transition(kind, str(task.id), spec.bpmn_id, spec.bpmn_name, node_type,

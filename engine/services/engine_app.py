@@ -52,4 +52,5 @@ class IncidentEngine:
         return self.specs.put(runtime)
 
     def runner(self, runtime: RuntimeProcedure) -> Runner:
-        return Runner(runtime, self.script_engine, loop_cap=self.settings.loop_cap)
+        modes = {name: topic.mode for name, topic in self.settings.outbox_topics.items()}
+        return Runner(runtime, self.script_engine, loop_cap=self.settings.loop_cap, topic_modes=modes)

@@ -1,23 +1,25 @@
-"""Persisting one transition: workflow state, task rows, outbox rows and audit rows in the caller's transaction."""
+"""Persisting one transition: workflow state, task, timer, outbox and audit rows in the caller's transaction."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
 
-from engine.db import audit_rows, incident_rows, task_rows
-from engine.db.tables import outbox, tasks
+from engine.db import audit_rows, incident_rows, outbox_rows, task_rows
+from engine.db.tables import tasks
 from engine.errors import Conflict
 from engine.runtime.check_gateway import CHECK_KINDS
 from engine.runtime.procedure import RuntimeProcedure
-from engine.runtime.runner import Outcome
+from engine.runtime.runner import Outcome, StartedService
 
 from .candidates import candidates
 from .check_results import record_check
 from .procedures import form_fields
+from .timer_sync import sync_timers
 
 _AUDIT_COLUMNS = ("task_id", "element_id", "element_name", "element_type", "from_state", "to_state")
 _ENDED = {"completed": "completed", "cancelled": "cancelled", "error": "cancelled"}
@@ -43,8 +45,13 @@ class Step:
 
 
 def record_outcome(conn: Connection, step: Step, outcome: Outcome, *, completed_task: str | None = None,
-                   submitted: dict[str, Any] | None = None) -> None:
-    """Audit the outcome's transitions, sync the tasks table and queue started service tasks."""
+                   submitted: dict[str, Any] | None = None,
+                   mode_of: Callable[[StartedService], str] | None = None) -> None:
+    """Audit the outcome's transitions, sync the tasks and timers tables and queue started service tasks.
+
+    Each started service task gets one outbox row, ever: a 'wait' task stays started across later
+    transitions, so rows already written by an earlier transaction are looked up, not written again.
+    """
     for tr in outcome.transitions:
         data = submitted if tr.task_id == completed_task and tr.to_state == "completed" else tr.data
         if tr.kind in CHECK_KINDS:
@@ -52,17 +59,22 @@ def record_outcome(conn: Connection, step: Step, outcome: Outcome, *, completed_
         step.event(tr.kind, data, task_id=tr.task_id, element_id=tr.element_id, element_name=tr.element_name,
                    element_type=tr.element_type, from_state=tr.from_state, to_state=tr.to_state)
     _sync_tasks(conn, step, outcome)
-    for service in outcome.services:
-        if service.task_id in step.queued:
-            continue
+    sync_timers(conn, step, outcome)
+    fresh = [s for s in outcome.services if s.task_id not in step.queued]
+    already = outbox_rows.queued_tasks(conn, [s.task_id for s in fresh])
+    for service in fresh:
         step.queued.add(service.task_id)
-        conn.execute(outbox.insert().values(
-            id=str(uuid.uuid4()), incident_id=step.incident["id"], task_id=service.task_id,
-            topic=service.topic or service.element_id,
-            payload={"incident_id": step.incident["id"], "procedure": step.runtime.key,
-                     "element_id": service.element_id, "data": service.data},
-            status="pending", attempts=0, created_at=step.at, next_attempt_at=step.at,
-        ))
+        if service.task_id in already:
+            continue
+        outbox_rows.insert(conn, {
+            "id": str(uuid.uuid4()), "incident_id": step.incident["id"], "task_id": service.task_id,
+            "element_id": service.element_id, "topic": service.topic or service.element_id,
+            "mode": mode_of(service) if mode_of else "fire_and_forget",
+            "payload": {"incident_id": step.incident["id"], "procedure": step.runtime.key,
+                        "version": step.runtime.version, "element_id": service.element_id,
+                        "data": service.data},
+            "status": "pending", "attempts": 0, "created_at": step.at, "next_attempt_at": step.at,
+        })
 
 
 def _sync_tasks(conn: Connection, step: Step, outcome: Outcome) -> None:

@@ -53,6 +53,7 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "POST /api/v1/tasks/{task}/complete": (403, 200, 200, 403, 403, 200, 403, 404, 404, 401),
     "GET /api/v1/procedures/{key}/versions/1/lint": (200, 200, 200, 200, 200, 200, 403, 200, 200, 401),
     "GET /api/v1/procedures/{key}/adherence":       (200, 403, 200, 200, 200, 200, 403, 403, 200, 401),
+    "GET /api/v1/incidents/{incident}/deliveries":  (403, 200, 200, 403, 200, 200, 403, 404, 404, 401),
     "GET /api/v1/incidents/{incident}/checks":      (403, 200, 200, 403, 200, 200, 403, 404, 404, 401),
     # the check has not been reached yet: allowed callers get 409, not a silent override
     "POST /api/v1/incidents/{incident}/checks/{name}/override": (403, 403, 409, 403, 403, 409, 403, 403, 404, 401),

@@ -157,7 +157,7 @@ def test_timer_functions() -> None:
         scotland = SafeScriptEngine(region_country="GB", region_subdivision="SCT")
         assert scotland.evaluate(task, "business_days(0)") == "PT25200S"
         assert engine.evaluate(task, "from_time('2026-12-23T09:00:00Z', 'PT72H')") == f"PT{71 * 3600}S"
-        assert engine.evaluate(task, "from_time('2026-12-23T09:00:00', 'PT30M')") == "PT0S"
+        assert engine.evaluate(task, "from_time('2026-12-23T09:00:00', 'PT30M')") == "-PT1800S"  # already past
         assert from_time(datetime(2026, 12, 24, tzinfo=UTC), "P1D") == f"PT{38 * 3600}S"
         assert engine.evaluate(task, "{'P1': 'PT30M', 'P2': 'PT2H'}.get(p, 'PT8H')") == "PT8H"
         with pytest.raises(WorkflowTaskException, match="not an ISO 8601 date-time"):

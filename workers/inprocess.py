@@ -1,0 +1,67 @@
+"""The embedded default without a broker: two daemon threads in one process fire timers and deliver the outbox.
+
+Single-machine only: `incident-engine serve` starts it in each web worker process (after the fork, so no
+database connection crosses a process) when CELERY_BROKER_URL is unset (or SCHEDULER is `inprocess`). It calls the same engine services as the Celery tasks, so correctness still comes from
+the database (a second scheduler by mistake fires nothing twice); what it lacks is scale and isolation:
+a slow webhook delays other deliveries, and the work stops when the process stops (and resumes, from the
+database, when it starts again).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from engine.config import Settings
+from engine.services import outbox
+from engine.services.engine_app import IncidentEngine
+from engine.services.timers import fire_due_timers
+
+log = logging.getLogger("incident_engine.scheduler")
+
+
+class InProcessScheduler:
+    """Ticks every `tick_seconds` (default TIMER_TICK_SECONDS) until `stop()`."""
+
+    def __init__(self, settings: Settings, engine: IncidentEngine | None = None,
+                 tick_seconds: float | None = None) -> None:
+        self.engine = engine or IncidentEngine(settings)
+        self.tick_seconds = tick_seconds or settings.timer_tick_seconds
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> InProcessScheduler:
+        for name, work in (("timers", self.tick_timers), ("outbox", self.tick_outbox)):
+            thread = threading.Thread(target=self._loop, args=(name, work), name=f"incident-engine-{name}",
+                                      daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        log.info("in-process scheduler started (tick %.1f s; single machine only)", self.tick_seconds)
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads.clear()
+
+    def tick_timers(self) -> int:
+        return fire_due_timers(self.engine)
+
+    def tick_outbox(self) -> int:
+        """Deliver due rows until none is left (a full batch means there may be more)."""
+        total = 0
+        while not self._stop.is_set():
+            done = outbox.deliver_due(self.engine)
+            total += done
+            if done < self.engine.settings.outbox_batch:
+                break
+        return total
+
+    def _loop(self, name: str, work: Callable[[], int]) -> None:
+        while not self._stop.is_set():
+            try:
+                work()
+            except Exception:  # noqa: BLE001 - the thread must survive a database outage
+                log.exception("in-process %s tick failed; retrying at the next tick", name)
+            self._stop.wait(self.tick_seconds)

@@ -1,0 +1,64 @@
+"""Celery tasks: thin triggers of engine services, idempotent, taking ids, retried with backoff and jitter.
+
+Retries cover infrastructure trouble (database or broker unreachable). Business outcomes are not
+exceptions here: a failed delivery is recorded on its outbox row and retried by the outbox's own
+backoff, and engine errors (a missing row, a conflict) are raised as non-retryable.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Task, shared_task
+from kombu.exceptions import OperationalError as BrokerError
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from engine.errors import EngineError
+from engine.services import outbox
+from engine.services.timers import fire_due_timers
+
+from .context import engine_for
+
+_MARGIN_SECONDS = 15
+
+
+class EngineTask(Task):  # type: ignore[misc]
+    acks_late = True
+    reject_on_worker_lost = True
+    autoretry_for = (OperationalError, InterfaceError, BrokerError, ConnectionError, TimeoutError)
+    retry_backoff = True
+    retry_backoff_max = 60
+    retry_jitter = True
+    max_retries = 5
+    throws = (EngineError,)
+
+    def budget(self) -> float:
+        """Seconds this run may spend before its soft time limit, less a margin for the last step."""
+        limit = self.soft_time_limit or self.app.conf.task_soft_time_limit or 60
+        return max(1.0, float(limit) - _MARGIN_SECONDS)
+
+
+@shared_task(bind=True, base=EngineTask, name="workers.tick_timers")
+def tick_timers(self: EngineTask) -> int:
+    """Beat, every TIMER_TICK_SECONDS: fire every due timer (each exactly once, decided by the database)."""
+    engine = engine_for(self.app)
+    fired = fire_due_timers(engine, budget_seconds=self.budget())
+    if fired >= engine.settings.timer_batch:  # a backlog (after an outage): keep going without waiting a tick
+        tick_timers.apply_async(expires=3 * engine.settings.timer_tick_seconds)
+    return fired
+
+
+@shared_task(bind=True, base=EngineTask, name="workers.dispatch_outbox")
+def dispatch_outbox(self: EngineTask) -> int:
+    """Beat, every TIMER_TICK_SECONDS: queue one delivery task per due outbox row."""
+    engine = engine_for(self.app)
+    ids = outbox.due_ids(engine)
+    expires = 3 * engine.settings.timer_tick_seconds + engine.settings.outbox_timeout_seconds
+    for outbox_id in ids:
+        deliver_outbox.apply_async((outbox_id,), expires=expires)
+    return len(ids)
+
+
+@shared_task(bind=True, base=EngineTask, name="workers.deliver_outbox")
+def deliver_outbox(self: EngineTask, outbox_id: str) -> Any:
+    """One delivery attempt of one outbox row, if it is still due (a duplicate message is a no-op)."""
+    return outbox.deliver(engine_for(self.app), outbox_id)
