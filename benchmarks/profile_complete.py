@@ -151,6 +151,9 @@ def main(argv: list[str] | None = None) -> int:
         engine.specs = type(engine.specs)()  # as a fresh worker: the spec is parsed on first use
         app = create_app(settings, engine)
         client = app.test_client()
+        from engine.identity.tokens import issue_token
+
+        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {issue_token(settings, user='bench', roles=['admin'])}"
         statements: dict[str, list[str]] = {}
         sql_log: list[list[str]] = []
         by_element: dict[str, list[float]] = collections.defaultdict(list)

@@ -47,14 +47,20 @@ class SpecCache:
 
     def __init__(self) -> None:
         self._items: dict[tuple[str, str], RuntimeProcedure] = {}
+        self._by_id: dict[str, RuntimeProcedure] = {}
         self._lock = threading.Lock()
 
     def get(self, key: tuple[str, str]) -> RuntimeProcedure | None:
         return self._items.get(key)
 
+    def by_id(self, procedure_id: str) -> RuntimeProcedure | None:
+        return self._by_id.get(procedure_id)
+
     def put(self, procedure: RuntimeProcedure) -> RuntimeProcedure:
         with self._lock:
-            return self._items.setdefault((procedure.id, procedure.sha256), procedure)
+            kept = self._items.setdefault((procedure.id, procedure.sha256), procedure)
+            self._by_id.setdefault(procedure.id, kept)
+            return kept
 
 
 def prepare_spec(spec: Any, subprocess_specs: dict[str, Any]) -> None:

@@ -21,22 +21,23 @@ def advance(conn: Connection, step: Step, runner: Runner, act: Callable[[], Outc
     same transaction; 'wait' ones stay started until the outbox worker has delivered them.
     """
     data = dict(step.incident.get("data") or {})
+    # The workflow runs first, in memory; only then is anything written, so a failure leaves no partial
+    # rows behind and needs no savepoint.
     try:
-        with conn.begin_nested():
-            outcome = act()
-            record_outcome(conn, step, outcome, completed_task=completed_task, submitted=submitted,
-                           mode_of=runner.mode_of)
-            data.update(outcome.written)
-            for _round in range(_MAX_SERVICE_ROUNDS):
-                ready = [s for s in outcome.services if runner.mode_of(s) == "fire_and_forget"]
-                if not ready:
-                    break
-                outcome = runner.finish_service(outcome.state, ready[0].task_id, {})
-                record_outcome(conn, step, outcome, mode_of=runner.mode_of)
+        outcomes = [act()]
+        for _round in range(_MAX_SERVICE_ROUNDS):
+            ready = [s for s in outcomes[-1].services if runner.mode_of(s) == "fire_and_forget"]
+            if not ready:
+                break
+            outcomes.append(runner.finish_service(outcomes[-1].state, ready[0].task_id, {}))
     except IncidentFailed as err:
-        step.audit.clear()
-        step.queued.clear()
         save_failure(conn, step, str(err))
         return None
-    save_incident(conn, step, outcome, data=data)
-    return outcome
+    for index, outcome in enumerate(outcomes):
+        first = index == 0
+        record_outcome(conn, step, outcome, completed_task=completed_task if first else None,
+                       submitted=submitted if first else None, mode_of=runner.mode_of)
+    data.update(outcomes[0].written)
+    save_incident(conn, step, outcomes[-1], data=data)
+    return outcomes[-1]
+

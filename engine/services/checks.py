@@ -56,13 +56,11 @@ def override_check(engine: IncidentEngine, incident_id: str, check_name: str, *,
         incident = incident_rows.lock(conn, incident_id)
         if incident is None:
             raise NotFound(f"no incident {incident_id}")
-        proc = procedure_rows.get_by_id(conn, incident["procedure_id"])
-        assert proc is not None
-        runtime = engine.runtime(proc)
+        runtime = engine.runtime_by_id(conn, incident["procedure_id"])
         if check_name not in {c.name for c in check_gateways(runtime.definition).values()}:
-            raise NotFound(f"procedure {proc['key']} v{proc['version']} has no check named {check_name!r}")
+            raise NotFound(f"procedure {runtime.key} v{runtime.version} has no check named {check_name!r}")
         if incident["status"] != "running":
-            raise Conflict(f"the incident is {incident['status']}", status=incident["status"])
+            raise Conflict(f"the incident is {incident['status']}", incident_status=incident["status"])
         results = [r for r in check_rows.for_incident(conn, incident_id) if r["check_name"] == check_name]
         latest = results[-1]["outcome"] if results else "not reached"
         if latest == "overridden" and results[-1]["reason"] == reason and results[-1]["actor"] == actor:

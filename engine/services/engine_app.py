@@ -51,6 +51,19 @@ class IncidentEngine:
                                    definition, definition.spec, definition.subprocess_specs)
         return self.specs.put(runtime)
 
+    def runtime_by_id(self, conn: Any, procedure_id: str) -> RuntimeProcedure:
+        """The runnable procedure of a stored version by id; a version's bytes never change, so once
+        cached no query is needed."""
+        cached = self.specs.by_id(procedure_id)
+        if cached is not None:
+            return cached
+        from engine.db import procedure_rows
+
+        procedure = procedure_rows.get_by_id(conn, procedure_id)
+        if procedure is None:
+            raise LookupError(f"no procedure version {procedure_id}")
+        return self.runtime(procedure, bpmn=procedure_rows.bpmn(conn, procedure_id))
+
     def runner(self, runtime: RuntimeProcedure) -> Runner:
         modes = {name: topic.mode for name, topic in self.settings.outbox_topics.items()}
         return Runner(runtime, self.script_engine, loop_cap=self.settings.loop_cap, topic_modes=modes)

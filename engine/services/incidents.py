@@ -149,9 +149,7 @@ def cancel(engine: IncidentEngine, incident_id: str, *, reason: str, actor: str 
             raise NotFound(f"no incident {incident_id}")
         if incident["status"] not in ("running", "error"):
             raise Conflict(f"the incident is {incident['status']}; only running or failed incidents can be cancelled")
-        proc = procedure_rows.get_by_id(uow.conn, incident["procedure_id"])
-        assert proc is not None
-        runtime = engine.runtime(proc)
+        runtime = engine.runtime_by_id(uow.conn, incident["procedure_id"])
         outcome = engine.runner(runtime).cancel(incident["state"])
         step = Step(incident, runtime, actor, clock.now())
         step.event("incident_cancelled", {"reason": reason}, from_state=incident["status"], to_state="cancelled")

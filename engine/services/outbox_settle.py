@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 
 from engine import clock
 from engine.config import Settings
-from engine.db import audit_rows, incident_rows, outbox_rows, procedure_rows
+from engine.db import audit_rows, incident_rows, outbox_rows
 
 from . import delivery
 from .advance import advance
@@ -87,9 +87,7 @@ def _step(engine: IncidentEngine, conn: Connection, incident_id: str, now: datet
     incident = incident_rows.lock(conn, incident_id)
     if incident is None:
         return None
-    proc = procedure_rows.get_by_id(conn, incident["procedure_id"])
-    assert proc is not None
-    runtime = engine.runtime(proc)
+    runtime = engine.runtime_by_id(conn, incident["procedure_id"])
     return Step(incident, runtime, ACTOR, now), engine.runner(runtime)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from engine import clock
 from engine.bpmn.forms import validate_submission
-from engine.db import incident_rows, procedure_rows, task_rows
+from engine.db import incident_rows, task_rows
 from engine.db.pages import decode_cursor, encode_cursor
 from engine.db.tables import idempotency
 from engine.errors import Conflict, Invalid, Problem
@@ -95,9 +95,7 @@ def complete(engine: IncidentEngine, task_id: str, data: dict[str, Any], *, acto
         at = clock.now()
         if principal is not None:
             take(conn, task, principal, at)  # rolled back with everything else if the form data is refused
-        proc = procedure_rows.get_by_id(conn, incident["procedure_id"])
-        assert proc is not None
-        runtime = engine.runtime(proc)
+        runtime = engine.runtime_by_id(conn, incident["procedure_id"])
         user_task = runtime.definition.user_task(task["element_id"])
         values = validate_submission(user_task.form if user_task else (), data)
         runner = engine.runner(runtime)

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from engine import clock
-from engine.db import incident_rows, procedure_rows, timer_rows
+from engine.db import incident_rows, timer_rows
 
 from .advance import advance
 from .engine_app import IncidentEngine
@@ -67,9 +67,7 @@ def _fire(engine: IncidentEngine, conn: Connection, incident_id: str, now: datet
     incident = incident_rows.lock(conn, incident_id)
     if incident is None or incident["status"] != "running":
         return False
-    proc = procedure_rows.get_by_id(conn, incident["procedure_id"])
-    assert proc is not None
-    runtime = engine.runtime(proc)
+    runtime = engine.runtime_by_id(conn, incident["procedure_id"])
     runner = engine.runner(runtime)
     step = Step(incident, runtime, ACTOR, now)
     outcome = advance(conn, step, runner, lambda: runner.fire_timers(incident["state"]))
