@@ -24,6 +24,15 @@ class Settings:
     log_level: str = "INFO"
     calendar_country: str = "GB"
     calendar_subdivision: str = "ENG"
+    # procedure governance: fitness-test thresholds and runner (issue #6)
+    fitness_max_failures: int = 0
+    fitness_p95_ms: int = 500
+    fitness_require_settled: bool = True
+    fitness_default_duration_s: int = 60
+    fitness_drain_s: int = 0
+    fitness_pass_probability: float = 0.8
+    fitness_admin_database_url: str | None = None
+    fitness_work_dir: Path | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -37,7 +46,16 @@ class Settings:
             "log_level": os.environ.get("LOG_LEVEL", "INFO"),
             "calendar_country": os.environ.get("CALENDAR_COUNTRY", "GB"),
             "calendar_subdivision": os.environ.get("CALENDAR_SUBDIVISION", "ENG"),
+            "fitness_max_failures": _int("FITNESS_MAX_FAILURES", 0),
+            "fitness_p95_ms": _int("FITNESS_P95_MS", 500),
+            "fitness_require_settled": os.environ.get("FITNESS_REQUIRE_SETTLED", "1") not in ("0", "false", "no"),
+            "fitness_default_duration_s": _int("FITNESS_DEFAULT_DURATION", 60),
+            "fitness_drain_s": _int("FITNESS_DRAIN_SECONDS", 0),
+            "fitness_pass_probability": float(os.environ.get("FITNESS_PASS_PROBABILITY") or 0.8),
+            "fitness_admin_database_url": os.environ.get("FITNESS_ADMIN_DATABASE_URL") or None,
         }
+        if os.environ.get("FITNESS_WORK_DIR"):
+            values["fitness_work_dir"] = Path(os.environ["FITNESS_WORK_DIR"])
         if os.environ.get("BUNDLED_BPMN_DIR"):
             values["bundled_dir"] = Path(os.environ["BUNDLED_BPMN_DIR"])
         values.update(overrides)
