@@ -6,7 +6,19 @@ from flask import Flask
 from engine.config import Settings
 from engine.services.engine_app import IncidentEngine
 
-from . import audit, health, incidents, logs, problems, procedures, tasks
+from . import (
+    audit,
+    comments,
+    fitness,
+    governance,
+    health,
+    incidents,
+    logs,
+    problems,
+    procedures,
+    strategy,
+    tasks,
+)
 
 
 def create_app(settings: Settings | None = None, engine: IncidentEngine | None = None) -> Flask:
@@ -29,7 +41,8 @@ def create_app(settings: Settings | None = None, engine: IncidentEngine | None =
     api = problems.ProblemApi(app)
     app.extensions["incident_engine_api"] = api
     problems.register(app)
-    for blueprint in (procedures.blp, incidents.blp, tasks.blp, audit.blp):
+    for blueprint in (procedures.blp, incidents.blp, tasks.blp, audit.blp, strategy.blp, governance.blp,
+                      comments.blp, fitness.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(health.blp)
     return app
