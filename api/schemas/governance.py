@@ -7,10 +7,12 @@ from engine.governance.lifecycle import ACTIONS, STATUSES
 
 
 class DeclarationInSchema(Schema):
-    objectives = fields.List(fields.String(), load_default=None,
+    """Fields left out keep their value."""
+
+    objectives = fields.List(fields.String(),
                              metadata={"description": "ids of the objectives this version serves (replaces the list)"})
-    peak_incidents_per_hour = fields.Integer(load_default=None, validate=validate.Range(min=1, max=1_000_000))
-    peak_agents = fields.Integer(load_default=None, validate=validate.Range(min=1, max=10_000))
+    peak_incidents_per_hour = fields.Integer(validate=validate.Range(min=1, max=1_000_000))
+    peak_agents = fields.Integer(validate=validate.Range(min=1, max=10_000))
 
 
 class DeclarationSchema(Schema):

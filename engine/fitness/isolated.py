@@ -49,7 +49,8 @@ def settle_counts(url: str) -> dict[str, Any]:
     db = make_engine(url)
     try:
         with db.connect() as conn:
-            by_status: dict[str, int] = dict(conn.execute(select(incidents.c.status, func.count()).group_by(incidents.c.status)).tuples().all())
+            grouped = conn.execute(select(incidents.c.status, func.count()).group_by(incidents.c.status))
+            by_status = {str(status): int(count) for status, count in grouped}
             open_task = exists().where(and_(tasks.c.incident_id == incidents.c.id, tasks.c.state == "ready"))
             on_timer = conn.execute(select(func.count()).select_from(incidents).where(
                 incidents.c.status == "running", incidents.c.next_timer_at.is_not(None), ~open_task)).scalar() or 0

@@ -34,12 +34,12 @@ def allowed_actions(status: str, *, include_automatic: bool = False) -> list[str
 def transition(status: str, action: str) -> str:
     """The status after `action`; a Conflict naming the allowed actions when it is not allowed from `status`."""
     if action not in TRANSITIONS:
-        raise Conflict(f"unknown lifecycle action {action!r}", status=status, action=action,
+        raise Conflict(f"unknown lifecycle action {action!r}", current_status=status, action=action,
                        allowed=allowed_actions(status))
     sources, target = TRANSITIONS[action]
     if status not in sources:
         allowed = allowed_actions(status)
         offered = ", ".join(allowed) if allowed else "none (the status is final)"
         raise Conflict(f"cannot {action.replace('_', ' ')} a version that is {status}; allowed: {offered}",
-                       status=status, action=action, allowed=allowed)
+                       current_status=status, action=action, allowed=allowed)
     return target

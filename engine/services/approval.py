@@ -45,7 +45,7 @@ def approve(engine: IncidentEngine, key: str, number: int, *, actor: str | None 
         if unmet:
             raise Conflict(f"version {number} of {key} cannot be approved yet: "
                            + "; ".join(u.message for u in unmet),
-                           status=proc["status"], unmet=[u.as_dict() for u in unmet])
+                           current_status=proc["status"], unmet=[u.as_dict() for u in unmet])
         if proc["status"] == "in_review":
             mark_tested_if_qualified(uow.conn, proc, actor)
         evidence = [t["id"] for t in found["fitness_tests"] if t["status"] == "passed" and t["sha256"] == proc["sha256"]]

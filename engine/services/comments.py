@@ -54,6 +54,6 @@ def resolve(engine: IncidentEngine, key: str, number: int, comment_id: str, *, r
             raise NotFound(f"version {number} of {key} has no comment {comment_id}")
         values = {"reply": reply, "resolved_by": actor, "resolved_at": clock.now()}
         if not comment_rows.resolve(uow.conn, comment_id, values):
-            raise Conflict("the comment is already resolved", status="resolved")
+            raise Conflict("the comment is already resolved", current_status="resolved")
         uow.commit()
     return {**found, **values, "status": "resolved"}

@@ -92,7 +92,7 @@ def declare(engine: IncidentEngine, key: str, number: int, body: dict[str, Any],
         proc = locked_version(uow.conn, key, number)
         if proc["status"] != "draft":
             raise Conflict(f"the declaration can only change while the version is a draft; it is {proc['status']}",
-                           status=proc["status"], allowed=lifecycle.allowed_actions(proc["status"]))
+                           current_status=proc["status"], allowed=lifecycle.allowed_actions(proc["status"]))
         if body.get("objectives") is not None:
             known = strategy_rows.existing_objectives(uow.conn, list(body["objectives"]))
             missing = [o for o in body["objectives"] if o not in known]

@@ -30,7 +30,7 @@ def test_refused_transition_is_a_conflict_naming_the_allowed_actions(status: str
     with pytest.raises(Conflict) as caught:
         transition(status, action)
     assert caught.value.extra["allowed"] == allowed_actions(status)
-    assert caught.value.extra["status"] == status
+    assert caught.value.extra["current_status"] == status
     assert status in caught.value.detail
 
 
