@@ -271,7 +271,7 @@ def test_activating_a_new_version_retires_the_old_one_and_new_incidents_take_it(
     incident = complete(api, open_task(incident, "Task_B"), {}).get_json()
     finished = complete(api, open_task(incident, "Task_Close"), {}).get_json()
     assert (finished["status"], finished["version"]) == ("completed", 1)  # the old form: no closure_code needed
-    close_v2 = api.get(f"/api/v1/procedures/simple_flow/versions/2").get_json()["user_tasks"][-1]
+    close_v2 = api.get("/api/v1/procedures/simple_flow/versions/2").get_json()["user_tasks"][-1]
     assert [f["id"] for f in close_v2["form"]] == ["closure_code"]
 
 
