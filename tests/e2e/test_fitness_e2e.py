@@ -96,6 +96,8 @@ def _wait_for(api: Any, url: str, timeout: float = 180.0) -> tuple[dict[str, Any
     raise AssertionError(f"the fitness test did not finish in {timeout} s: {phases[-5:]}")
 
 
+# The whole flow on SQLite only (it is the slowest test); the PostgreSQL run of Locust is covered above.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_upload_review_fitness_test_approve_activate_and_brief(live: IncidentEngine) -> None:
     api = actor_client(live)
     ann, bob, ops = as_user("ann"), as_user("bob"), as_user("ops")
