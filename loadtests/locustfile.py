@@ -20,12 +20,12 @@ import logging
 import os
 import random
 import time
-import urllib.request
 import uuid
 from typing import Any
 
 from desk_values import fill, start_data
 from locust import HttpUser, events, task
+from run_summary import summarize
 
 log = logging.getLogger("loadtest")
 COUNTS: dict[str, int] = {"started": 0, "start_failed": 0, "tasks_completed": 0, "completed_seen": 0,
@@ -197,31 +197,9 @@ class Agent(_Desk):
                 response.failure(f"{response.status_code}: {response.text[:300]}")
 
 
-def _still_open(host: str, procedure: str) -> dict[str, int]:
-    """Incidents this run started that are still running, counted through the API (not recorded as requests)."""
-    headers = {"Authorization": f"Bearer {os.environ['LOCUST_TOKEN']}"} if os.environ.get("LOCUST_TOKEN") else {}
-    counts = {"running": 0, "error": 0}
-    for status in counts:
-        cursor = ""
-        while True:
-            url = f"{host.rstrip('/')}/api/v1/incidents?procedure={procedure}&status={status}&limit=500{cursor}"
-            with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=30) as answer:
-                page = json.loads(answer.read())
-            counts[status] += sum(1 for item in page["items"] if item["id"] in OWN)
-            if not page.get("next_cursor"):
-                break
-            cursor = f"&cursor={page['next_cursor']}"
-    return counts
-
-
 @events.test_stop.add_listener
 def _summary(environment: Any, **_kwargs: Any) -> None:
-    summary: dict[str, Any] = dict(COUNTS)
-    try:
-        summary.update(_still_open(environment.host, environment.parsed_options.procedure))
-    except Exception as err:  # noqa: BLE001 - the summary is best effort; the run itself is over
-        summary["count_error"] = str(err)
+    options = environment.parsed_options
+    summary = summarize(COUNTS, environment.host, options.procedure, OWN, os.environ.get("LOCUST_TOKEN"),
+                        options.summary_file)
     log.info("incident-engine load test summary: %s", json.dumps(summary))
-    if environment.parsed_options.summary_file:
-        with open(environment.parsed_options.summary_file, "w", encoding="utf-8") as handle:
-            json.dump(summary, handle)
