@@ -113,7 +113,9 @@ class Briefing(MethodView):
     @blp.arguments(BriefingQuerySchema, location="query")
     @blp.response(200, BriefingSchema, content_type="application/json")
     @blp.alt_response(404, schema=ProblemSchema, description="no active version, or never activated")
-    @blp.doc(responses={"200": {"content": {"text/markdown": {"schema": {"type": "string"}}}}})
+    @blp.doc(responses={"200": {"description": "the briefing", "content": {
+        "application/json": {"schema": {"$ref": "#/components/schemas/Briefing"}},
+        "text/markdown": {"schema": {"type": "string"}}}}})
     def get(self, query: dict[str, Any], key: str) -> Any:
         """The briefing sent when the active version went live: JSON, or Markdown (?format=markdown or Accept)."""
         found = activation.get_briefing(engine(), key, query.get("version"))

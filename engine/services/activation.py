@@ -85,7 +85,7 @@ def get_briefing(engine: IncidentEngine, key: str, number: int | None = None) ->
     with engine.uow(write=False) as uow:
         proc = governance_rows.active(uow.conn, key) if number is None else procedure_rows.get(uow.conn, key, number)
         if proc is None:
-            what = f"version {number} of {key!r}" if number else f"an active version of {key!r}"
+            what = f"version {number} of {key!r}" if number else f"active version of {key!r}"
             raise NotFound(f"there is no {what}")
         event = governance_rows.last_event(uow.conn, proc["id"], "activate")
     if event is None or not (event.get("data") or {}).get("briefing"):
