@@ -28,6 +28,7 @@ class Settings:
     fitness_max_failures: int = 0
     fitness_p95_ms: int = 500
     fitness_require_settled: bool = True
+    fitness_min_arrival_ratio: float = 0.9
     fitness_default_duration_s: int = 60
     fitness_drain_s: int = 0
     fitness_pass_probability: float = 0.8
@@ -49,6 +50,7 @@ class Settings:
             "fitness_max_failures": _int("FITNESS_MAX_FAILURES", 0),
             "fitness_p95_ms": _int("FITNESS_P95_MS", 500),
             "fitness_require_settled": os.environ.get("FITNESS_REQUIRE_SETTLED", "1") not in ("0", "false", "no"),
+            "fitness_min_arrival_ratio": float(os.environ.get("FITNESS_MIN_ARRIVAL_RATIO") or 0.9),
             "fitness_default_duration_s": _int("FITNESS_DEFAULT_DURATION", 60),
             "fitness_drain_s": _int("FITNESS_DRAIN_SECONDS", 0),
             "fitness_pass_probability": float(os.environ.get("FITNESS_PASS_PROBABILITY") or 0.8),

@@ -27,7 +27,7 @@ def still_open(host: str, procedure: str, own: Collection[str], token: str | Non
     return counts
 
 
-def summarize(counts: dict[str, int], host: str, procedure: str, own: Collection[str],
+def summarize(counts: dict[str, Any], host: str, procedure: str, own: Collection[str],
               token: str | None = None, path: str = "") -> dict[str, Any]:
     """The counters of the run plus the open incidents; written as JSON to `path` when one is given."""
     summary: dict[str, Any] = dict(counts)

@@ -1,8 +1,10 @@
 """Turning a Locust run's CSV files and the isolated database's counts into a report with a verdict.
 
 Pure: CSV text and counts in, a JSON-ready report out. The verdict applies configurable thresholds: at
-most `max_failures` failed requests, every endpoint's 95th percentile under `p95_ms`, and (when
-`require_settled`) every started incident completed or waiting only on a timer.
+most `max_failures` failed requests, every endpoint's 95th percentile under `p95_ms`, (when
+`require_settled`) every started incident completed or waiting only on a timer, and an achieved arrival
+rate of at least `min_arrival_ratio` of the requested one (a run that could not deliver the volume is
+no evidence that the engine copes with it).
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ class Thresholds:
     max_failures: int = 0
     p95_ms: float = 500.0
     require_settled: bool = True
+    min_arrival_ratio: float = 0.9
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -75,6 +78,9 @@ def verdict(report: Mapping[str, Any], thresholds: Thresholds) -> list[str]:
         p95 = endpoint.get("p95_ms")
         if endpoint["requests"] and p95 is not None and p95 >= thresholds.p95_ms:
             reasons.append(f"p95 of {endpoint['name']} is {p95:g} ms (limit: under {thresholds.p95_ms:g} ms)")
+    achieved, requested = incidents.get("arrival_per_hour"), incidents.get("requested_per_hour")
+    if achieved is not None and requested and achieved < thresholds.min_arrival_ratio * requested:
+        reasons.append(f"incidents arrived at {achieved:g}/hour, short of the requested {requested:g}/hour")
     if thresholds.require_settled and incidents.get("unsettled"):
         reasons.append(f"{incidents['unsettled']} of {incidents['started']} incident(s) were neither completed nor "
                        "waiting only on a timer when the run ended")
@@ -82,13 +88,20 @@ def verdict(report: Mapping[str, Any], thresholds: Thresholds) -> list[str]:
 
 
 def build(*, stats_csv: str | None, failures_csv: str | None, counts: Mapping[str, Any], duration_s: float,
-          peak_rss_bytes: int, thresholds: Thresholds, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The stored report: incidents, throughput, latency per endpoint, failures, memory, and the verdict."""
+          peak_rss_bytes: int, thresholds: Thresholds, requested_per_hour: float | None = None,
+          dispatch_seconds: float | None = None, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The stored report: incidents, throughput, latency per endpoint, failures, memory, and the verdict.
+
+    `dispatch_seconds` is how long incidents were being started (the run minus the drain phase)."""
     endpoints, aggregated = parse_stats(stats_csv)
     tasks_completed = int(counts.get("tasks_completed") or 0)
+    incidents = {k: counts.get(k, 0) for k in ("started", "completed", "running", "waiting_on_timer", "error",
+                                               "cancelled", "unsettled")}
+    incidents["requested_per_hour"] = requested_per_hour
+    incidents["arrival_per_hour"] = round(incidents["started"] * 3600 / dispatch_seconds) \
+        if dispatch_seconds else None
     report: dict[str, Any] = {
-        "incidents": {k: counts.get(k, 0) for k in ("started", "completed", "running", "waiting_on_timer",
-                                                    "error", "cancelled", "unsettled")},
+        "incidents": incidents,
         "tasks": {"completed": tasks_completed,
                   "completions_per_second": round(tasks_completed / duration_s, 3) if duration_s else 0.0},
         "endpoints": endpoints, "aggregated": aggregated or {"requests": 0, "failures": 0},

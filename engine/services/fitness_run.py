@@ -35,7 +35,8 @@ def _token_for_fitness_server() -> str | None:
 
 def thresholds(engine: IncidentEngine) -> report.Thresholds:
     s = engine.settings
-    return report.Thresholds(s.fitness_max_failures, float(s.fitness_p95_ms), s.fitness_require_settled)
+    return report.Thresholds(s.fitness_max_failures, float(s.fitness_p95_ms), s.fitness_require_settled,
+                             s.fitness_min_arrival_ratio)
 
 
 def _update(engine: IncidentEngine, test_id: str, values: dict[str, Any]) -> None:
@@ -97,7 +98,8 @@ def _execute(engine: IncidentEngine, test: dict[str, Any], work_dir: Path) -> di
                  "server_log_tail": server_log if locust["exit_code"] not in (0, 1) else None}
         built = report.build(stats_csv=csvs["stats"], failures_csv=csvs["failures"], counts=counts,
                              duration_s=test["duration_s"], peak_rss_bytes=server.peak_rss_bytes,
-                             thresholds=thresholds(engine), extra=extra)
+                             thresholds=thresholds(engine), requested_per_hour=test["incidents_per_hour"],
+                             dispatch_seconds=locust["summary"].get("dispatch_seconds"), extra=extra)
     return {"report": built, "stats_csv": csvs["stats"], "failures_csv": csvs["failures"],
             "history_csv": csvs["history"], "status": "passed" if built["passed"] else "failed"}
 

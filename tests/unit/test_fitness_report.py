@@ -44,7 +44,8 @@ def test_every_broken_threshold_is_a_reason() -> None:
         "3 of 10 incident(s) were neither completed nor waiting only on a timer when the run ended"]
     assert report["tasks"] == {"completed": 40, "completions_per_second": 2.0}
     assert report["server"] == {"peak_rss_bytes": 150 * 2**20, "peak_rss_mib": 150.0}
-    assert report["thresholds"] == {"max_failures": 0, "p95_ms": 500.0, "require_settled": True}
+    assert report["thresholds"] == {"max_failures": 0, "p95_ms": 500.0, "require_settled": True,
+                                    "min_arrival_ratio": 0.9}
 
 
 def test_configured_thresholds_can_pass_the_same_run() -> None:
@@ -52,6 +53,18 @@ def test_configured_thresholds_can_pass_the_same_run() -> None:
                    peak_rss_bytes=1, thresholds=Thresholds(max_failures=2, p95_ms=1000, require_settled=False),
                    extra={"parameters": {"agents": 3}})
     assert (report["passed"], report["reasons"], report["parameters"]) == (True, [], {"agents": 3})
+
+
+def test_a_run_that_could_not_deliver_the_requested_arrival_rate_does_not_pass() -> None:
+    def reasons(started: int) -> list[str]:
+        counts = {**SETTLED, "started": started, "completed": started - 1}
+        return build(stats_csv=STATS.replace(",2,", ",0,"), failures_csv="", counts=counts, duration_s=40,
+                     peak_rss_bytes=1, thresholds=Thresholds(p95_ms=1000), requested_per_hour=3600,
+                     dispatch_seconds=30)["reasons"]
+
+    assert reasons(30) == []  # 30 in 30 s = 3600/hour
+    assert reasons(27) == []  # within 90 %
+    assert reasons(20) == ["incidents arrived at 2400/hour, short of the requested 3600/hour"]
 
 
 def test_a_run_that_started_nothing_does_not_pass() -> None:
