@@ -27,6 +27,14 @@ def update(conn: Connection, test_id: str, values: dict[str, Any]) -> None:
     conn.execute(fitness_tests.update().where(fitness_tests.c.id == test_id).values(**values))
 
 
+def start(conn: Connection, test_id: str, values: dict[str, Any]) -> bool:
+    """queued -> running; False when another runner took it first (or it is no longer queued)."""
+    result = conn.execute(fitness_tests.update()
+                          .where(fitness_tests.c.id == test_id, fitness_tests.c.status == "queued")
+                          .values(status="running", **values))
+    return result.rowcount == 1
+
+
 def for_procedure(conn: Connection, procedure_id: str) -> list[dict[str, Any]]:
     query = select(*_SUMMARY).where(fitness_tests.c.procedure_id == procedure_id) \
         .order_by(fitness_tests.c.created_at.desc(), fitness_tests.c.id)

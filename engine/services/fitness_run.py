@@ -110,10 +110,8 @@ def run(engine: IncidentEngine, test_id: str) -> dict[str, Any]:
         test = fitness_rows.get(uow.conn, test_id)
         if test is None:
             raise NotFound(f"no fitness test {test_id}")
-        if test["status"] != "queued":
+        if not fitness_rows.start(uow.conn, test_id, {"started_at": clock.now(), "progress": {"phase": "preparing"}}):
             return test
-        fitness_rows.update(uow.conn, test_id, {"status": "running", "started_at": clock.now(),
-                                                "progress": {"phase": "preparing"}})
         uow.commit()
     work_dir = Path(tempfile.mkdtemp(prefix=f"fitness-{test_id[:8]}-", dir=engine.settings.fitness_work_dir))
     try:
