@@ -6,7 +6,23 @@ from flask import Flask
 from engine.config import Settings
 from engine.services.engine_app import IncidentEngine
 
-from . import adherence, audit, auth, checks, deliveries, health, incidents, logs, problems, procedures, tasks
+from . import (
+    adherence,
+    audit,
+    auth,
+    checks,
+    comments,
+    deliveries,
+    fitness,
+    governance,
+    health,
+    incidents,
+    logs,
+    problems,
+    procedures,
+    strategy,
+    tasks,
+)
 
 
 def create_app(settings: Settings | None = None, engine: IncidentEngine | None = None) -> Flask:
@@ -34,7 +50,7 @@ def create_app(settings: Settings | None = None, engine: IncidentEngine | None =
     app.extensions["incident_engine_api"] = api
     problems.register(app)
     for blueprint in (procedures.blp, incidents.blp, tasks.blp, audit.blp, checks.blp, adherence.blp,
-                      deliveries.blp):
+                      deliveries.blp, strategy.blp, governance.blp, comments.blp, fitness.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(health.blp)
     return app

@@ -129,6 +129,17 @@ class Settings:
     smtp_from: str = "incident-engine@localhost"
     smtp_starttls: bool = True
 
+    # procedure governance: fitness-test thresholds and runner (issue #6)
+    fitness_max_failures: int = 0
+    fitness_p95_ms: int = 500
+    fitness_require_settled: bool = True
+    fitness_min_arrival_ratio: float = 0.9
+    fitness_default_duration_s: int = 60
+    fitness_drain_s: int = 0
+    fitness_pass_probability: float = 0.8
+    fitness_admin_database_url: str | None = None
+    fitness_work_dir: Path | None = None
+
     def topic(self, name: str) -> Topic:
         """The configuration of `name`; an unlisted topic is fire-and-forget with no transport."""
         return self.outbox_topics.get(name) or Topic(name)
@@ -181,7 +192,17 @@ class Settings:
             "smtp_password": _optional("SMTP_PASSWORD"),
             "smtp_from": os.environ.get("SMTP_FROM") or "incident-engine@localhost",
             "smtp_starttls": os.environ.get("SMTP_STARTTLS", "1") not in ("0", "false", "no"),
+            "fitness_max_failures": _int("FITNESS_MAX_FAILURES", 0),
+            "fitness_p95_ms": _int("FITNESS_P95_MS", 500),
+            "fitness_require_settled": os.environ.get("FITNESS_REQUIRE_SETTLED", "1") not in ("0", "false", "no"),
+            "fitness_min_arrival_ratio": float(os.environ.get("FITNESS_MIN_ARRIVAL_RATIO") or 0.9),
+            "fitness_default_duration_s": _int("FITNESS_DEFAULT_DURATION", 60),
+            "fitness_drain_s": _int("FITNESS_DRAIN_SECONDS", 0),
+            "fitness_pass_probability": float(os.environ.get("FITNESS_PASS_PROBABILITY") or 0.8),
+            "fitness_admin_database_url": os.environ.get("FITNESS_ADMIN_DATABASE_URL") or None,
         }
+        if os.environ.get("FITNESS_WORK_DIR"):
+            values["fitness_work_dir"] = Path(os.environ["FITNESS_WORK_DIR"])
         if os.environ.get("BUNDLED_BPMN_DIR"):
             values["bundled_dir"] = Path(os.environ["BUNDLED_BPMN_DIR"])
         values.update(overrides)

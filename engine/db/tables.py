@@ -160,7 +160,7 @@ outbox = Table(
     "outbox",
     metadata,
     Column("id", String(36), primary_key=True),
-    Column("incident_id", String(36), nullable=False),
+    Column("incident_id", String(300), nullable=False),  # or 'procedure:<key>' for a procedure briefing
     Column("task_id", String(36), nullable=True),
     Column("topic", String(255), nullable=False),
     Column("payload", Json, nullable=False),
@@ -241,4 +241,125 @@ check_results = Table(
     Column("at", UTCDateTime, nullable=False),
     Index("ix_check_results_incident", "incident_id", "id"),
     Index("ix_check_results_procedure", "procedure_key", "procedure_version", "check_name"),
+)
+
+# --- procedure governance (issue #6): strategy, declarations, lifecycle events, review, fitness tests ------
+# Only one active version per procedure key, even with two API processes activating at once.
+Index("uq_procedures_one_active", procedures.c.key, unique=True,
+      postgresql_where=procedures.c.status == "active", sqlite_where=procedures.c.status == "active")
+
+strategies = Table(
+    "strategies",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("aim", Text, nullable=True),
+    Column("created_by", String(255), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+objectives = Table(
+    "objectives",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("strategy_id", String(36), ForeignKey("strategies.id"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("description", Text, nullable=True),
+    Column("created_by", String(255), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_objectives_strategy", "strategy_id", "created_at"),
+)
+
+criteria = Table(
+    "criteria",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("objective_id", String(36), ForeignKey("objectives.id"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("description", Text, nullable=True),
+    Column("metric", String(60), nullable=False),
+    Column("statistic", String(20), nullable=False),
+    Column("comparator", String(20), nullable=False),
+    Column("target", Json, nullable=False),
+    Column("params", Json, nullable=False),
+    Column("filter", Json, nullable=False),
+    Column("procedure_key", String(255), nullable=True),
+    Column("created_by", String(255), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_criteria_objective", "objective_id", "created_at"),
+)
+
+procedure_declarations = Table(
+    "procedure_declarations",
+    metadata,
+    Column("procedure_id", String(36), ForeignKey("procedures.id"), primary_key=True),
+    Column("peak_incidents_per_hour", Integer, nullable=True),
+    Column("peak_agents", Integer, nullable=True),
+    Column("updated_by", String(255), nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+procedure_objectives = Table(
+    "procedure_objectives",
+    metadata,
+    Column("procedure_id", String(36), ForeignKey("procedures.id"), primary_key=True),
+    Column("objective_id", String(36), ForeignKey("objectives.id"), primary_key=True),
+)
+
+procedure_events = Table(
+    "procedure_events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("procedure_id", String(36), ForeignKey("procedures.id"), nullable=False),
+    Column("procedure_key", String(255), nullable=False),
+    Column("procedure_version", Integer, nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("from_status", String(20), nullable=True),
+    Column("to_status", String(20), nullable=True),
+    Column("actor", String(255), nullable=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("data", Json, nullable=True),
+    Index("ix_procedure_events_procedure", "procedure_id", "id"),
+    Index("ix_procedure_events_key", "procedure_key", "id"),
+)
+
+review_comments = Table(
+    "review_comments",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("procedure_id", String(36), ForeignKey("procedures.id"), nullable=False),
+    Column("element_id", String(255), nullable=True),
+    Column("body", Text, nullable=False),
+    Column("author", String(255), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("reply", Text, nullable=True),
+    Column("resolved_by", String(255), nullable=True),
+    Column("resolved_at", UTCDateTime, nullable=True),
+    Index("ix_review_comments_procedure", "procedure_id", "created_at"),
+)
+
+fitness_tests = Table(
+    "fitness_tests",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("procedure_id", String(36), ForeignKey("procedures.id"), nullable=False),
+    Column("procedure_key", String(255), nullable=False),
+    Column("procedure_version", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("incidents_per_hour", Integer, nullable=False),
+    Column("agents", Integer, nullable=False),
+    Column("duration_s", Integer, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("progress", Json, nullable=True),
+    Column("report", Json, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("stats_csv", Text, nullable=True),
+    Column("failures_csv", Text, nullable=True),
+    Column("history_csv", Text, nullable=True),
+    Column("created_by", String(255), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("started_at", UTCDateTime, nullable=True),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Index("ix_fitness_tests_procedure", "procedure_id", "created_at"),
 )

@@ -18,6 +18,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "procedures.read": frozenset(ROLES),
     "procedures.upload": frozenset({"designer"}),
     "procedures.approve": frozenset({"approver"}),
+    "procedures.govern": frozenset({"designer"}),  # declare objectives and peak volume, submit for review
+    "procedures.activate": frozenset({"approver"}),
+    "strategy.read": frozenset({"designer", "supervisor", "approver", "ops"}),
+    "strategy.write": frozenset({"designer"}),
+    "comments.write": frozenset(ROLES),  # any colleague may comment on, or resolve, a version's review
     "incidents.start": frozenset({"agent", "supervisor"}),
     "incidents.read": frozenset({"agent", "supervisor"}),
     "incidents.cancel": frozenset({"supervisor"}),

@@ -15,7 +15,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from engine import clock
-from engine.db import incident_rows, procedure_rows, task_rows
+from engine.db import governance_rows, incident_rows, procedure_rows, task_rows
 from engine.db.pages import decode_cursor, encode_cursor
 from engine.errors import Conflict, Invalid, NotFound, Problem
 from engine.identity import policy
@@ -76,7 +76,10 @@ def _existing(conn: Connection, incident_id: str, reference: str, principal: Pri
 def start(engine: IncidentEngine, *, procedure: str, version: int | None = None, reference: str | None = None,
           data: dict[str, Any] | None = None, actor: str | None = None,
           principal: Principal | None = None) -> tuple[dict[str, Any], bool]:
-    """Start an incident; the same reference on the same procedure returns the existing one (created=False)."""
+    """Start an incident; the same reference on the same procedure returns the existing one (created=False).
+
+    Without `version` the incident takes the procedure's active version, or its latest when none is active.
+    """
     policy.require(principal, "incidents.start")
     if principal is not None:
         actor = principal.user_id
@@ -86,7 +89,8 @@ def start(engine: IncidentEngine, *, procedure: str, version: int | None = None,
             existing = incident_rows.by_reference(uow.conn, procedure, reference)
             if existing is not None:
                 return _existing(uow.conn, existing["id"], reference, principal), False
-        proc = procedure_rows.get(uow.conn, procedure, version)
+        proc = procedure_rows.get(uow.conn, procedure, version) if version is not None else \
+            governance_rows.active(uow.conn, procedure) or procedure_rows.get(uow.conn, procedure)
         if proc is None:
             what = f"version {version} of procedure {procedure!r}" if version else f"procedure {procedure!r}"
             raise Invalid(f"there is no {what}", [Problem("unknown procedure", field="procedure")])

@@ -1,0 +1,1 @@
+"""Fitness tests: a Locust run against an engine serving one exact procedure version on its own database."""

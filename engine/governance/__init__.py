@@ -1,0 +1,1 @@
+"""Procedure governance as pure logic: the lifecycle, approval rules, criteria and the activation briefing."""
