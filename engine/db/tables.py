@@ -93,6 +93,7 @@ incidents = Table(
     UniqueConstraint("procedure_key", "reference", name="uq_incidents_procedure_reference"),
     Index("ix_incidents_status_created", "status", "created_at"),
     Index("ix_incidents_procedure_created", "procedure_key", "created_at"),
+    Index("ix_incidents_procedure_ended", "procedure_key", "ended_at"),
 )
 
 tasks = Table(
@@ -117,6 +118,8 @@ tasks = Table(
     Column("ended_by", String(255), nullable=True),
     Index("ix_tasks_state_lane", "state", "lane"),
     Index("ix_tasks_incident", "incident_id"),
+    Index("ix_tasks_procedure_created", "procedure_key", "created_at"),
+    Index("ix_tasks_procedure_ended", "procedure_key", "ended_at"),
 )
 
 audit = Table(
@@ -138,6 +141,7 @@ audit = Table(
     Column("data", Json, nullable=True),
     Index("ix_audit_incident", "incident_id", "id"),
     Index("ix_audit_procedure_at", "procedure_key", "at"),
+    Index("ix_audit_procedure_kind_at", "procedure_key", "kind", "at"),
 )
 
 outbox = Table(
@@ -186,4 +190,15 @@ check_results = Table(
     Column("at", UTCDateTime, nullable=False),
     Index("ix_check_results_incident", "incident_id", "id"),
     Index("ix_check_results_procedure", "procedure_key", "procedure_version", "check_name"),
+    Index("ix_check_results_procedure_at", "procedure_key", "at"),
+)
+
+debriefs = Table(
+    "debriefs",
+    metadata,
+    Column("incident_id", String(36), primary_key=True),
+    Column("procedure_key", String(255), nullable=False),
+    Column("procedure_version", Integer, nullable=False),
+    Column("record", Json, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
 )
