@@ -6,7 +6,21 @@ from flask import Flask
 from engine.config import Settings
 from engine.services.engine_app import IncidentEngine
 
-from . import adherence, audit, checks, health, incidents, logs, problems, procedures, tasks
+from . import (
+    adherence,
+    audit,
+    checks,
+    debriefs,
+    health,
+    incidents,
+    logs,
+    metrics_endpoint,
+    monitoring,
+    problems,
+    procedures,
+    reports,
+    tasks,
+)
 
 
 def create_app(settings: Settings | None = None, engine: IncidentEngine | None = None) -> Flask:
@@ -31,5 +45,10 @@ def create_app(settings: Settings | None = None, engine: IncidentEngine | None =
     problems.register(app)
     for blueprint in (procedures.blp, incidents.blp, tasks.blp, audit.blp, checks.blp, adherence.blp):
         api.register_blueprint(blueprint)
+    for blueprint in (monitoring.blp, debriefs.blp):
+        api.register_blueprint(blueprint)
     app.register_blueprint(health.blp)
+    app.register_blueprint(metrics_endpoint.blp)
+    app.register_blueprint(reports.blp)
+    metrics_endpoint.instrument(app)
     return app

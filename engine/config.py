@@ -11,6 +11,16 @@ def _int(name: str, default: int) -> int:
     return int(raw) if raw not in (None, "") else default
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw not in (None, "") else default
+
+
+def _networks(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = os.environ.get(name)
+    return default if raw is None else tuple(n.strip() for n in raw.split(",") if n.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     """Service settings; `from_env` is the only place that reads the environment."""
@@ -24,6 +34,11 @@ class Settings:
     log_level: str = "INFO"
     calendar_country: str = "GB"
     calendar_subdivision: str = "ENG"
+    metrics_token: str | None = None
+    metrics_allow_networks: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
+    monitoring_margin: float = 0.1
+    monitoring_min_sample: int = 5
+    monitoring_window_days: int = 30
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -37,6 +52,11 @@ class Settings:
             "log_level": os.environ.get("LOG_LEVEL", "INFO"),
             "calendar_country": os.environ.get("CALENDAR_COUNTRY", "GB"),
             "calendar_subdivision": os.environ.get("CALENDAR_SUBDIVISION", "ENG"),
+            "metrics_token": os.environ.get("METRICS_TOKEN") or None,
+            "metrics_allow_networks": _networks("METRICS_ALLOW_NETWORKS", cls.metrics_allow_networks),
+            "monitoring_margin": _float("MONITORING_MARGIN", 0.1),
+            "monitoring_min_sample": _int("MONITORING_MIN_SAMPLE", 5),
+            "monitoring_window_days": _int("MONITORING_WINDOW_DAYS", 30),
         }
         if os.environ.get("BUNDLED_BPMN_DIR"):
             values["bundled_dir"] = Path(os.environ["BUNDLED_BPMN_DIR"])
