@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from engine.config import Settings
@@ -25,11 +27,29 @@ def _prepare(settings: Settings) -> None:
             engine.db.dispose()
 
 
+def _metrics_directory(settings: Settings) -> None:
+    """Prometheus multiprocess mode for gunicorn's workers: PROMETHEUS_MULTIPROC_DIR (default
+    <instance>/prometheus), emptied of the previous run's files before any worker starts."""
+    directory = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or settings.instance_dir / "prometheus").resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+
+
+def _child_exit(_server: Any, worker: Any) -> None:
+    """gunicorn hook: a worker's live gauges go when it does (its counters stay, merged at scrape)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
 def _serve(args: argparse.Namespace) -> int:
     from gunicorn.app.base import BaseApplication
 
     settings = Settings.from_env()
     _prepare(settings)
+    _metrics_directory(settings)
     sqlite = settings.database_url.startswith("sqlite")
     options: dict[str, Any] = {
         "bind": f"{args.host}:{args.port}",
@@ -39,6 +59,7 @@ def _serve(args: argparse.Namespace) -> int:
         "timeout": 60,
         "accesslog": None,
         "errorlog": "-",
+        "child_exit": _child_exit,
     }
 
     class Server(BaseApplication):  # type: ignore[misc]
