@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, MetaData, Table, inspect, select
+from sqlalchemy import Connection, MetaData, String, Table, cast, inspect, select
 
 _ALIASES = {"procedure_key": ("procedure_key", "procedure"), "objective_id": ("objective_id", "objective")}
 
@@ -27,7 +27,7 @@ def listing(conn: Connection, *, objective: str | None = None, procedure: str | 
         column = next((table.c[c] for c in _ALIASES["objective_id"] if c in table.c), None)
         if column is None:
             return []
-        query = query.where(column == objective)
+        query = query.where(cast(column, String) == str(objective))  # integer or UUID ids alike
     if "id" in table.c:
         query = query.order_by(table.c.id)
     found = [_normalise(dict(r)) for r in conn.execute(query).mappings()]
