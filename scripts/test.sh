@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Install the project with its test extras into .venv and run the whole test suite
 # (unit, SQLite and PostgreSQL integration, API). PostgreSQL must be reachable on 127.0.0.1:5432
-# (override with INCIDENT_ENGINE_PG_ADMIN_URL); extra arguments go to pytest.
+# (override with INCIDENT_ENGINE_PG_ADMIN_URL); extra arguments go to pytest. The report page's browser test
+# needs headless Chromium and its driver (Debian packages chromium, chromium-driver; installed here if absent).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium chromium-driver)
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
