@@ -5,7 +5,7 @@
 # needs headless Chromium and its driver (Debian packages chromium, chromium-driver; installed here if absent).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium chromium-driver)
+{ command -v chromium && command -v chromedriver; } >/dev/null || (apt-get update && apt-get install -y chromium chromium-driver)
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip

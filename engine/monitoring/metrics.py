@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, case, func, select
 
 from . import metrics_sql as q
+from .distributions import grouped
 from .model_info import ModelInfo
 from .stats import share, summary
 from .window_sql import Window
@@ -45,43 +46,30 @@ def _incidents(conn: Connection, w: Window) -> tuple[dict[str, Any], dict[int, d
 
 def _tasks(conn: Connection, w: Window, info: ModelInfo, cycle_total: float) -> tuple[list[dict[str, Any]],
                                                                                    dict[str, Any]]:
-    waits: dict[str, list[float]] = defaultdict(list)
-    works: dict[str, list[float | None]] = defaultdict(list)
-    for element, wait, work in q.task_durations(conn, w):
-        waits[element].append(float(wait))
-        works[element].append(None if work is None else float(work))
-    reached: dict[str, list[float]] = defaultdict(list)
-    loops: dict[str, int] = defaultdict(int)
-    per_incident: dict[str, int] = defaultdict(int)
-    instances: dict[str, int] = defaultdict(int)
-    reworked: dict[str, int] = defaultdict(int)
-    for element, incident, count, after in q.task_arrivals(conn, w):
-        reached[element].append(float(after))
-        instances[element] += int(count)
-        loops[element] += int(count) - 1
-        reworked[element] += 1 if count > 1 else 0
-        per_incident[incident] += int(count) - 1
+    durations = grouped(conn, q.task_durations(conn, w), 1, 2)
+    arrivals = grouped(conn, q.task_arrivals(conn, w), 1, 1, extras=(
+        lambda sub: func.count(), lambda sub: func.sum(list(sub.c)[2]),
+        lambda sub: func.sum(case((list(sub.c)[2] > 1, 1), else_=0))))
     in_completed = {element: float(total or 0) for element, total in q.waits_of_completed_incidents(conn, w)}
-    elements = list(dict.fromkeys([*info.tasks, *sorted(set(waits) | set(reached))]))
+    found = sorted({key[0] for key in [*durations, *arrivals]})
     items = []
-    for element in elements:
+    for element in dict.fromkeys([*info.tasks, *found]):
         model = info.tasks.get(element, {})
+        wait, work = durations.get((element,), ([summary([]), summary([])], []))[0]
+        [reached], extra = arrivals.get((element,), ([summary([])], [0, 0, 0]))
+        incidents, instances, reworked = (int(v or 0) for v in extra)
         items.append({
             "element_id": element, "name": model.get("name"), "lane": model.get("lane"),
-            "incidents": len(reached[element]), "instances": instances[element],
-            "completed": len(waits[element]), "wait": summary(waits[element]), "work": summary(works[element]),
-            "reached_after": summary(reached[element]),
-            "wait_in_completed_incidents": round(in_completed.get(element, 0.0), 3),
+            "incidents": incidents, "instances": instances, "completed": wait["count"], "wait": wait, "work": work,
+            "reached_after": reached, "wait_in_completed_incidents": round(in_completed.get(element, 0.0), 3),
             "wait_share": round(in_completed[element] / cycle_total, 4)
             if cycle_total and element in in_completed else None,
-            "rework": {"incidents": reworked[element], "loops": loops[element],
-                       "share": share(reworked[element], len(reached[element]))},
+            "rework": {"incidents": reworked, "loops": instances - incidents, "share": share(reworked, incidents)},
         })
-    counted = list(per_incident.values())
-    rework = {"incidents": len(counted), "loops": sum(counted),
-              "incidents_with_rework": sum(1 for c in counted if c > 0),
-              "per_incident": round(sum(counted) / len(counted), 4) if counted else None,
-              "max": max(counted) if counted else None}
+    counted, loops, with_rework, most = q.incident_loops(conn, w)
+    rework = {"incidents": int(counted), "loops": int(loops or 0), "incidents_with_rework": int(with_rework or 0),
+              "per_incident": round(int(loops or 0) / counted, 4) if counted else None,
+              "max": int(most) if most is not None else None}
     return items, rework
 
 
@@ -127,15 +115,12 @@ def _sla(conn: Connection, w: Window, info: ModelInfo, tasks: list[dict[str, Any
 
 
 def _gateways(conn: Connection, w: Window, info: ModelInfo) -> list[dict[str, Any]]:
-    reached: dict[str, int] = defaultdict(int)
-    taken: dict[tuple[str, str], int] = defaultdict(int)
-    for element, _incident, data in q.audit_of_kind(conn, w, "gateway"):
-        reached[element] += 1
-        for flow in (data or {}).get("taken", []):
-            taken[(element, flow.get("flow"))] += 1
-    return [{"element_id": gateway, "reached": reached[gateway],
-             "flows": [{**flow, "taken": taken[(gateway, flow["flow"])]} for flow in flows]}
-            for gateway, flows in info.gateways.items()]
+    decided, flows = q.gateway_decisions(conn, w)
+    reached = {element: int(count) for element, count in decided}
+    taken = {(element, flow): int(count) for element, flow, count in flows}
+    return [{"element_id": gateway, "reached": reached.get(gateway, 0),
+             "flows": [{**flow, "taken": taken.get((gateway, flow["flow"]), 0)} for flow in flows_]}
+            for gateway, flows_ in info.gateways.items()]
 
 
 def _lanes(conn: Connection, w: Window) -> list[dict[str, Any]]:
@@ -155,15 +140,16 @@ def compute(conn: Connection, window: Window, info: ModelInfo | None = None) -> 
     """Every figure of the window as plain JSON-ready data (seconds for durations, 0..1 for shares)."""
     info = info or ModelInfo()
     totals, by_version = _incidents(conn, window)
-    cycles: dict[int, list[float]] = defaultdict(list)
-    for version, secs in q.cycle_times(conn, window):
-        cycles[version].append(float(secs))
-    every_cycle = [s for values in cycles.values() for s in values]
-    tasks, rework = _tasks(conn, window, info, sum(every_cycle))
+    source = q.cycle_times(conn, window)
+    cycles = {key[0]: stats[0] for key, (stats, _extra) in grouped(conn, source, 1, 1).items()}
+    every = select(list(source.subquery().c)[1])
+    overall = grouped(conn, every, 0, 1).get((), ([summary([])], []))[0][0]
+    cycle_total = (overall["mean"] or 0.0) * overall["count"]
+    tasks, rework = _tasks(conn, window, info, cycle_total)
     return {
-        **window.describe(), "incidents": totals, "cycle_time": summary(every_cycle),
+        **window.describe(), "incidents": totals, "cycle_time": overall,
         "versions": [{"version": v, "incidents": by_version.get(v) or {**_counts(), "completed_share": None},
-                      "cycle_time": summary(cycles[v])}
+                      "cycle_time": cycles.get(v) or summary([])}
                      for v in sorted(set(by_version) | set(cycles))],
         "tasks": tasks, "rework": rework, "checks": _checks(conn, window, info),
         "sla": _sla(conn, window, info, tasks), "gateways": _gateways(conn, window, info),

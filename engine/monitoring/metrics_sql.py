@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, or_, select
+from sqlalchemy import Connection, Select, and_, case, column, func, or_, select, true
+from sqlalchemy.dialects.postgresql import JSONB
 
 from engine.db.tables import audit, check_results, incidents, tasks
 
@@ -42,43 +43,55 @@ def incident_cohort(conn: Connection, w: Window) -> list[Any]:
                              procedure=incidents.c.procedure_key))
 
 
-def cycle_times(conn: Connection, w: Window) -> list[Any]:
+def cycle_times(conn: Connection, w: Window) -> Select[Any]:
     """(version, seconds from start to completion) of each incident completed in the window."""
     query = (select(incidents.c.procedure_version, seconds(conn, incidents.c.ended_at, incidents.c.created_at))
              .where(incidents.c.status == "completed", incidents.c.ended_at >= w.since,
                     incidents.c.ended_at < w.until))
-    return rows(conn, scoped(query, w, incident_id=incidents.c.id, version=incidents.c.procedure_version,
-                             procedure=incidents.c.procedure_key))
+    return scoped(query, w, incident_id=incidents.c.id, version=incidents.c.procedure_version,
+                  procedure=incidents.c.procedure_key)
 
 
 def _wait(conn: Connection) -> Any:
     return seconds(conn, func.coalesce(tasks.c.claimed_at, tasks.c.ended_at), tasks.c.created_at)
 
 
-def task_durations(conn: Connection, w: Window) -> list[Any]:
+def task_durations(conn: Connection, w: Window) -> Select[Any]:
     """(element id, wait seconds, work seconds or None) of each user task completed in the window.
 
     Wait runs from ready to claimed, work from claimed to completed; a task completed without a claim
     waited the whole time and has no work figure."""
     query = (select(tasks.c.element_id, _wait(conn), seconds(conn, tasks.c.ended_at, tasks.c.claimed_at))
              .where(tasks.c.state == "completed", tasks.c.ended_at >= w.since, tasks.c.ended_at < w.until))
-    return rows(conn, scoped(query, w, incident_id=tasks.c.incident_id, procedure=tasks.c.procedure_key))
+    return scoped(query, w, incident_id=tasks.c.incident_id, procedure=tasks.c.procedure_key)
 
 
-def task_arrivals(conn: Connection, w: Window) -> list[Any]:
-    """(element id, incident id, instances, seconds from incident start to the first instance) of the
-    tasks that became ready in the window; more than one instance in an incident is a rework loop."""
-    grouped = (select(tasks.c.element_id, tasks.c.incident_id, func.count().label("instances"),
-                    func.min(tasks.c.created_at).label("first_at"))
-             .where(tasks.c.created_at >= w.since, tasks.c.created_at < w.until)
-             .group_by(tasks.c.element_id, tasks.c.incident_id))
-    if w.procedure is not None:
-        grouped = grouped.where(tasks.c.procedure_key == w.procedure)
-    inner = grouped.subquery()
-    outer = (select(inner.c.element_id, inner.c.incident_id, inner.c.instances,
-                    seconds(conn, inner.c.first_at, incidents.c.created_at))
-             .select_from(inner).join(incidents, incidents.c.id == inner.c.incident_id))
-    return rows(conn, scoped(outer, w, incident_id=incidents.c.id, version=incidents.c.procedure_version))
+def _ready_in_window(w: Window) -> Select[Any]:
+    query = select(tasks).where(tasks.c.created_at >= w.since, tasks.c.created_at < w.until)
+    return query.where(tasks.c.procedure_key == w.procedure) if w.procedure is not None else query
+
+
+def task_arrivals(conn: Connection, w: Window) -> Select[Any]:
+    """(element id, seconds from incident start to the task's first instance, instances) per element and
+    incident, of the tasks that became ready in the window; more than one instance is a rework loop."""
+    ready = _ready_in_window(w).subquery()
+    grouped = (select(ready.c.element_id, ready.c.incident_id, func.count().label("instances"),
+                      func.min(ready.c.created_at).label("first_at"))
+               .group_by(ready.c.element_id, ready.c.incident_id).subquery())
+    outer = (select(grouped.c.element_id, seconds(conn, grouped.c.first_at, incidents.c.created_at),
+                    grouped.c.instances)
+             .select_from(grouped).join(incidents, incidents.c.id == grouped.c.incident_id))
+    return scoped(outer, w, incident_id=incidents.c.id, version=incidents.c.procedure_version)
+
+
+def incident_loops(conn: Connection, w: Window) -> Any:
+    """(incidents with tasks ready in the window, extra task passes, incidents with any, most in one)."""
+    ready = _ready_in_window(w).subquery()
+    per_incident = scoped(select((func.count() - func.count(func.distinct(ready.c.element_id))).label("loops"))
+                          .select_from(ready), w, incident_id=ready.c.incident_id)
+    inner = per_incident.group_by(ready.c.incident_id).subquery()
+    return conn.execute(select(func.count(), func.sum(inner.c.loops),
+                               func.sum(case((inner.c.loops > 0, 1), else_=0)), func.max(inner.c.loops))).one()
 
 
 def waits_of_completed_incidents(conn: Connection, w: Window) -> list[Any]:
@@ -131,3 +144,23 @@ def audit_of_kind(conn: Connection, w: Window, kind: str) -> list[Any]:
              .where(audit.c.kind == kind, audit.c.at >= w.since, audit.c.at < w.until))
     return rows(conn, scoped(query, w, incident_id=audit.c.incident_id, version=audit.c.procedure_version,
                              procedure=audit.c.procedure_key))
+
+
+def gateway_decisions(conn: Connection, w: Window) -> tuple[list[Any], list[Any]]:
+    """(gateway, times decided) and (gateway, flow, times taken) in the window, counted in the database
+    (the flows come from each decision's `taken` list: jsonb_array_elements / json_each)."""
+    decided = (select(audit.c.element_id, func.count())
+               .where(audit.c.kind == "gateway", audit.c.at >= w.since, audit.c.at < w.until)
+               .group_by(audit.c.element_id))
+    if conn.dialect.name == "postgresql":
+        taken = func.jsonb_array_elements(audit.c.data["taken"]).table_valued(column("value", JSONB)).alias("t")
+        flow: Any = taken.c.value.op("->>")("flow")
+    else:
+        taken = func.json_each(audit.c.data, "$.taken").table_valued("value").alias("t")
+        flow = func.json_extract(taken.c.value, "$.flow")
+    flows = (select(audit.c.element_id, flow, func.count()).select_from(audit.join(taken, true()))
+             .where(audit.c.kind == "gateway", audit.c.at >= w.since, audit.c.at < w.until)
+             .group_by(audit.c.element_id, flow))
+    scope = {"incident_id": audit.c.incident_id, "version": audit.c.procedure_version,
+             "procedure": audit.c.procedure_key}
+    return rows(conn, scoped(decided, w, **scope)), rows(conn, scoped(flows, w, **scope))
