@@ -49,6 +49,7 @@ def procedure_metrics(engine: IncidentEngine, key: str, *, since: datetime | Non
 
 def evaluate_criteria(engine: IncidentEngine, conn: Connection, criteria: list[dict[str, Any]], since: datetime,
               until: datetime, margin: float, cache: dict[Any, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each criterion evaluated over [since, until), on metrics computed once per (procedure, filter)."""
     results = []
     for criterion in criteria:
         key, filt = criterion.get("procedure_key"), dict(criterion.get("filter") or {})

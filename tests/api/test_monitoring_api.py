@@ -1,6 +1,7 @@
 """Monitoring over HTTP: metrics, recommendations and criteria status on the scripted data set."""
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -143,3 +144,20 @@ def test_a_criterion_missed_in_consecutive_windows_is_recommended(engine: Incide
     assert (top["rank"], top["rule"]) == (1, "criterion_missed_repeatedly")
     assert top["evidence"]["streak"] == 2 and top["evidence"]["values"] == [9000.0, 3600.0]
     assert top["evidence"]["window"]["since"] == m(60).isoformat()
+
+
+def test_report_page_is_served_with_its_data(loaded: Any) -> None:
+    page = loaded.get(f"/reports/procedures/{KEY}", query_string={**WINDOW, "version": 1})
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    html = page.get_data(as_text=True)
+    assert 'id="bpmn-xml"' in html and 'id="overlay-data"' in html and "major_incident\n    v1" in html
+    island = html.split('id="overlay-data" type="application/json">')[1].split("</script>")[0]
+    assert json.loads(island)["Task_Triage"] == {"incidents": 3, "median_wait": 1200.0, "median_wait_text": "20m"}
+    assert "/static/bpmn-js/bpmn-navigated-viewer.production.min.js" in html and "//" not in html.split("<body>")[0] \
+        .replace("http://www.w3.org", "")
+    assert loaded.get("/static/bpmn-js/bpmn-navigated-viewer.production.min.js").status_code == 200
+    assert loaded.get("/static/report.js").status_code == 200
+    missing = loaded.get("/reports/procedures/nope")
+    assert missing.status_code == 404 and missing.mimetype == "application/problem+json"
+    assert loaded.get(f"/reports/procedures/{KEY}", query_string={"since": "soon"}).status_code == 422
+    assert loaded.get(f"/reports/procedures/{KEY}", query_string={"since": "2026-03-02T09:00:00"}).status_code == 422
