@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Select, func, select
+from sqlalchemy.dialects.postgresql import array
 
 from .stats import summary
 
@@ -34,17 +35,18 @@ def grouped(conn: Connection, source: Select[Any], keys: int, values: int, extra
     found: dict[tuple[Any, ...], tuple[list[dict[str, Any]], list[Any]]] = {}
     if conn.dialect.name == "postgresql":
         aggs = []
-        for col in value_cols:
-            aggs += [func.count(col), *(func.percentile_cont(f).within_group(col) for f in _FRACTIONS),
+        for col in value_cols:  # one sort per column: percentile_cont over an array of fractions
+            aggs += [func.count(col), func.percentile_cont(array(_FRACTIONS)).within_group(col),
                      func.avg(col), func.max(col)]
         for row in conn.execute(select(*key_cols, *aggs, *extra_aggs).group_by(*key_cols)).all():
             key, rest = tuple(row[:keys]), list(row[keys:])
             stats = []
             for n in range(values):
-                count, p50, p90, p95, mean, top = rest[n * 6:(n + 1) * 6]
+                count, fractions, mean, top = rest[n * 4:(n + 1) * 4]
+                p50, p90, p95 = fractions or (None, None, None)
                 stats.append({"count": int(count), "p50": _round(p50), "p90": _round(p90), "p95": _round(p95),
                               "mean": _round(mean), "max": _round(top)})
-            found[key] = (stats, rest[values * 6:])
+            found[key] = (stats, rest[values * 4:])
         return found
     raw: dict[tuple[Any, ...], list[list[float | None]]] = defaultdict(lambda: [[] for _ in value_cols])
     for row in conn.execute(select(*key_cols, *value_cols)).all():
