@@ -12,14 +12,18 @@ from . import (
     auth,
     checks,
     comments,
+    debriefs,
     deliveries,
     fitness,
     governance,
     health,
     incidents,
     logs,
+    metrics_endpoint,
+    monitoring,
     problems,
     procedures,
+    reports,
     strategy,
     tasks,
 )
@@ -52,5 +56,10 @@ def create_app(settings: Settings | None = None, engine: IncidentEngine | None =
     for blueprint in (procedures.blp, incidents.blp, tasks.blp, audit.blp, checks.blp, adherence.blp,
                       deliveries.blp, strategy.blp, governance.blp, comments.blp, fitness.blp):
         api.register_blueprint(blueprint)
+    for blueprint in (monitoring.blp, debriefs.blp):
+        api.register_blueprint(blueprint)
     app.register_blueprint(health.blp)
+    app.register_blueprint(metrics_endpoint.blp)
+    app.register_blueprint(reports.blp)
+    metrics_endpoint.instrument(app)
     return app

@@ -21,7 +21,13 @@ from .problems import problem
 from .schemas.common import ProblemSchema
 
 REALM = 'Bearer realm="incident-engine"'
-PUBLIC_ENDPOINTS = frozenset({"health.healthz", "api-docs.openapi_json", "api-docs.openapi_swagger_ui"})
+# /metrics has its own protection (METRICS_TOKEN or a network allow-list, for Prometheus); static assets
+# are public files.
+PUBLIC_ENDPOINTS = frozenset({"health.healthz", "api-docs.openapi_json", "api-docs.openapi_swagger_ui",
+                              "metrics.metrics", "static"})
+# Pages a person opens in a browser may carry the token as `?access_token=` (RFC 6750 section 2.3),
+# because a link cannot set a header. Our access log records the path without the query.
+QUERY_TOKEN_BLUEPRINTS = frozenset({"reports"})
 SCHEME = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
           "description": "A JWT from your identity provider, or `incident-engine token --user U --role R`."}
 SPEC_OPTIONS: dict[str, Any] = {"security": [{"bearerAuth": []}]}
@@ -47,6 +53,8 @@ def install(app: Flask, settings: Settings) -> None:
         if request.method == "OPTIONS" or request.endpoint in PUBLIC_ENDPOINTS:
             return None
         header = request.headers.get("Authorization", "").strip()
+        if not header and request.blueprint in QUERY_TOKEN_BLUEPRINTS and request.args.get("access_token"):
+            header = f"Bearer {request.args['access_token']}"
         if not header:
             return challenge("this API needs a bearer token: Authorization: Bearer <JWT>")
         scheme, _, token = header.partition(" ")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,6 +27,23 @@ def _prepare(settings: Settings) -> None:
             engine.db.dispose()
 
 
+def _metrics_directory(settings: Settings) -> None:
+    """Prometheus multiprocess mode for gunicorn's workers: PROMETHEUS_MULTIPROC_DIR (default
+    <instance>/prometheus), emptied of the previous run's files before any worker starts."""
+    directory = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or settings.instance_dir / "prometheus").resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+
+
+def _child_exit(_server: Any, worker: Any) -> None:
+    """gunicorn hook: a worker's live gauges go when it does (its counters stay, merged at scrape)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
 def gunicorn_options(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
     """Gunicorn settings for `serve`. With SCHEDULER=inprocess (no broker), every web worker process also
     runs the in-process scheduler (timers and outbox; single machine only). It starts after the fork, so
@@ -39,6 +57,7 @@ def gunicorn_options(settings: Settings, args: argparse.Namespace) -> dict[str, 
         "timeout": 60,
         "accesslog": None,
         "errorlog": "-",
+        "child_exit": _child_exit,
     }
     if settings.scheduler == "inprocess":
 
@@ -61,6 +80,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     _prepare(settings)
+    _metrics_directory(settings)
     options = gunicorn_options(settings, args)
 
     class Server(BaseApplication):  # type: ignore[misc]

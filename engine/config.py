@@ -77,6 +77,9 @@ def parse_topics(text: str | None) -> dict[str, Topic]:
     if not isinstance(raw, dict):
         raise ValueError("OUTBOX_TOPICS must be a JSON object keyed by topic")
     return {name: Topic.parse(name, value) for name, value in raw.items()}
+def _networks(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = os.environ.get(name)
+    return default if raw is None else tuple(n.strip() for n in raw.split(",") if n.strip())
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,12 @@ class Settings:
     fitness_admin_database_url: str | None = None
     fitness_work_dir: Path | None = None
 
+    metrics_token: str | None = None
+    metrics_allow_networks: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
+    monitoring_margin: float = 0.1
+    monitoring_min_sample: int = 5
+    monitoring_window_days: int = 30
+
     def topic(self, name: str) -> Topic:
         """The configuration of `name`; an unlisted topic is fire-and-forget with no transport."""
         return self.outbox_topics.get(name) or Topic(name)
@@ -200,6 +209,11 @@ class Settings:
             "fitness_drain_s": _int("FITNESS_DRAIN_SECONDS", 0),
             "fitness_pass_probability": float(os.environ.get("FITNESS_PASS_PROBABILITY") or 0.8),
             "fitness_admin_database_url": os.environ.get("FITNESS_ADMIN_DATABASE_URL") or None,
+            "metrics_token": os.environ.get("METRICS_TOKEN") or None,
+            "metrics_allow_networks": _networks("METRICS_ALLOW_NETWORKS", cls.metrics_allow_networks),
+            "monitoring_margin": _float("MONITORING_MARGIN", 0.1),
+            "monitoring_min_sample": _int("MONITORING_MIN_SAMPLE", 5),
+            "monitoring_window_days": _int("MONITORING_WINDOW_DAYS", 30),
         }
         if os.environ.get("FITNESS_WORK_DIR"):
             values["fitness_work_dir"] = Path(os.environ["FITNESS_WORK_DIR"])

@@ -6,12 +6,15 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from engine import observe
+
 from .tables import audit
 
 
 def append(conn: Connection, rows: list[dict[str, Any]]) -> None:
     if rows:
         conn.execute(audit.insert(), rows)
+        observe.note_audit(conn, rows)
 
 
 def for_incident(conn: Connection, incident_id: str, *, after_id: int = 0, limit: int = 1000) -> list[dict[str, Any]]:

@@ -95,6 +95,7 @@ incidents = Table(
     Index("ix_incidents_status_created", "status", "created_at"),
     Index("ix_incidents_procedure_created", "procedure_key", "created_at"),
     Index("ix_incidents_created_by", "created_by"),
+    Index("ix_incidents_procedure_ended", "procedure_key", "ended_at"),
 )
 
 tasks = Table(
@@ -121,6 +122,8 @@ tasks = Table(
     Index("ix_tasks_incident", "incident_id"),
     Index("ix_tasks_assignee_state", "assignee", "state"),
     Index("ix_tasks_ended_by", "ended_by"),
+    Index("ix_tasks_procedure_created", "procedure_key", "created_at"),
+    Index("ix_tasks_procedure_ended", "procedure_key", "ended_at"),
 )
 
 # Who a task is offered to, one row per candidate group or user. The JSON columns on `tasks` keep the
@@ -154,6 +157,7 @@ audit = Table(
     Column("data", Json, nullable=True),
     Index("ix_audit_incident", "incident_id", "id"),
     Index("ix_audit_procedure_at", "procedure_key", "at"),
+    Index("ix_audit_procedure_kind_at", "procedure_key", "kind", "at"),
 )
 
 outbox = Table(
@@ -241,6 +245,17 @@ check_results = Table(
     Column("at", UTCDateTime, nullable=False),
     Index("ix_check_results_incident", "incident_id", "id"),
     Index("ix_check_results_procedure", "procedure_key", "procedure_version", "check_name"),
+    Index("ix_check_results_procedure_at", "procedure_key", "at"),
+)
+
+debriefs = Table(
+    "debriefs",
+    metadata,
+    Column("incident_id", String(36), primary_key=True),
+    Column("procedure_key", String(255), nullable=False),
+    Column("procedure_version", Integer, nullable=False),
+    Column("record", Json, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
 )
 
 # --- procedure governance (issue #6): strategy, declarations, lifecycle events, review, fitness tests ------

@@ -5,6 +5,8 @@ from types import TracebackType
 
 from sqlalchemy import Connection, Engine
 
+from engine import observe
+
 
 class UnitOfWork:
     """Opens a connection and a transaction; nothing is kept unless `commit()` is called."""
@@ -39,11 +41,14 @@ class UnitOfWork:
             if conn.in_transaction():
                 conn.rollback()
         finally:
+            observe.discard(conn)
             conn.info.pop("write", None)
             conn.close()
 
     def commit(self) -> None:
+        batch = observe.collect(self.conn)
         self.conn.commit()
+        observe.publish(batch)
 
     def rollback(self) -> None:
         self.conn.rollback()

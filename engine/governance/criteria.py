@@ -15,8 +15,8 @@ from typing import Any
 from engine.calendar import parse_duration
 from engine.errors import Invalid, Problem
 
-PERCENTILES = ("p50", "p90", "p95", "p99")
-DURATION_STATISTICS = (*PERCENTILES, "mean", "max")
+# what monitoring (engine/monitoring/criteria.py) evaluates for a duration metric
+DURATION_STATISTICS = ("p50", "p90", "p95", "mean")
 COMPARATORS = ("at_most", "at_least")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
@@ -37,7 +37,9 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("cycle_time", "time from incident start to incident end", "duration", DURATION_STATISTICS),
     Metric("time_to_task", "time from incident start to a task completed", "duration", DURATION_STATISTICS,
            "task", True),
-    Metric("task_duration", "time a task stays open, from ready to completed", "duration", DURATION_STATISTICS,
+    Metric("wait_time", "time a task waits, from ready to claimed", "duration", DURATION_STATISTICS,
+           "task", True),
+    Metric("work_time", "time a task is worked, from claimed to completed", "duration", DURATION_STATISTICS,
            "task", True),
     Metric("check_first_time_pass_rate", "share of incidents passing a check gateway the first time", "share",
            ("share",), "check", True),
@@ -45,8 +47,6 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
            ("share",), "timer", False),
     Metric("incidents_completed_share", "share of incidents that ended normally (not escalated, cancelled or "
            "failed)", "share", ("share",)),
-    Metric("escalation_share", "share of incidents that ended at an escalation end event", "share", ("share",)),
-    Metric("incident_rate", "incidents started per hour", "rate", ("mean", "max")),
 )}
 _STAT_WORDS = {"p50": "median", "p90": "90th percentile", "p95": "95th percentile", "p99": "99th percentile",
                "mean": "mean", "max": "maximum", "share": "share"}

@@ -33,7 +33,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "checks.read": frozenset({"agent", "supervisor", "ops"}),  # of incidents the caller may read
     "checks.override": frozenset({"supervisor"}),
     "adherence.read": frozenset({"designer", "supervisor", "approver", "ops"}),
-    "metrics.read": frozenset({"ops"}),
+    "metrics.read": frozenset({"ops", "supervisor"}),  # monitoring, recommendations, reports
+    "debriefs.read": frozenset({"supervisor", "ops", "approver"}),
     "loadtests.run": frozenset({"ops"}),
 }
 

@@ -18,6 +18,7 @@ from engine.runtime.runner import Outcome, StartedService
 
 from .candidates import candidates
 from .check_results import record_check
+from .debriefs import snapshot_on_completion
 from .procedures import form_fields
 from .timer_sync import sync_timers
 
@@ -112,6 +113,8 @@ def save_incident(conn: Connection, step: Step, outcome: Outcome, *, data: dict[
     if outcome.status == "completed":
         step.event("incident_completed", None, to_state="completed")
     audit_rows.append(conn, step.audit)
+    if outcome.status == "completed":
+        snapshot_on_completion(conn, step, data)
 
 
 def save_failure(conn: Connection, step: Step, reason: str) -> None:

@@ -1,0 +1,1 @@
+"""Monitoring: metrics from the audit trail, criteria evaluation, recommendations and debriefs."""
