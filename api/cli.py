@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import sys
 from collections.abc import Sequence
@@ -79,7 +80,14 @@ def _serve(args: argparse.Namespace) -> int:
     from gunicorn.app.base import BaseApplication
 
     settings = Settings.from_env()
-    _prepare(settings)
+    # Migrations and the bundled deploy run in a child process, so the gunicorn master (and every worker
+    # forked from it) does not carry Alembic, the BPMN parser's start-up garbage or a database pool.
+    preparing = multiprocessing.get_context("spawn").Process(target=_prepare, args=(settings,))
+    preparing.start()
+    preparing.join()
+    if preparing.exitcode:
+        print("migration or deploying the bundled procedures failed; not serving", file=sys.stderr)
+        return int(preparing.exitcode)
     _metrics_directory(settings)
     options = gunicorn_options(settings, args)
 

@@ -1,0 +1,65 @@
+"""The Flask application: the engine behind a JSON API with an OpenAPI document, one blueprint per resource."""
+from __future__ import annotations
+
+from flask import Flask
+
+from engine.config import Settings
+from engine.services.engine_app import IncidentEngine
+
+from . import (
+    adherence,
+    audit,
+    auth,
+    checks,
+    comments,
+    debriefs,
+    deliveries,
+    fitness,
+    governance,
+    health,
+    incidents,
+    logs,
+    metrics_endpoint,
+    monitoring,
+    problems,
+    procedures,
+    reports,
+    strategy,
+    tasks,
+)
+
+
+def create_app(settings: Settings | None = None, engine: IncidentEngine | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, instance_path=str(settings.instance_dir.resolve()))
+    app.config.update(
+        API_TITLE="Incident-procedure engine",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/docs",
+        OPENAPI_SWAGGER_UI_URL="/static/swagger-ui/",  # vendored: /docs works offline
+        OPENAPI_SWAGGER_UI_CONFIG={"persistAuthorization": True},
+        API_SPEC_OPTIONS=auth.SPEC_OPTIONS,
+        # Multipart framing needs a little room over the BPMN size cap; the service checks the file itself.
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes + 64 * 1024,
+        JSON_SORT_KEYS=False,
+    )
+    app.extensions["incident_engine"] = engine or IncidentEngine(settings)
+    logs.configure(app, settings.log_level)
+    auth.install(app, settings)
+    api = problems.ProblemApi(app)
+    auth.document(api)
+    app.extensions["incident_engine_api"] = api
+    problems.register(app)
+    for blueprint in (procedures.blp, incidents.blp, tasks.blp, audit.blp, checks.blp, adherence.blp,
+                      deliveries.blp, strategy.blp, governance.blp, comments.blp, fitness.blp):
+        api.register_blueprint(blueprint)
+    for blueprint in (monitoring.blp, debriefs.blp):
+        api.register_blueprint(blueprint)
+    app.register_blueprint(health.blp)
+    app.register_blueprint(metrics_endpoint.blp)
+    app.register_blueprint(reports.blp)
+    metrics_endpoint.instrument(app)
+    return app
