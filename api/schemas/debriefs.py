@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+from .incidents import AuditSchema
+
 
 class DebriefQuerySchema(Schema):
     format = fields.String(load_default=None, metadata={"enum": ["json", "markdown"], "description":
@@ -22,16 +24,8 @@ class DebriefIncidentSchema(Schema):
     duration_s = fields.Float(allow_none=True)
 
 
-class TimelineEntrySchema(Schema):
-    at = fields.DateTime()
-    kind = fields.String()
-    element_id = fields.String(allow_none=True)
-    element_name = fields.String(allow_none=True)
-    element_type = fields.String(allow_none=True)
-    from_state = fields.String(allow_none=True)
-    to_state = fields.String(allow_none=True)
-    actor = fields.String(allow_none=True)
-    data = fields.Raw(allow_none=True)
+class TimelineEntrySchema(AuditSchema):
+    """One audited transition, as in the audit trail (ids the debrief does not carry are left out)."""
 
 
 class CheckEventSchema(Schema):
