@@ -25,8 +25,8 @@ def visible_task(conn: Connection, task_id: str, principal: Principal | None) ->
 
 
 def _audit(conn: Connection, task: dict[str, Any], kind: str, actor: str | None, at: datetime,
-           previous: str | None, assignee: str | None) -> None:
-    incident = incident_rows.get(conn, task["incident_id"])
+           previous: str | None, assignee: str | None, incident: dict[str, Any] | None = None) -> None:
+    incident = incident or incident_rows.get(conn, task["incident_id"])
     assert incident is not None
     audit_rows.append(conn, [{
         "incident_id": task["incident_id"], "procedure_key": task["procedure_key"],
@@ -38,7 +38,7 @@ def _audit(conn: Connection, task: dict[str, Any], kind: str, actor: str | None,
 
 
 def _change(conn: Connection, task: dict[str, Any], kind: str, actor: str | None, assignee: str | None,
-            at: datetime) -> dict[str, Any]:
+            at: datetime, incident: dict[str, Any] | None = None) -> dict[str, Any]:
     """Compare-and-set the assignee from what we read; losing a race is a 409 naming the new holder."""
     if task["state"] != "ready":
         raise Conflict(f"the task is {task['state']}, not ready", state=task["state"])
@@ -51,11 +51,12 @@ def _change(conn: Connection, task: dict[str, Any], kind: str, actor: str | None
             return now  # the same change won a moment earlier (a double click): done, and audited once
         raise Conflict(f"the task is claimed by {now['assignee']}" if now["assignee"]
                        else "the task was released meanwhile; reload and retry", assignee=now["assignee"])
-    _audit(conn, task, kind, actor, at, previous, assignee)
+    _audit(conn, task, kind, actor, at, previous, assignee, incident)
     return {**task, "assignee": assignee, "claimed_at": at if assignee else None}
 
 
-def take(conn: Connection, task: dict[str, Any], principal: Principal, at: datetime) -> dict[str, Any]:
+def take(conn: Connection, task: dict[str, Any], principal: Principal, at: datetime,
+         incident: dict[str, Any] | None = None) -> dict[str, Any]:
     """Make the principal the task's assignee (a no-op when they already are); 409 when someone else is."""
     if task["assignee"] == principal.user_id:
         return task
@@ -63,7 +64,7 @@ def take(conn: Connection, task: dict[str, Any], principal: Principal, at: datet
         raise Conflict(f"the task is claimed by {task['assignee']}", assignee=task["assignee"])
     if not policy.can_claim(principal, task):
         raise Forbidden("the task is not offered to you")
-    return _change(conn, task, "task_claimed", principal.user_id, principal.user_id, at)
+    return _change(conn, task, "task_claimed", principal.user_id, principal.user_id, at, incident)
 
 
 def claim(engine: IncidentEngine, task_id: str, *, principal: Principal) -> dict[str, Any]:

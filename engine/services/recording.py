@@ -36,6 +36,7 @@ class Step:
     at: datetime
     audit: list[dict[str, Any]] = field(default_factory=list)
     queued: set[str] = field(default_factory=set)
+    timers_written: bool = False
 
     def event(self, kind: str, data: dict[str, Any] | None = None, **columns: Any) -> None:
         self.audit.append({

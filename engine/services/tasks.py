@@ -94,7 +94,7 @@ def complete(engine: IncidentEngine, task_id: str, data: dict[str, Any], *, acto
             raise Conflict(f"the incident is {incident['status']}", incident_status=incident["status"])
         at = clock.now()
         if principal is not None:
-            take(conn, task, principal, at)  # rolled back with everything else if the form data is refused
+            take(conn, task, principal, at, incident)  # rolled back with everything else if the form data is refused
         runtime = engine.runtime_by_id(conn, incident["procedure_id"])
         user_task = runtime.definition.user_task(task["element_id"])
         values = validate_submission(user_task.form if user_task else (), data)

@@ -21,9 +21,13 @@ if TYPE_CHECKING:
 
 
 def sync_timers(conn: Connection, step: Step, outcome: Outcome) -> None:
-    stored = timer_rows.pending_for(conn, step.incident["id"])
     fired = {tr.task_id: tr for tr in outcome.transitions if tr.kind == "timer_fired"}
     waiting = {t.task_id: t for t in outcome.timers}
+    # An incident that was waiting on no timer (next_timer_at unset when it was locked) has no pending
+    # rows unless this step wrote some: then there is nothing to read.
+    if not fired and not waiting and step.incident.get("next_timer_at") is None and not step.timers_written:
+        return
+    stored = timer_rows.pending_for(conn, step.incident["id"])
     new_rows = []
     for task_id, tr in fired.items():
         due_at = parse_deadline((tr.data or {}).get("due_at")) or step.at
@@ -41,6 +45,7 @@ def sync_timers(conn: Connection, step: Step, outcome: Outcome) -> None:
         elif stored[task_id]["due_at"] != timer.due_at:
             timer_rows.reschedule(conn, stored[task_id]["id"], timer.due_at)
     timer_rows.insert_many(conn, new_rows)
+    step.timers_written = step.timers_written or bool(new_rows)
 
 
 def _row(step: Step, task_id: str, element_id: str, due_at: datetime, *, status: str,
