@@ -114,7 +114,7 @@ def start(engine: IncidentEngine, *, procedure: str, version: int | None = None,
         step = Step(row, runtime, actor, now)
         step.event("incident_started", data, to_state="running")
         advance(uow.conn, step, runner, lambda: runner.start(data))
-        result = visible_view(view(uow.conn, row["id"]), principal)
+        result = visible_view(step.view() or view(uow.conn, row["id"]), principal)
         uow.commit()
     return result, True
 

@@ -7,10 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from engine.db import audit_rows, incident_rows, outbox_rows, task_rows
-from engine.db.tables import tasks
 from engine.errors import Conflict
 from engine.runtime.check_gateway import CHECK_KINDS
 from engine.runtime.procedure import RuntimeProcedure
@@ -21,6 +20,7 @@ from .check_results import record_check
 from .debriefs import snapshot_on_completion
 from .procedures import form_fields
 from .timer_sync import sync_timers
+from .views import incident_view
 
 _AUDIT_COLUMNS = ("task_id", "element_id", "element_name", "element_type", "from_state", "to_state")
 _ENDED = {"completed": "completed", "cancelled": "cancelled", "error": "cancelled"}
@@ -37,6 +37,17 @@ class Step:
     audit: list[dict[str, Any]] = field(default_factory=list)
     queued: set[str] = field(default_factory=set)
     timers_written: bool = False
+    # The incident's open task rows as this transaction leaves them, and its row as saved: enough to
+    # answer the request without reading either back.
+    open_rows: dict[str, dict[str, Any]] | None = None
+    saved: dict[str, Any] | None = None
+
+    def view(self) -> dict[str, Any] | None:
+        """The incident as the edges show it after this step, from memory; None when not saved."""
+        if self.saved is None or self.open_rows is None:
+            return None
+        rows = sorted(self.open_rows.values(), key=lambda r: (r["created_at"], r["id"]))
+        return incident_view(self.saved, rows)
 
     def event(self, kind: str, data: dict[str, Any] | None = None, **columns: Any) -> None:
         self.audit.append({
@@ -81,12 +92,15 @@ def record_outcome(conn: Connection, step: Step, outcome: Outcome, *, completed_
 
 def _sync_tasks(conn: Connection, step: Step, outcome: Outcome) -> None:
     open_now = {t.id: t for t in outcome.open_tasks}
-    stored = set(conn.execute(select(tasks.c.id).where(
-        tasks.c.incident_id == step.incident["id"], tasks.c.state == "ready")).scalars())
+    if step.open_rows is None:
+        step.open_rows = {r["id"]: r for r in task_rows.open_for(conn, [step.incident["id"]])[step.incident["id"]]}
+    open_rows = step.open_rows
+    stored = set(open_rows)
     ended_states = {tr.task_id: tr.to_state for tr in outcome.transitions}
     for task_id in stored - open_now.keys():
         state = _ENDED.get(ended_states.get(task_id, "cancelled"), "cancelled")
         task_rows.end(conn, task_id, state, step.at, step.actor if state == "completed" else None)
+        del open_rows[task_id]
     rows = []
     for task_id in open_now.keys() - stored:
         task = open_now[task_id]
@@ -101,6 +115,7 @@ def _sync_tasks(conn: Connection, step: Step, outcome: Outcome) -> None:
             "created_at": step.at, "due_at": task.due_at,
         })
     task_rows.insert_many(conn, rows)
+    open_rows.update({row["id"]: {"claimed_at": None, "ended_at": None, "ended_by": None, **row} for row in rows})
 
 
 def save_incident(conn: Connection, step: Step, outcome: Outcome, *, data: dict[str, Any]) -> None:
@@ -111,6 +126,8 @@ def save_incident(conn: Connection, step: Step, outcome: Outcome, *, data: dict[
               "ended_at": step.at if ended else None, "error": None}
     if not incident_rows.update(conn, step.incident["id"], step.incident["row_version"], values):
         raise Conflict("the incident changed while this request ran; reload and retry")
+    step.saved = {**step.incident, **values, "row_version": step.incident["row_version"] + 1}
+    step.saved.pop("state", None)
     if outcome.status == "completed":
         step.event("incident_completed", None, to_state="completed")
     audit_rows.append(conn, step.audit)

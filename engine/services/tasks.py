@@ -102,7 +102,7 @@ def complete(engine: IncidentEngine, task_id: str, data: dict[str, Any], *, acto
         step = Step(incident, runtime, actor, at)
         advance(conn, step, runner, lambda: runner.complete(incident["state"], task_id, values),
                 completed_task=task_id, submitted=values)
-        result = incident_view(conn, incident["id"])
+        result = step.view() or incident_view(conn, incident["id"])
         if idempotency_key:
             conn.execute(idempotency.insert().values(
                 scope=scope, key=idempotency_key, request_sha256=digest,

@@ -120,3 +120,15 @@ def test_task_queue_filters_and_pages(client) -> None:  # type: ignore[no-untype
     assert len(rest["items"]) == 1 and rest["next_cursor"] is None
     assert client.get("/api/v1/tasks?lane=team-b").get_json()["items"] == []
     assert client.get("/api/v1/tasks?cursor=!!!").status_code == 422
+
+
+def test_the_response_of_a_transition_is_what_a_read_returns(client) -> None:  # type: ignore[no-untyped-def]
+    """The start and complete responses are built from memory; they must equal a fresh read."""
+    _deploy(client)
+    started = start(client, "simple_flow", {"caller": "C-9"}).get_json()
+    assert started == client.get(f"/api/v1/incidents/{started['id']}").get_json()
+    incident = complete(client, open_task(started, "Task_Log"), {"summary": "s", "ok": True}).get_json()
+    assert {t["element_id"] for t in incident["open_tasks"]} == {"Task_A", "Task_B"}
+    assert incident == client.get(f"/api/v1/incidents/{incident['id']}").get_json()
+    incident = complete(client, open_task(incident, "Task_B"), {"b_done": True}).get_json()
+    assert incident == client.get(f"/api/v1/incidents/{incident['id']}").get_json()
