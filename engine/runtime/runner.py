@@ -75,6 +75,9 @@ class Runner:
         self.script_engine = script_engine
         self.loop_cap = loop_cap
         self.topic_modes = dict(topic_modes or {})
+        # The workflow behind the last state this runner produced: a following step of the same
+        # transaction (settling a service task) takes it instead of parsing that state again. One use only.
+        self._last: tuple[str, BpmnWorkflow] | None = None
 
     def mode_of(self, service: StartedService) -> str:
         """'wait' (the service task completes when its delivery succeeds) or 'fire_and_forget'."""
@@ -144,6 +147,9 @@ class Runner:
         return serializer.dumps(workflow)
 
     def load(self, state: str) -> BpmnWorkflow:
+        last, self._last = self._last, None
+        if last is not None and last[0] is state:
+            return last[1]
         return serializer.loads(state, self.procedure.spec, self.procedure.subprocess_specs, self.script_engine)
 
     # --- internals -------------------------------------------------------------------------------
@@ -213,8 +219,10 @@ class Runner:
         ]
         deadlines = [deadline for _task, deadline in due]
         status = "completed" if workflow.is_completed() else "running"
+        state = serializer.dumps(workflow)
+        self._last = (state, workflow)
         return Outcome(
-            state=serializer.dumps(workflow),
+            state=state,
             status=status,
             transitions=transitions,
             open_tasks=open_tasks,
