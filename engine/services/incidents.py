@@ -43,6 +43,18 @@ def check_start_data(data: Any) -> dict[str, Any]:
     return data
 
 
+def require_start_data(definition: Any, data: dict[str, Any]) -> None:
+    """The names a procedure declares as start data (process property `start_data`) must be given: a
+    regulatory clock such as the GDPR 72 hours runs from one of them, so a missing one is refused now
+    rather than failing the incident later."""
+    from engine.checks.declared import start_data
+
+    missing = sorted(name for name in start_data(definition) if data.get(name) in (None, ""))
+    if missing:
+        raise Invalid(f"this procedure needs {', '.join(missing)} in the start data",
+                      [Problem("required by the procedure's start_data", field=f"data.{name}") for name in missing])
+
+
 def view(conn: Connection, incident_id: str) -> dict[str, Any]:
     row = incident_rows.get(conn, incident_id)
     if row is None:
@@ -95,6 +107,7 @@ def start(engine: IncidentEngine, *, procedure: str, version: int | None = None,
             what = f"version {version} of procedure {procedure!r}" if version else f"procedure {procedure!r}"
             raise Invalid(f"there is no {what}", [Problem("unknown procedure", field="procedure")])
         runtime = engine.runtime(proc)
+        require_start_data(runtime.definition, data)
         runner = engine.runner(runtime)
         now = clock.now()
         row = {

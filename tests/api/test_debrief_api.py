@@ -113,11 +113,12 @@ def test_a_running_major_incident_has_an_interim_debrief(api: Any, now: clock.Fi
 
 
 def test_no_debrief_for_an_ordinary_incident_or_an_unknown_one(api: Any, now: clock.FixedClock) -> None:
-    ordinary = start(api, "customer_complaint", {"customer_name": "A", "channel": "phone"}).get_json()
+    ordinary = start(api, "customer_complaint", {"customer_name": "A", "channel": "phone", "received_at": "2026-03-02T09:00:00Z"}).get_json()
     response = api.get(f"/api/v1/incidents/{ordinary['id']}/debrief")
     assert response.status_code == 404 and response.mimetype == "application/problem+json"
     assert "not a major incident" in response.get_json()["detail"]
-    p1 = start(api, "customer_complaint", {"customer_name": "B", "channel": "phone", "priority": "P1"}).get_json()
+    p1 = start(api, "customer_complaint", {"customer_name": "B", "channel": "phone", "priority": "P1",
+                                         "received_at": "2026-03-02T09:00:00Z"}).get_json()
     assert api.get(f"/api/v1/incidents/{p1['id']}/debrief").get_json()["major_because"] == \
         "the incident's priority is P1"
     missing = api.get("/api/v1/incidents/00000000-0000-4000-8000-000000000000/debrief")

@@ -132,3 +132,17 @@ def test_the_response_of_a_transition_is_what_a_read_returns(client) -> None:  #
     assert incident == client.get(f"/api/v1/incidents/{incident['id']}").get_json()
     incident = complete(client, open_task(incident, "Task_B"), {"b_done": True}).get_json()
     assert incident == client.get(f"/api/v1/incidents/{incident['id']}").get_json()
+
+
+def test_declared_start_data_is_required(client) -> None:  # type: ignore[no-untyped-def]
+    """The GDPR 72 hours run from aware_at: a breach started without it is refused, and nothing is created."""
+    from .helpers import BUNDLED
+
+    assert upload(client, BUNDLED / "data_breach.bpmn").status_code == 201
+    refused = start(client, "data_breach", {"summary": "laptop lost", "aware_at": ""})
+    assert refused.status_code == 422
+    assert refused.headers["Content-Type"] == "application/problem+json"
+    assert [e["field"] for e in refused.get_json()["errors"]] == ["data.aware_at"]
+    assert client.get("/api/v1/incidents?procedure=data_breach").get_json()["items"] == []
+    accepted = start(client, "data_breach", {"summary": "laptop lost", "aware_at": "2026-03-02T09:00:00Z"})
+    assert accepted.status_code == 201

@@ -88,7 +88,8 @@ def test_adherence_figures_match_a_scripted_set_of_incidents(engine: IncidentEng
     assert "Task_Diagnose" in {t["element_id"] for t in f["open_tasks"]}
     run.override(run.verify(run.reach(False), False))   # G: failed twice, then overridden
     incidents.start(engine, procedure="major_incident", data=START)  # H: never reaches the check
-    complaint, _ = incidents.start(engine, procedure="customer_complaint", data={})
+    complaint, _ = incidents.start(engine, procedure="customer_complaint", data={
+        "received_at": "2026-03-02T09:00:00+00:00", "customer_name": "A", "channel": "phone"})
     run.complete(complaint, "Task_AcknowledgeComplaint",
                  {"acknowledged": True, "customer_email": "a@b.c", "contact_verified": False})
 

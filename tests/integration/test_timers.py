@@ -86,7 +86,8 @@ def test_an_interrupting_timer_cancels_its_task_and_takes_the_timeout_path(engin
     # the Boxing Day substitute (Mon 28 Dec), is Wed 30 Dec; close of business 17:00 (GMT)
     with frozen(datetime(2026, 12, 24, 9, 0, tzinfo=UTC)) as now:
         view, _ = incidents.start(engine, procedure="customer_complaint",
-                                  data={"received_at": "2026-12-23T10:00:00+00:00", "customer_name": "A"})
+                                  data={"received_at": "2026-12-23T10:00:00+00:00", "customer_name": "A",
+                                        "channel": "phone"})
         view = complete(engine, view, "Task_AcknowledgeComplaint",
                         {"acknowledged": True, "customer_email": "a@example.com", "contact_verified": True})
         attempt = open_task(view, "Task_TryToResolve")
@@ -113,7 +114,7 @@ def test_a_deadline_already_past_when_reached_fires_at_once(engine: IncidentEngi
     deploy_bundled(engine)
     with frozen() as now:
         aware = (now.now() - timedelta(days=4)).isoformat()  # 72 h ran out a day ago
-        view, _ = incidents.start(engine, procedure="data_breach", data={"aware_at": aware})
+        view, _ = incidents.start(engine, procedure="data_breach", data={"aware_at": aware, "summary": "laptop lost"})
         view = complete(engine, view, "Task_LogBreach", {"breach_description": "laptop lost", "data_categories":
                                                           "contact", "records_affected": 40, "awareness_recorded": True})
         assert is_open(view, "Task_AssessRisk") and is_open(view, "Task_EscalateToDpo")

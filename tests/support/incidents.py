@@ -48,7 +48,8 @@ def complete(engine: IncidentEngine, view: dict[str, Any], element_id: str, data
 
 def major_in_diagnosis(engine: IncidentEngine, priority: str = "P1") -> dict[str, Any]:
     """A major incident triaged with `priority`: Diagnose is open with its SLA timer armed."""
-    view, _ = incidents.start(engine, procedure="major_incident", data={"priority": priority})
+    view, _ = incidents.start(engine, procedure="major_incident",
+                              data={"priority": priority, "summary": "switch down", "caller_id": "C-1"})
     view = complete(engine, view, "Task_LogIncident", MAJOR_LOG)
     return complete(engine, view, "Task_Triage", {"priority": priority, "priority_reason": "outage"})
 
