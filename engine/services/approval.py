@@ -21,7 +21,7 @@ from .governance import apply, facts, locked_version, mark_tested_if_qualified, 
 _JUDGED = ("in_review", "tested")
 
 
-def check_separation_of_duties(proc: dict[str, Any], actor: str | None, principal: Any = None) -> None:
+def _require_decider(proc: dict[str, Any], actor: str | None, principal: Any = None) -> None:
     """The uploader never approves their own version, and an approval always names its approver.
 
     With a principal, identity's rule decides (engine.services.approvals); internal callers are judged by
@@ -43,7 +43,7 @@ def approve(engine: IncidentEngine, key: str, number: int, *, actor: str | None 
         proc = locked_version(uow.conn, key, number)
         if proc["status"] not in _JUDGED:
             lifecycle.transition(proc["status"], "approve")  # raises the Conflict naming the allowed actions
-        check_separation_of_duties(proc, actor, principal)
+        _require_decider(proc, actor, principal)
         found = facts(uow.conn, proc)
         unmet = unmet_conditions(found["version"], found["comments_open"], found["objectives"],
                                  found["fitness_tests"], found["lint"])
