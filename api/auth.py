@@ -13,7 +13,8 @@ from flask import Flask, Response, g, request
 from flask_smorest import Api, Blueprint
 
 from engine.config import Settings
-from engine.identity.policy import require, roles_for
+from engine.identity.policy import allowed, require, roles_for
+from engine.identity.principal import ROLES
 from engine.identity.tokens import TokenError, TokenVerifier
 
 from .identity import current_principal
@@ -73,18 +74,23 @@ def document(api: Api) -> None:
     api.spec.components.security_scheme("bearerAuth", SCHEME)
 
 
-def requires(permission: str) -> Callable[[F], F]:
-    """Refuse (403) callers without a role granting `permission`, before the body is even parsed.
+def requires(permission: str, *alternatives: str) -> Callable[[F], F]:
+    """Refuse (403) callers without a role granting `permission` (or one of the `alternatives`, when the
+    request body decides which applies), before the body is even parsed.
 
-    Put it above the other decorators. The engine service checks the same permission again; both read
+    Put it above the other decorators. The engine service checks the exact permission again; both read
     engine.identity.policy.PERMISSIONS, so the edge and the engine cannot disagree.
     """
-    roles = roles_for(permission)
+    permissions = (permission, *alternatives)
+    granted = {role for p in permissions for role in roles_for(p)}
+    roles = tuple(r for r in ROLES if r in granted)
 
     def decorator(func: F) -> F:
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            require(current_principal(), permission)
+            principal = current_principal()
+            if not any(allowed(principal, p) for p in alternatives):
+                require(principal, permission)
             return func(*args, **kwargs)
 
         documented = _DOC.doc(
@@ -96,7 +102,7 @@ def requires(permission: str) -> Callable[[F], F]:
                                        "or the operation's own rule refuses them",
                         "content": {"application/problem+json": {"schema": ProblemSchema}}},
             },
-            **{"x-required-roles": list(roles), "x-permission": permission})
+            **{"x-required-roles": list(roles), "x-permission": permission if not alternatives else list(permissions)})
         return documented(wrapper)  # type: ignore[no-any-return]
 
     return decorator

@@ -1,4 +1,4 @@
-"""The `incident-engine` command: serve, migrate, deploy, worker, beat, and sign development tokens."""
+"""The `incident-engine` command: serve, migrate, deploy, bootstrap, worker, beat, and sign development tokens."""
 from __future__ import annotations
 
 import argparse
@@ -12,9 +12,15 @@ from typing import Any
 from engine.config import Settings
 
 
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
 def _prepare(settings: Settings) -> None:
-    """Bring the schema up to date and deploy the bundled procedures (no-ops when already done)."""
+    """Bring the schema up to date and deploy the bundled procedures (no-ops when already done); with
+    BOOTSTRAP_BUNDLED (the embedded default), take those without an active version through governance."""
     from engine.db.migrate import upgrade
+    from engine.services.bootstrap import bootstrap_bundled
     from engine.services.engine_app import IncidentEngine
     from engine.services.procedures import deploy_directory
 
@@ -22,8 +28,11 @@ def _prepare(settings: Settings) -> None:
     if settings.deploy_bundled and settings.bundled_dir.is_dir():
         engine = IncidentEngine(settings)
         try:
-            for row in deploy_directory(engine, settings.bundled_dir):
-                print(f"procedure {row['key']} v{row['version']} ready", file=sys.stderr)
+            if settings.bootstrap_bundled:
+                bootstrap_bundled(engine, settings.bundled_dir, say=_say)
+            else:
+                for row in deploy_directory(engine, settings.bundled_dir):
+                    _say(f"procedure {row['key']} v{row['version']} ready ({row['status']})")
         finally:
             engine.db.dispose()
 
@@ -133,6 +142,24 @@ def _migrate(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _bootstrap(_args: argparse.Namespace) -> int:
+    """Migrate, then take every bundled procedure without an active version through governance."""
+    from engine.db.migrate import upgrade
+    from engine.services.bootstrap import bootstrap_bundled
+    from engine.services.engine_app import IncidentEngine
+
+    settings = Settings.from_env()
+    upgrade(settings.database_url)
+    engine = IncidentEngine(settings)
+    try:
+        outcome = bootstrap_bundled(engine, settings.bundled_dir, say=_say)
+    finally:
+        engine.db.dispose()
+    for key, what in outcome.items():
+        print(f"{key}: {what}")
+    return 0 if all("not activated" not in what for what in outcome.values()) else 1
+
+
 def _deploy(args: argparse.Namespace) -> int:
     from engine.services.engine_app import IncidentEngine
     from engine.services.procedures import deploy
@@ -179,6 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
     dep.add_argument("--process", default=None)
     dep.add_argument("--actor", default="cli")
     dep.set_defaults(func=_deploy)
+    sub.add_parser("bootstrap", help="take the bundled procedures live through governance (declaration, a real "
+                                     "fitness test, approval by incident-engine:bootstrap); serve does this on "
+                                     "first start on the embedded default").set_defaults(func=_bootstrap)
     tok = sub.add_parser("token", help="print a signed bearer token for development and tests",
                          description="Signs with JWT_SECRET (or the instance's generated secret) for HS*, "
                                      "or with --private-key for RS*/PS*/ES*; uses the configured claim names, "

@@ -1,5 +1,8 @@
 """Gauges read from the database at scrape time: open tasks by lane, outbox backlog, timer lag, incidents.
 
+Open tasks and incidents are those of live incidents (test incidents are never counted by monitoring);
+the outbox and timer gauges are the machinery's health and count everything.
+
 Computed by cheap indexed COUNT/GROUP BY queries on each scrape, so every worker reports the same truth
 and no multiprocess gauge files are needed.
 """
@@ -11,7 +14,7 @@ from typing import Any
 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 
 from engine import clock
 from engine.db.tables import incidents, outbox, tasks
@@ -48,7 +51,8 @@ class DatabaseCollector(Collector):
             conn = uow.conn
             for key, lane, count, first in conn.execute(
                     select(tasks.c.procedure_key, tasks.c.lane, func.count(), func.min(tasks.c.created_at))
-                    .where(tasks.c.state == "ready").group_by(tasks.c.procedure_key, tasks.c.lane)).all():
+                    .where(tasks.c.state == "ready", tasks.c.test == false())
+                    .group_by(tasks.c.procedure_key, tasks.c.lane)).all():
                 open_tasks.add_metric([key, lane or ""], count)
                 oldest.add_metric([key, lane or ""], _age(now, first))
             pending_since = None
@@ -65,7 +69,7 @@ class DatabaseCollector(Collector):
             overdue.add_metric([], count)
             for key, status, count in conn.execute(
                     select(incidents.c.procedure_key, incidents.c.status, func.count())
-                    .where(incidents.c.status.in_(("running", "error")))
+                    .where(incidents.c.status.in_(("running", "error")), incidents.c.test == false())
                     .group_by(incidents.c.procedure_key, incidents.c.status)).all():
                 running.add_metric([key, status], count)
         yield from (open_tasks, oldest, backlog, outbox_age, lag, overdue, running)

@@ -34,13 +34,18 @@ class IncidentCollection(MethodView):
         items, cursor = incidents.page(engine(), **query, principal=current_principal())
         return {"items": items, "next_cursor": cursor}
 
-    @requires("incidents.start")
+    @requires("incidents.start", "incidents.start_test")
     @blp.arguments(IncidentStartSchema)
     @blp.response(201, IncidentSchema, description="the incident was started")
     @blp.alt_response(200, schema=IncidentSchema, description="an incident with this reference already exists")
+    @blp.alt_response(409, schema=ProblemSchema, description="the procedure has no active version (or `version` "
+                      "names one that is not active): start a test incident, or take the version through governance")
     @blp.alt_response(422, schema=ProblemSchema)
     def post(self, body: dict[str, Any]) -> Any:
-        """Start an incident; the engine runs until it waits on a person, a timer or external work."""
+        """Start an incident; the engine runs until it waits on a person, a timer or external work.
+
+        A live incident runs the procedure's active version. `"test": true` (designers and ops) runs any
+        version instead, marked as a test on every row and never counted by monitoring."""
         view, created = incidents.start(engine(), principal=current_principal(), **body)
         return view, 201 if created else 200
 

@@ -149,6 +149,12 @@ class Settings:
     monitoring_min_sample: int = 5
     monitoring_window_days: int = 30
 
+    # test incidents and the first start (issue #10)
+    test_incident_retention_days: float = 7.0
+    test_incident_purge_seconds: float = 3600.0
+    bootstrap_bundled: bool = False
+    bootstrap_fitness_seconds: int = 8
+
     def topic(self, name: str) -> Topic:
         """The configuration of `name`; an unlisted topic is fire-and-forget with no transport."""
         return self.outbox_topics.get(name) or Topic(name)
@@ -214,7 +220,13 @@ class Settings:
             "monitoring_margin": _float("MONITORING_MARGIN", 0.1),
             "monitoring_min_sample": _int("MONITORING_MIN_SAMPLE", 5),
             "monitoring_window_days": _int("MONITORING_WINDOW_DAYS", 30),
+            "test_incident_retention_days": _float("TEST_INCIDENT_RETENTION_DAYS", 7.0),
+            "test_incident_purge_seconds": _float("TEST_INCIDENT_PURGE_SECONDS", 3600.0),
+            "bootstrap_fitness_seconds": _int("BOOTSTRAP_FITNESS_SECONDS", 8),
         }
+        database_url = str(values["database_url"])
+        values["bootstrap_bundled"] = os.environ.get(
+            "BOOTSTRAP_BUNDLED", "1" if database_url.startswith("sqlite") else "0") not in ("0", "false", "no")
         if os.environ.get("FITNESS_WORK_DIR"):
             values["fitness_work_dir"] = Path(os.environ["FITNESS_WORK_DIR"])
         if os.environ.get("BUNDLED_BPMN_DIR"):
@@ -234,3 +246,6 @@ class Settings:
             raise ValueError(f"OUTBOX_TOPICS {', '.join(mailing)} send e-mail, but SMTP_HOST is not set")
         if self.outbox_max_attempts < 1 or self.timer_tick_seconds <= 0:
             raise ValueError("OUTBOX_MAX_ATTEMPTS must be at least 1 and TIMER_TICK_SECONDS positive")
+        if self.test_incident_retention_days < 0 or self.test_incident_purge_seconds <= 0:
+            raise ValueError("TEST_INCIDENT_RETENTION_DAYS must not be negative and TEST_INCIDENT_PURGE_SECONDS "
+                             "must be positive")

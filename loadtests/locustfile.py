@@ -9,9 +9,11 @@ other user is an agent desktop (so -u = agents + 1): list the ready queue, claim
 has a claim endpoint, read its form, fill it with valid values (desk_values.py: booleans pass with
 --pass-probability so check gateways fail now and then and rework loops run), complete it. A 409 because
 another agent got there first is expected and counted as a conflict, not a failure. Agents only work
-incidents this process started (add --work-any in distributed mode). Set LOCUST_TOKEN to send a bearer
-token. At the end the counts (started, completed, conflicts, still open) are logged and, with
---summary-file, written as JSON.
+incidents this process started (add --work-any in distributed mode). Incidents are test incidents
+(`"test": true`: any version may run, monitoring never counts them), which is how a fitness test runs a
+version before it is approved; --live starts live incidents on the active version instead. Set
+LOCUST_TOKEN to send a bearer token. At the end the counts (started, completed, conflicts, still open)
+are logged and, with --summary-file, written as JSON.
 """
 from __future__ import annotations
 
@@ -43,7 +45,9 @@ def _options(parser: Any) -> None:
     group = parser.add_argument_group("incident-engine")
     group.add_argument("--procedure", env_var="LOCUST_PROCEDURE", default="", help="procedure key to start")
     group.add_argument("--procedure-version", type=int, env_var="LOCUST_PROCEDURE_VERSION", default=0,
-                       help="explicit version (0: the active version, else the latest)")
+                       help="explicit version (0: the latest for test incidents, the active one with --live)")
+    group.add_argument("--live", action="store_true", env_var="LOCUST_LIVE", default=False,
+                       help="start live incidents (the active version only) instead of test incidents")
     group.add_argument("--incidents-per-hour", type=float, env_var="LOCUST_INCIDENTS_PER_HOUR", default=60.0)
     group.add_argument("--drain-seconds", type=float, env_var="LOCUST_DRAIN_SECONDS", default=-1.0,
                        help="stop starting incidents this long before the end (-1: a quarter of -t, 2..60 s)")
@@ -116,7 +120,7 @@ class Dispatcher(_Desk):
 
     def _start(self, n: int) -> None:
         body: dict[str, Any] = {"procedure": self.opts.procedure, "reference": f"loadtest-{uuid.uuid4()}",
-                                "data": start_data(n, self.data)}
+                                "data": start_data(n, self.data), "test": not self.opts.live}
         if self.opts.procedure_version:
             body["version"] = self.opts.procedure_version
         with self.client.post("/api/v1/incidents", json=body, name="POST /api/v1/incidents",
@@ -141,7 +145,7 @@ class Agent(_Desk):
         return float(self.opts.poll_interval if self.idle else self.opts.think_time)
 
     def _pick(self) -> dict[str, Any] | None:
-        params: dict[str, Any] = {"state": "ready", "limit": 100}
+        params: dict[str, Any] = {"state": "ready", "limit": 100, "test": "false" if self.opts.live else "true"}
         for _page in range(3):
             response = self.client.get("/api/v1/tasks", params=params, name="GET /api/v1/tasks")
             if not response.ok:
@@ -218,5 +222,5 @@ def _summary(environment: Any, **_kwargs: Any) -> None:
         window = min(elapsed, DISPATCH["stop_after"]) if DISPATCH["stop_after"] is not None else elapsed
         counts.update(dispatch_seconds=round(window, 2), requested_per_hour=DISPATCH["requested_per_hour"])
     summary = summarize(counts, environment.host, options.procedure, OWN, os.environ.get("LOCUST_TOKEN"),
-                        options.summary_file)
+                        options.summary_file, test=not options.live)
     log.info("incident-engine load test summary: %s", json.dumps(summary))

@@ -45,6 +45,9 @@ def create_celery(settings: Settings | None = None) -> Celery:
             "fire-due-timers": {"task": "workers.tick_timers", "schedule": tick, "options": {"expires": 3 * tick}},
             "dispatch-outbox": {"task": "workers.dispatch_outbox", "schedule": tick,
                                 "options": {"expires": 3 * tick}},
+            "purge-test-incidents": {"task": "workers.purge_test_incidents",
+                                     "schedule": settings.test_incident_purge_seconds,
+                                     "options": {"expires": settings.test_incident_purge_seconds}},
         },
     )
     app.incident_settings = settings  # type: ignore[attr-defined]

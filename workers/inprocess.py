@@ -1,4 +1,5 @@
-"""The embedded default without a broker: two daemon threads in one process fire timers and deliver the outbox.
+"""The embedded default without a broker: daemon threads in one process fire timers, deliver the outbox and
+purge expired test incidents.
 
 Single-machine only: `incident-engine serve` starts it in each web worker process (after the fork, so no
 database connection crosses a process) when CELERY_BROKER_URL is unset (or SCHEDULER is `inprocess`). It calls the same engine services as the Celery tasks, so correctness still comes from
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from engine.config import Settings
 from engine.services import outbox
 from engine.services.engine_app import IncidentEngine
+from engine.services.test_incidents import purge_expired
 from engine.services.timers import fire_due_timers
 
 log = logging.getLogger("incident_engine.scheduler")
@@ -31,8 +33,11 @@ class InProcessScheduler:
         self._threads: list[threading.Thread] = []
 
     def start(self) -> InProcessScheduler:
-        for name, work in (("timers", self.tick_timers), ("outbox", self.tick_outbox)):
-            thread = threading.Thread(target=self._loop, args=(name, work), name=f"incident-engine-{name}",
+        purge_every = self.engine.settings.test_incident_purge_seconds
+        for name, work, every in (("timers", self.tick_timers, self.tick_seconds),
+                                  ("outbox", self.tick_outbox, self.tick_seconds),
+                                  ("test-incidents", self.purge_test_incidents, purge_every)):
+            thread = threading.Thread(target=self._loop, args=(name, work, every), name=f"incident-engine-{name}",
                                       daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -58,10 +63,13 @@ class InProcessScheduler:
                 break
         return total
 
-    def _loop(self, name: str, work: Callable[[], int]) -> None:
+    def purge_test_incidents(self) -> int:
+        return purge_expired(self.engine)
+
+    def _loop(self, name: str, work: Callable[[], int], every: float) -> None:
         while not self._stop.is_set():
             try:
                 work()
             except Exception:  # noqa: BLE001 - the thread must survive a database outage
                 log.exception("in-process %s tick failed; retrying at the next tick", name)
-            self._stop.wait(self.tick_seconds)
+            self._stop.wait(every)

@@ -14,6 +14,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from engine.errors import EngineError
 from engine.services import outbox
+from engine.services.test_incidents import purge_expired
 from engine.services.timers import fire_due_timers
 
 from .context import engine_for
@@ -62,3 +63,9 @@ def dispatch_outbox(self: EngineTask) -> int:
 def deliver_outbox(self: EngineTask, outbox_id: str) -> Any:
     """One delivery attempt of one outbox row, if it is still due (a duplicate message is a no-op)."""
     return outbox.deliver(engine_for(self.app), outbox_id)
+
+
+@shared_task(bind=True, base=EngineTask, name="workers.purge_test_incidents")
+def purge_test_incidents(self: EngineTask) -> int:
+    """Beat, every TEST_INCIDENT_PURGE_SECONDS: delete test incidents past TEST_INCIDENT_RETENTION_DAYS."""
+    return purge_expired(engine_for(self.app))

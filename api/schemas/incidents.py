@@ -7,6 +7,7 @@ from .common import PageQuerySchema, PageSchema
 from .procedures import FormFieldSchema
 
 STATUSES = ("running", "completed", "error", "cancelled")
+_TEST_FILTER = {"description": "`true`: only test incidents' rows; `false` (default): only live ones"}
 
 
 class TaskSchema(Schema):
@@ -27,6 +28,7 @@ class TaskSchema(Schema):
     claimed_at = fields.DateTime(allow_none=True)
     ended_at = fields.DateTime(allow_none=True)
     ended_by = fields.String(allow_none=True)
+    test = fields.Boolean(metadata={"description": "a task of a test incident"})
 
 
 class IncidentSchema(Schema):
@@ -42,6 +44,8 @@ class IncidentSchema(Schema):
     ended_at = fields.DateTime(allow_none=True)
     created_by = fields.String(allow_none=True)
     next_timer_at = fields.DateTime(allow_none=True)
+    test = fields.Boolean(metadata={"description": "a test incident: not counted by monitoring, purged after "
+                                                   "TEST_INCIDENT_RETENTION_DAYS"})
     open_tasks = fields.List(fields.Nested(TaskSchema))
 
 
@@ -50,11 +54,15 @@ class IncidentStartSchema(Schema):
     version = fields.Integer(load_default=None, validate=validate.Range(min=1))
     reference = fields.String(load_default=None, validate=validate.Length(min=1, max=255))
     data = fields.Dict(keys=fields.String(), load_default=dict)
+    test = fields.Boolean(load_default=False, metadata={"description": (
+        "a test incident (designers and ops): runs any version (default: the latest), not only the active "
+        "one; never counted by monitoring; purged after TEST_INCIDENT_RETENTION_DAYS")})
 
 
 class IncidentQuerySchema(PageQuerySchema):
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
     procedure = fields.String(load_default=None)
+    test = fields.Boolean(load_default=False, metadata=_TEST_FILTER)
 
 
 class IncidentPageSchema(PageSchema):
@@ -72,6 +80,7 @@ class TaskQuerySchema(PageQuerySchema):
     assignee = fields.String(load_default=None, validate=validate.Length(min=1, max=255),
                              metadata={"description": "`me`, or a user id: only tasks held by them"})
     unassigned = fields.Boolean(load_default=False, metadata={"description": "only tasks nobody holds"})
+    test = fields.Boolean(load_default=False, metadata=_TEST_FILTER)
 
 
 class TaskPageSchema(PageSchema):
@@ -102,6 +111,7 @@ class AuditSchema(Schema):
     actor = fields.String(allow_none=True)
     at = fields.DateTime()
     data = fields.Raw(allow_none=True)
+    test = fields.Boolean(metadata={"description": "a row of a test incident"})
 
 
 class AuditListSchema(Schema):
@@ -111,6 +121,7 @@ class AuditListSchema(Schema):
 class AuditQuerySchema(PageQuerySchema):
     procedure = fields.String(load_default=None)
     since = fields.AwareDateTime(load_default=None, default_timezone=None)
+    test = fields.Boolean(load_default=False, metadata=_TEST_FILTER)
 
 
 class AuditPageSchema(PageSchema):

@@ -24,8 +24,10 @@ def for_incident(conn: Connection, incident_id: str, *, after_id: int = 0, limit
 
 
 def page(conn: Connection, *, procedure: str | None, since: datetime | None, after_id: int,
-         limit: int) -> list[dict[str, Any]]:
+         limit: int, test: bool | None = False) -> list[dict[str, Any]]:
     query = select(audit).where(audit.c.id > after_id)
+    if test is not None:
+        query = query.where(audit.c.test == test)
     if procedure:
         query = query.where(audit.c.procedure_key == procedure)
     if since is not None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, false, func, select
 
 from .tables import check_results
 
@@ -28,8 +28,9 @@ def for_incident(conn: Connection, incident_id: str) -> list[dict[str, Any]]:
 
 
 def for_procedure(conn: Connection, key: str, version: int | None = None) -> list[dict[str, Any]]:
-    """Every result of a procedure (one version, or all), oldest first."""
-    query = select(check_results).where(check_results.c.procedure_key == key)
+    """Every result of live incidents of a procedure (one version, or all), oldest first (test incidents
+    are never counted in adherence figures)."""
+    query = select(check_results).where(check_results.c.procedure_key == key, check_results.c.test == false())
     if version is not None:
         query = query.where(check_results.c.procedure_version == version)
     return [dict(r) for r in conn.execute(query.order_by(check_results.c.id)).mappings()]

@@ -53,8 +53,11 @@ def update(conn: Connection, incident_id: str, row_version: int, values: dict[st
 
 def page(conn: Connection, *, status: str | None, procedure: str | None, limit: int,
          after: tuple[datetime, str] | None, ids: list[str] | None = None,
-         visible_to: Visibility | None = None) -> list[dict[str, Any]]:
+         visible_to: Visibility | None = None, test: bool | None = False) -> list[dict[str, Any]]:
+    """A page of incidents newest first: live ones, test ones (`test=True`) or both (`test=None`)."""
     query = select(*_VIEW_COLUMNS)
+    if test is not None:
+        query = query.where(incidents.c.test == test)
     if visible_to is not None:
         query = query.where(incident_visible(visible_to))
     if status:

@@ -64,8 +64,11 @@ def open_for(conn: Connection, incident_ids: list[str]) -> dict[str, list[dict[s
 
 def page(conn: Connection, *, state: str | None, lane: str | None, incident: str | None,
          limit: int, after: tuple[datetime, str] | None, visible_to: Visibility | None = None,
-         assignee: str | None = None, unassigned: bool = False) -> list[dict[str, Any]]:
+         assignee: str | None = None, unassigned: bool = False, test: bool | None = False) -> list[dict[str, Any]]:
+    """A page of tasks oldest first: of live incidents, of test ones (`test=True`) or both (`test=None`)."""
     query = select(tasks)
+    if test is not None:
+        query = query.where(tasks.c.test == test)
     if visible_to is not None:
         query = query.where(task_visible(visible_to))
     if assignee:

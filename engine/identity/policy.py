@@ -36,6 +36,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "metrics.read": frozenset({"ops", "supervisor"}),  # monitoring, recommendations, reports
     "debriefs.read": frozenset({"supervisor", "ops", "approver"}),
     "loadtests.run": frozenset({"ops"}),
+    # a test incident (`"test": true`) may run a version that is not active yet (issue #10)
+    "incidents.start_test": frozenset({"designer", "ops"}),
 }
 
 

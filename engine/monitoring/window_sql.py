@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, cast, func
+from sqlalchemy import ColumnElement, Connection, Select, cast, false, func
 from sqlalchemy.types import Float
 
 from engine.db.tables import incidents
@@ -44,15 +44,18 @@ def seconds(conn: Connection, later: Any, earlier: Any) -> ColumnElement[float]:
 
 def scoped(query: Select[Any], window: Window, *, incident_id: Any = None, version: Any = None,
            procedure: Any = None) -> Select[Any]:
-    """Restrict `query` to the window's procedure, version and incident filter.
+    """Restrict `query` to live incidents and the window's procedure, version and incident filter.
 
-    `incident_id`/`version`/`procedure` are the columns of the queried table; when the filter needs the
-    incident's data, or the table has no version column, the incidents table is joined on `incident_id`.
+    `incident_id`/`version`/`procedure` are the columns of the queried table (or subquery), which also
+    has the `test` flag of each row's incident: test incidents are never counted. When the filter needs
+    the incident's data, or the table has no version column, the incidents table is joined on `incident_id`.
     """
     joined = incident_id is not None and incident_id is not incidents.c.id and \
         (bool(window.filter) or (window.version is not None and version is None))
     if joined:
         query = query.join(incidents, incidents.c.id == incident_id)
+    if incident_id is not None:
+        query = query.where(incident_id.table.c.test == false())
     if procedure is not None and window.procedure is not None:
         query = query.where(procedure == window.procedure)
     if window.version is not None:

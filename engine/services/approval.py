@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.errors import Conflict, Forbidden
+from engine.errors import Conflict
 from engine.governance import lifecycle
 from engine.governance.approval import unmet_conditions
 
-from . import approvals
+from .deciders import require_decider
 from .engine_app import IncidentEngine
 from .governance import apply, facts, locked_version, mark_tested_if_qualified, status_view
 
@@ -21,29 +21,13 @@ from .governance import apply, facts, locked_version, mark_tested_if_qualified, 
 _JUDGED = ("in_review", "tested")
 
 
-def _require_decider(proc: dict[str, Any], actor: str | None, principal: Any = None) -> None:
-    """The uploader never approves their own version, and an approval always names its approver.
-
-    With a principal, identity's rule decides (engine.services.approvals); internal callers are judged by
-    the actor they name.
-    """
-    if principal is not None:
-        approvals.check_can_decide(proc, principal)
-        return
-    if actor is None:
-        raise Forbidden("approval needs an authenticated approver, so the decision is audited with a name")
-    if proc.get("created_by") is not None and proc["created_by"] == actor:
-        raise Forbidden(f"{actor} uploaded version {proc['version']} of {proc['key']} and cannot approve it; "
-                        "another approver must", uploader=proc["created_by"])
-
-
 def approve(engine: IncidentEngine, key: str, number: int, *, actor: str | None = None, principal: Any = None,
             note: str | None = None) -> dict[str, Any]:
     with engine.uow() as uow:
         proc = locked_version(uow.conn, key, number)
         if proc["status"] not in _JUDGED:
             lifecycle.transition(proc["status"], "approve")  # raises the Conflict naming the allowed actions
-        _require_decider(proc, actor, principal)
+        require_decider(proc, actor, principal, "approve")
         found = facts(uow.conn, proc)
         unmet = unmet_conditions(found["version"], found["comments_open"], found["objectives"],
                                  found["fitness_tests"], found["lint"])

@@ -37,12 +37,13 @@ def for_incident(engine: IncidentEngine, incident_id: str, *,
 
 
 def page(engine: IncidentEngine, *, procedure: str | None = None, since: datetime | None = None,
-         limit: int = 100, cursor: str | None = None,
+         limit: int = 100, cursor: str | None = None, test: bool = False,
          principal: Principal | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """The trail of live incidents (or, with `test`, of test incidents) in the order it was written."""
     policy.require(principal, "audit.read")
     after = decode_cursor(cursor)
     with engine.uow(write=False) as uow:
         rows = audit_rows.page(uow.conn, procedure=procedure, since=since,
-                               after_id=int(after["id"]) if after else 0, limit=limit)
+                               after_id=int(after["id"]) if after else 0, limit=limit, test=test)
     next_cursor = encode_cursor({"id": rows[-1]["id"]}) if len(rows) == limit else None
     return [audit_view(r) for r in rows], next_cursor

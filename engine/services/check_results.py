@@ -27,5 +27,6 @@ def record_check(conn: Connection, step: Step, transition: Transition) -> dict[s
         "procedure_version": step.runtime.version, "check_name": name, "gateway_id": transition.element_id,
         "attempt": data["attempt"], "outcome": transition.to_state, "flow_id": data.get("flow"),
         "check_values": data.get("values"), "actor": step.actor, "reason": data.get("reason"), "at": step.at,
+        "test": step.test,
     })
     return data

@@ -24,6 +24,19 @@ def visible_task(conn: Connection, task_id: str, principal: Principal | None) ->
     return task
 
 
+def offered_task(task: dict[str, Any] | None, task_id: str, principal: Principal | None) -> dict[str, Any]:
+    """A task to act on (claim, release, assign, complete), judged as of the row just read.
+
+    Who may act is decided as if the task were still ready, so the loser of a race (the task was
+    completed or cancelled a moment ago, and they would no longer "see" it) always gets the 409 the state
+    calls for from the caller's next check, never a 404; a caller it was never offered to gets 404.
+    """
+    if task is None or not (policy.can_see_task(principal, task)
+                            or policy.can_see_task(principal, {**task, "state": "ready"})):
+        raise NotFound(f"no task {task_id}")
+    return task
+
+
 def _audit(conn: Connection, task: dict[str, Any], kind: str, actor: str | None, at: datetime,
            previous: str | None, assignee: str | None, incident: dict[str, Any] | None = None) -> None:
     incident = incident or incident_rows.get(conn, task["incident_id"])
@@ -33,7 +46,7 @@ def _audit(conn: Connection, task: dict[str, Any], kind: str, actor: str | None,
         "procedure_version": incident["procedure_version"], "kind": kind, "task_id": task["id"],
         "element_id": task["element_id"], "element_name": task["name"], "element_type": "userTask",
         "from_state": "ready", "to_state": "ready", "actor": actor, "at": at,
-        "data": {"assignee": assignee, "previous": previous},
+        "data": {"assignee": assignee, "previous": previous}, "test": bool(incident.get("test")),
     }])
 
 
@@ -58,9 +71,11 @@ def _change(conn: Connection, task: dict[str, Any], kind: str, actor: str | None
 def take(conn: Connection, task: dict[str, Any], principal: Principal, at: datetime,
          incident: dict[str, Any] | None = None) -> dict[str, Any]:
     """Make the principal the task's assignee (a no-op when they already are); 409 when someone else is."""
+    if task["state"] != "ready":
+        raise Conflict(f"the task is {task['state']}, not ready", state=task["state"])
     if task["assignee"] == principal.user_id:
         return task
-    if task["assignee"] is not None and task["state"] == "ready":
+    if task["assignee"] is not None:
         raise Conflict(f"the task is claimed by {task['assignee']}", assignee=task["assignee"])
     if not policy.can_claim(principal, task):
         raise Forbidden("the task is not offered to you")
@@ -71,7 +86,8 @@ def claim(engine: IncidentEngine, task_id: str, *, principal: Principal) -> dict
     """A candidate takes a ready task; exactly one of several concurrent claims wins."""
     policy.require(principal, "tasks.work")
     with engine.uow() as uow:
-        task = take(uow.conn, visible_task(uow.conn, task_id, principal), principal, clock.now())
+        task = offered_task(task_rows.get(uow.conn, task_id), task_id, principal)
+        task = take(uow.conn, task, principal, clock.now())
         uow.commit()
     return task_view(task)
 
@@ -81,7 +97,7 @@ def unclaim(engine: IncidentEngine, task_id: str, *, principal: Principal | None
     """The assignee (or a supervisor) gives a task back to its candidates; unassigned already is a no-op."""
     policy.require(principal, "tasks.work")
     with engine.uow() as uow:
-        task = visible_task(uow.conn, task_id, principal)
+        task = offered_task(task_rows.get(uow.conn, task_id), task_id, principal)
         if task["assignee"] is None and task["state"] == "ready":
             return task_view(task)
         if not policy.can_release(principal, task):
@@ -100,7 +116,7 @@ def assign(engine: IncidentEngine, task_id: str, user: str, *, principal: Princi
     if not user or len(user) > 255:
         raise Invalid("name the user to assign", [Problem("a user id of 1 to 255 characters", field="user")])
     with engine.uow() as uow:
-        task = visible_task(uow.conn, task_id, principal)
+        task = offered_task(task_rows.get(uow.conn, task_id), task_id, principal)
         if task["assignee"] == user and task["state"] == "ready":
             return task_view(task)
         who = principal.user_id if principal else actor

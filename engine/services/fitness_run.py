@@ -75,7 +75,8 @@ def _deploy_isolated(engine: IncidentEngine, url: str, key: str, bpmn: bytes) ->
 def _server_env(engine: IncidentEngine, url: str, work_dir: Path, jwt_secret: str) -> dict[str, str]:
     s = engine.settings
     return {"JWT_ALGORITHM": "HS256", "JWT_SECRET": jwt_secret, "JWT_ISSUER": "", "JWT_AUDIENCE": "",
-            "SCHEDULER": "inprocess", "CELERY_BROKER_URL": "", "DATABASE_URL": url, "DEPLOY_BUNDLED": "0", "INCIDENT_ENGINE_INSTANCE": str(work_dir / "instance"),
+            "SCHEDULER": "inprocess", "CELERY_BROKER_URL": "", "DATABASE_URL": url, "DEPLOY_BUNDLED": "0",
+            "BOOTSTRAP_BUNDLED": "0", "INCIDENT_ENGINE_INSTANCE": str(work_dir / "instance"),
             "LOOP_CAP": str(s.loop_cap), "MAX_UPLOAD_BYTES": str(s.max_upload_bytes), "LOG_LEVEL": s.log_level,
             "CALENDAR_COUNTRY": s.calendar_country, "CALENDAR_SUBDIVISION": s.calendar_subdivision}
 

@@ -16,6 +16,7 @@ from engine.errors import Conflict, Invalid, NotFound, Problem
 from engine.governance import lifecycle
 from engine.governance.approval import qualifying_tests, unmet_conditions
 
+from .deciders import require_decider
 from .engine_app import IncidentEngine
 
 
@@ -115,11 +116,15 @@ def declare(engine: IncidentEngine, key: str, number: int, body: dict[str, Any],
 def act(engine: IncidentEngine, key: str, number: int, action: str, *, actor: str | None = None,
         principal: Any = None, reason: str | None = None) -> dict[str, Any]:
     """submit, reject (with a reason) or retire a version. Submitting a version that already has a passing
-    fitness test at its declared peak also marks it tested."""
+    fitness test at its declared peak also marks it tested. Rejecting is a decision like approving: an
+    approver who did not upload the version (engine.services.deciders)."""
     if action not in ("submit", "reject", "retire"):
         raise ValueError(f"use approval.approve or activation.activate for {action}")
     with engine.uow() as uow:
         proc = locked_version(uow.conn, key, number)
+        if action == "reject":
+            lifecycle.transition(proc["status"], action)  # a lifecycle conflict comes before who decides
+            require_decider(proc, actor, principal, "reject")
         apply(uow.conn, proc, action, actor, {"reason": reason} if reason else None)
         if action == "submit":
             mark_tested_if_qualified(uow.conn, proc, actor)

@@ -77,22 +77,62 @@ def _readable(conn: Connection, incident_id: str, principal: Principal | None) -
     return visible_view(view(conn, incident_id), principal)
 
 
-def _existing(conn: Connection, incident_id: str, reference: str, principal: Principal | None) -> dict[str, Any]:
-    """The incident that already has this reference; someone else's is a conflict, not a duplicate."""
+def _existing(conn: Connection, found: dict[str, Any], reference: str, test: bool,
+              principal: Principal | None) -> dict[str, Any]:
+    """The incident that already has this reference; someone else's, or a test incident when a live one was
+    asked for (or the other way round), is a conflict, not a duplicate."""
+    if bool(found.get("test")) != test:
+        kind = "a test incident" if found.get("test") else "a live incident"
+        raise Conflict(f"reference {reference!r} is already taken by {kind} of this procedure; use another reference",
+                       reference=reference)
     try:
-        return _readable(conn, incident_id, principal)
+        return _readable(conn, found["id"], principal)
     except NotFound:
         raise Conflict(f"an incident with reference {reference!r} already exists") from None
 
 
+def runnable_version(conn: Connection, procedure: str, version: int | None, test: bool) -> dict[str, Any]:
+    """The version a new incident runs. Live incidents run only the active version (governance: review, a
+    passing fitness test and approval come first); a test incident runs any version, by default the latest."""
+    if not test and version is None:
+        active = governance_rows.active(conn, procedure)
+        if active is not None:
+            return active
+    proc = procedure_rows.get(conn, procedure, version)
+    if proc is None:
+        what = f"version {version} of procedure {procedure!r}" if version else f"procedure {procedure!r}"
+        raise Invalid(f"there is no {what}", [Problem("unknown procedure", field="procedure")])
+    if test or proc["status"] == "active":
+        return proc
+    return _not_live(conn, procedure, proc)
+
+
+def _not_live(conn: Connection, procedure: str, proc: dict[str, Any]) -> dict[str, Any]:
+    """The 409 for a live incident on a version that is not active, saying what to do instead."""
+    active = governance_rows.active(conn, procedure)
+    what = f"version {proc['version']} of {procedure!r} is {proc['status']}"
+    if active is not None:
+        detail = (f"{what}; only the active version ({active['version']}) takes live incidents. Leave out "
+                  f"`version` to use it, or start a test incident with \"test\": true to run version {proc['version']}")
+    else:
+        detail = (f"procedure {procedure!r} has no active version, so it takes no live incidents ({what}). A version "
+                  "goes live after review, a passing fitness test, approval and activation; until then, start a "
+                  "test incident with \"test\": true (designers and ops)")
+    raise Conflict(detail, procedure=procedure, version=proc["version"], status=proc["status"],
+                   active_version=active["version"] if active else None)
+
+
 def start(engine: IncidentEngine, *, procedure: str, version: int | None = None, reference: str | None = None,
-          data: dict[str, Any] | None = None, actor: str | None = None,
+          data: dict[str, Any] | None = None, test: bool = False, actor: str | None = None,
           principal: Principal | None = None) -> tuple[dict[str, Any], bool]:
     """Start an incident; the same reference on the same procedure returns the existing one (created=False).
 
-    Without `version` the incident takes the procedure's active version, or its latest when none is active.
+    A live incident runs the procedure's active version (a 409 says what to do when there is none, or when
+    `version` names another). A test incident (`test=True`, designers and ops) runs any version, by default
+    the latest; it is marked on every row it writes, never counted by monitoring, and purged after
+    TEST_INCIDENT_RETENTION_DAYS.
     """
-    policy.require(principal, "incidents.start")
+    policy.require(principal, "incidents.start_test" if test else "incidents.start")
     if principal is not None:
         actor = principal.user_id
     data = check_start_data(data or {})
@@ -100,12 +140,8 @@ def start(engine: IncidentEngine, *, procedure: str, version: int | None = None,
         if reference:
             existing = incident_rows.by_reference(uow.conn, procedure, reference)
             if existing is not None:
-                return _existing(uow.conn, existing["id"], reference, principal), False
-        proc = procedure_rows.get(uow.conn, procedure, version) if version is not None else \
-            governance_rows.active(uow.conn, procedure) or procedure_rows.get(uow.conn, procedure)
-        if proc is None:
-            what = f"version {version} of procedure {procedure!r}" if version else f"procedure {procedure!r}"
-            raise Invalid(f"there is no {what}", [Problem("unknown procedure", field="procedure")])
+                return _existing(uow.conn, existing, reference, test, principal), False
+        proc = runnable_version(uow.conn, procedure, version, test)
         runtime = engine.runtime(proc)
         require_start_data(runtime.definition, data)
         runner = engine.runner(runtime)
@@ -114,7 +150,7 @@ def start(engine: IncidentEngine, *, procedure: str, version: int | None = None,
             "id": str(uuid.uuid4()), "procedure_id": proc["id"], "procedure_key": proc["key"],
             "procedure_version": proc["version"], "reference": reference, "status": "running", "data": data,
             "state": runner.initial_state(data), "row_version": 1, "created_at": now, "updated_at": now,
-            "created_by": actor,
+            "created_by": actor, "test": test,
         }
         try:
             with uow.conn.begin_nested():
@@ -123,7 +159,7 @@ def start(engine: IncidentEngine, *, procedure: str, version: int | None = None,
             existing = incident_rows.by_reference(uow.conn, procedure, reference or "")
             if existing is None:
                 raise
-            return _existing(uow.conn, existing["id"], reference or "", principal), False
+            return _existing(uow.conn, existing, reference or "", test, principal), False
         step = Step(row, runtime, actor, now)
         step.event("incident_started", data, to_state="running")
         advance(uow.conn, step, runner, lambda: runner.start(data))
@@ -139,14 +175,15 @@ def get(engine: IncidentEngine, incident_id: str, *, principal: Principal | None
 
 
 def page(engine: IncidentEngine, *, status: str | None = None, procedure: str | None = None, limit: int = 50,
-         cursor: str | None = None, principal: Principal | None = None) -> tuple[list[dict[str, Any]], str | None]:
-    """Incidents newest first; for a principal, only those they take part in (filtered in SQL)."""
+         cursor: str | None = None, test: bool = False,
+         principal: Principal | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """Live (or, with `test`, test) incidents newest first; for a principal, only those they take part in."""
     policy.require(principal, "incidents.read")
     after = decode_cursor(cursor)
     position = (datetime.fromisoformat(after["t"]), str(after["id"])) if after else None
     with engine.uow(write=False) as uow:
         rows = incident_rows.page(uow.conn, status=status, procedure=procedure, limit=limit, after=position,
-                                  visible_to=policy.visibility(principal))
+                                  visible_to=policy.visibility(principal), test=test)
         open_tasks = task_rows.open_for(uow.conn, [r["id"] for r in rows])
     items = [visible_view(incident_view(r, open_tasks[r["id"]]), principal) for r in rows]
     next_cursor = encode_cursor({"t": rows[-1]["created_at"].isoformat(), "id": rows[-1]["id"]}) \

@@ -25,6 +25,9 @@ from .engine_app import IncidentEngine
 from .outbox_settle import Claim, settle
 
 log = logging.getLogger("incident_engine.outbox")
+# A test incident's side effects are never sent (no e-mail to a regulator from someone trying a draft); a
+# service task waiting on one goes on as if it had been delivered.
+TEST_INCIDENT = delivery.Result("skipped", None, "a test incident: nothing is sent")
 
 
 def deliver_due(engine: IncidentEngine, *, limit: int | None = None) -> int:
@@ -59,7 +62,7 @@ def _claim(engine: IncidentEngine, limit: int, only: str | None = None) -> list[
 
 
 def _attempt(engine: IncidentEngine, claim: Claim) -> str:
-    result = delivery.send(engine.settings, claim.message())
+    result = TEST_INCIDENT if claim.test else delivery.send(engine.settings, claim.message())
     status = settle(engine, claim, result)
     log.info("delivery %s (%s) attempt %d: %s -> %s", claim.id, claim.row["topic"], claim.number,
              result.outcome, status)

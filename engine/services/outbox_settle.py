@@ -3,7 +3,7 @@
 Only the attempt that still holds the claim changes anything: a worker whose lease ran out while it was
 sending (another worker took the row over) has its result logged on its own attempt and nothing else, so
 the workflow sees one transition however many times a message was sent. A delivered `wait` message
-finishes its service task (an audited transition); a delivery that is given up is audited as
+(or one of a test incident, which is never sent) finishes its service task (an audited transition); a delivery that is given up is audited as
 `delivery_dead` and, for a `wait` topic, puts the incident in error.
 """
 from __future__ import annotations
@@ -37,6 +37,11 @@ class Claim:
     @property
     def id(self) -> str:
         return str(self.row["id"])
+
+    @property
+    def test(self) -> bool:
+        """A side effect of a test incident (never sent)."""
+        return bool((self.row["payload"] or {}).get("test"))
 
     def message(self) -> delivery.Message:
         row = self.row
@@ -75,7 +80,7 @@ def settle(engine: IncidentEngine, claim: Claim, result: delivery.Result) -> str
         else:
             status, values = "dead", {"last_error": result.error}
         outbox_rows.update(conn, claim.id, {"status": status, "claimed_until": None, **values})
-        if status == "delivered" and row["mode"] == "wait":
+        if row["mode"] == "wait" and (status == "delivered" or (status == "skipped" and claim.test)):
             _finish_service(engine, conn, claim, result, now)
         elif status == "dead":
             _dead(engine, conn, claim, result, now)

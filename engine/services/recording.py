@@ -53,8 +53,13 @@ class Step:
         self.audit.append({
             "incident_id": self.incident["id"], "procedure_key": self.runtime.key,
             "procedure_version": self.runtime.version, "kind": kind, "actor": self.actor, "at": self.at,
-            "data": data, **dict.fromkeys(_AUDIT_COLUMNS), **columns,
+            "data": data, **dict.fromkeys(_AUDIT_COLUMNS), **columns, "test": self.test,
         })
+
+    @property
+    def test(self) -> bool:
+        """A test incident's rows are marked, so monitoring never counts them."""
+        return bool(self.incident.get("test"))
 
 
 def record_outcome(conn: Connection, step: Step, outcome: Outcome, *, completed_task: str | None = None,
@@ -85,7 +90,7 @@ def record_outcome(conn: Connection, step: Step, outcome: Outcome, *, completed_
             "mode": mode_of(service) if mode_of else "fire_and_forget",
             "payload": {"incident_id": step.incident["id"], "procedure": step.runtime.key,
                         "version": step.runtime.version, "element_id": service.element_id,
-                        "data": service.data},
+                        "data": service.data, **({"test": True} if step.test else {})},
             "status": "pending", "attempts": 0, "created_at": step.at, "next_attempt_at": step.at,
         })
 
@@ -112,7 +117,7 @@ def _sync_tasks(conn: Connection, step: Step, outcome: Outcome) -> None:
             "candidate_groups": groups, "candidate_users": users, "assignee": assignee, "state": "ready",
             "form": form_fields(user_task) if user_task else [],
             "documentation": user_task.documentation if user_task else None,
-            "created_at": step.at, "due_at": task.due_at,
+            "created_at": step.at, "due_at": task.due_at, "test": step.test,
         })
     task_rows.insert_many(conn, rows)
     open_rows.update({row["id"]: {"claimed_at": None, "ended_at": None, "ended_by": None, **row} for row in rows})

@@ -17,12 +17,12 @@ from engine.bpmn.forms import validate_submission
 from engine.db import incident_rows, task_rows
 from engine.db.pages import decode_cursor, encode_cursor
 from engine.db.tables import idempotency
-from engine.errors import Conflict, Invalid, Problem
+from engine.errors import Conflict, Invalid, NotFound, Problem
 from engine.identity import policy
 from engine.identity.principal import Principal
 
 from .advance import advance
-from .claims import take, visible_task
+from .claims import offered_task, take, visible_task
 from .engine_app import IncidentEngine
 from .incidents import view as incident_view
 from .incidents import visible_view
@@ -32,9 +32,10 @@ from .views import task_view
 
 def page(engine: IncidentEngine, *, state: str | None = "ready", lane: str | None = None,
          incident: str | None = None, assignee: str | None = None, unassigned: bool = False,
-         limit: int = 50, cursor: str | None = None, principal: Principal | None = None
+         limit: int = 50, cursor: str | None = None, test: bool = False, principal: Principal | None = None
          ) -> tuple[list[dict[str, Any]], str | None]:
-    """The caller's queue: the tasks they may see, narrowed by lane, incident, assignee (`me`) or unassigned."""
+    """The caller's queue: the tasks they may see, narrowed by lane, incident, assignee (`me`) or unassigned;
+    tasks of live incidents, or with `test` those of test incidents."""
     policy.require(principal, "tasks.work")
     if assignee == "me":
         if principal is None:
@@ -44,7 +45,8 @@ def page(engine: IncidentEngine, *, state: str | None = "ready", lane: str | Non
     position = (datetime.fromisoformat(after["t"]), str(after["id"])) if after else None
     with engine.uow(write=False) as uow:
         rows = task_rows.page(uow.conn, state=state, lane=lane, incident=incident, limit=limit, after=position,
-                              visible_to=policy.visibility(principal), assignee=assignee, unassigned=unassigned)
+                              visible_to=policy.visibility(principal), assignee=assignee, unassigned=unassigned,
+                              test=test)
     next_cursor = encode_cursor({"t": rows[-1]["created_at"].isoformat(), "id": rows[-1]["id"]}) \
         if len(rows) == limit else None
     return [task_view(r) for r in rows], next_cursor
@@ -73,9 +75,14 @@ def complete(engine: IncidentEngine, task_id: str, data: dict[str, Any], *, acto
         raise Invalid("data must be a JSON object", [Problem("expected an object", field="data")])
     with engine.uow() as uow:
         conn = uow.conn
-        task = visible_task(conn, task_id, principal)
-        incident = incident_rows.lock(conn, task["incident_id"])
+        found = task_rows.get(conn, task_id)
+        if found is None:
+            raise NotFound(f"no task {task_id}")
+        incident = incident_rows.lock(conn, found["incident_id"])
         assert incident is not None
+        # Re-read under the incident lock, and decide who may act before looking at the state: the loser of
+        # a race to complete gets 409 from the state check below, never a 404.
+        task = offered_task(task_rows.get(conn, task_id), task_id, principal)
         scope, digest = f"complete:{task_id}", _request_hash(data)
         if idempotency_key:
             stored = conn.execute(select(idempotency).where(
@@ -85,9 +92,6 @@ def complete(engine: IncidentEngine, task_id: str, data: dict[str, Any], *, acto
                     raise Invalid("this Idempotency-Key was used with a different request body",
                                   [Problem("key reused with another body", field="Idempotency-Key")])
                 return visible_view(_revive(dict(stored["response"])), principal)
-        fresh = task_rows.get(conn, task_id)  # re-read under the incident lock
-        assert fresh is not None
-        task = fresh
         if task["state"] != "ready":
             raise Conflict(f"the task is {task['state']}, not ready", state=task["state"])
         if incident["status"] != "running":

@@ -12,6 +12,7 @@ def task_view(row: dict[str, Any]) -> dict[str, Any]:
         "assignee": row["assignee"], "state": row["state"], "form": row["form"],
         "documentation": row.get("documentation"), "created_at": row["created_at"], "due_at": row["due_at"],
         "claimed_at": row.get("claimed_at"), "ended_at": row.get("ended_at"), "ended_by": row.get("ended_by"),
+        "test": bool(row.get("test")),
     }
 
 
@@ -21,5 +22,5 @@ def incident_view(row: dict[str, Any], open_tasks: list[dict[str, Any]]) -> dict
         "reference": row["reference"], "status": row["status"], "data": row["data"], "error": row["error"],
         "created_at": row["created_at"], "updated_at": row["updated_at"], "ended_at": row["ended_at"],
         "created_by": row["created_by"], "next_timer_at": row["next_timer_at"],
-        "open_tasks": [task_view(t) for t in open_tasks],
+        "test": bool(row.get("test")), "open_tasks": [task_view(t) for t in open_tasks],
     }

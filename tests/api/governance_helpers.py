@@ -5,12 +5,10 @@ rules themselves are covered by tests/api/test_role_matrix.py.
 """
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
-from engine import clock
-from engine.db import fitness_rows, procedure_rows
 from engine.services.engine_app import IncidentEngine
+from tests.support.procedures import passing_fitness  # noqa: F401 - stand-in fitness evidence, shared
 
 
 def actor_client(engine: IncidentEngine) -> Any:
@@ -29,22 +27,6 @@ def as_user(name: str) -> dict[str, str]:
     from tests.conftest import make_settings
 
     return {"Authorization": f"Bearer {issue_token(make_settings('sqlite://'), user=name, roles=ROLES)}"}
-
-
-def passing_fitness(engine: IncidentEngine, key: str, version: int, *, incidents_per_hour: int = 60,
-                    agents: int = 5, status: str = "passed", sha256: str | None = None) -> str:
-    """Store a finished fitness test as evidence (the real Locust run is exercised in tests/e2e)."""
-    with engine.uow() as uow:
-        proc = procedure_rows.get(uow.conn, key, version)
-        assert proc is not None
-        row = {"id": str(uuid.uuid4()), "procedure_id": proc["id"], "procedure_key": key, "procedure_version": version,
-               "sha256": sha256 or proc["sha256"], "incidents_per_hour": incidents_per_hour, "agents": agents,
-               "duration_s": 10, "status": status, "progress": {"phase": "done"},
-               "report": {"passed": status == "passed", "reasons": []}, "created_by": "ops",
-               "created_at": clock.now(), "finished_at": clock.now()}
-        fitness_rows.insert(uow.conn, row)
-        uow.commit()
-    return str(row["id"])
 
 
 def objective(client: Any, name: str = "Restore service quickly") -> str:

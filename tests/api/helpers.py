@@ -13,6 +13,17 @@ def upload(client: Any, path: Path, **query: str) -> Any:
                        query_string=query)
 
 
+def upload_active(client: Any, path: Path, **query: str) -> Any:
+    """Upload, then take the version live through governance (tests/support/procedures.py); the upload's response."""
+    from tests.support.procedures import activate
+
+    response = upload(client, path, **query)
+    assert response.status_code in (200, 201), response.get_json()
+    body = response.get_json()
+    activate(client, body["key"], body["version"])
+    return response
+
+
 def start(client: Any, procedure: str, data: dict[str, Any] | None = None, **extra: Any) -> Any:
     return client.post("/api/v1/incidents", json={"procedure": procedure, "data": data or {}, **extra})
 

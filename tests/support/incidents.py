@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from engine import clock
-from engine.services import audit, incidents, procedures, tasks
+from engine.services import audit, incidents, tasks
 from engine.services.engine_app import IncidentEngine
 
-from ..conftest import BUNDLED
+from .procedures import deploy_bundled as _deploy_bundled
 
 MAJOR_LOG = {"summary": "switch down", "caller_id": "C-1", "identity_verified": True}
 
@@ -29,7 +29,8 @@ def frozen(at: datetime = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)) -> Iterator[cl
 
 
 def deploy_bundled(engine: IncidentEngine) -> None:
-    procedures.deploy_directory(engine, BUNDLED)
+    """The bundled procedures, active (tests/support/procedures.py)."""
+    _deploy_bundled(engine)
 
 
 def open_task(view: dict[str, Any], element_id: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import pytest
 from engine.errors import Forbidden
 from engine.identity import policy
 from engine.identity.principal import ROLES, Principal
-from engine.services.approvals import check_can_decide, check_separation_of_duties
+from engine.services.deciders import check_can_decide, check_separation_of_duties
 
 ALICE = Principal.of("alice", ["agent"], ["team-a"])
 BOB_B = Principal.of("bob", ["agent"], ["team-b"])
