@@ -94,7 +94,7 @@ incidents = Table(
     Column("created_by", String(255), nullable=True),
     # A test incident (issue #10, `"test": true` at start) may run a version that is not active; monitoring
     # never counts it, and the retention job purges it.
-    Column("test", Boolean, nullable=False, default=False, server_default=false()),
+    Column("test", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("procedure_key", "reference", name="uq_incidents_procedure_reference"),
     Index("ix_incidents_status_created", "status", "created_at"),
     Index("ix_incidents_procedure_created", "procedure_key", "created_at"),
@@ -122,7 +122,7 @@ tasks = Table(
     Column("claimed_at", UTCDateTime, nullable=True),
     Column("ended_at", UTCDateTime, nullable=True),
     Column("ended_by", String(255), nullable=True),
-    Column("test", Boolean, nullable=False, default=False, server_default=false()),  # of a test incident
+    Column("test", Boolean, nullable=False, server_default=false()),  # of a test incident
     Index("ix_tasks_state_lane", "state", "lane"),
     Index("ix_tasks_incident", "incident_id"),
     Index("ix_tasks_assignee_state", "assignee", "state"),
@@ -160,7 +160,7 @@ audit = Table(
     Column("actor", String(255), nullable=True),
     Column("at", UTCDateTime, nullable=False),
     Column("data", Json, nullable=True),
-    Column("test", Boolean, nullable=False, default=False, server_default=false()),  # of a test incident
+    Column("test", Boolean, nullable=False, server_default=false()),  # of a test incident
     Index("ix_audit_incident", "incident_id", "id"),
     Index("ix_audit_procedure_at", "procedure_key", "at"),
     Index("ix_audit_procedure_kind_at", "procedure_key", "kind", "at"),
@@ -249,7 +249,7 @@ check_results = Table(
     Column("actor", String(255), nullable=True),
     Column("reason", Text, nullable=True),
     Column("at", UTCDateTime, nullable=False),
-    Column("test", Boolean, nullable=False, default=False, server_default=false()),  # of a test incident
+    Column("test", Boolean, nullable=False, server_default=false()),  # of a test incident
     Index("ix_check_results_incident", "incident_id", "id"),
     Index("ix_check_results_procedure", "procedure_key", "procedure_version", "check_name"),
     Index("ix_check_results_procedure_at", "procedure_key", "at"),

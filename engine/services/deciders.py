@@ -43,6 +43,6 @@ def require_decider(procedure: Mapping[str, Any], actor: str | None, principal: 
 def _not_the_uploader(procedure: Mapping[str, Any], decider: str, decision: str) -> None:
     uploader = procedure.get("created_by")
     if uploader is not None and uploader == decider:
-        raise Forbidden(f"{decider} uploaded version {procedure.get('version')} of {procedure.get('key')} and "
-                        f"cannot {decision} it; another approver must", uploader=uploader,
+        raise Forbidden(f"the uploader of a version cannot {decision} it: {decider} uploaded version "
+                        f"{procedure.get('version')} of {procedure.get('key')}; another approver must", uploader=uploader,
                         procedure=procedure.get("key"), version=procedure.get("version"))

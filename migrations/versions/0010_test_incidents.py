@@ -17,9 +17,8 @@ _TABLES = ('incidents', 'tasks', 'audit', 'check_results')
 
 
 def upgrade() -> None:
-    for table in _TABLES:
-        with op.batch_alter_table(table) as batch:
-            batch.add_column(sa.Column('test', sa.Boolean(), nullable=False, server_default=sa.false()))
+    for table in _TABLES:  # a plain ADD COLUMN on both (SQLite must not rebuild tables that others reference)
+        op.add_column(table, sa.Column('test', sa.Boolean(), nullable=False, server_default=sa.false()))
     op.create_index('ix_incidents_test_updated', 'incidents', ['updated_at'],
                     postgresql_where=sa.text('test'), sqlite_where=sa.text('test'))
 

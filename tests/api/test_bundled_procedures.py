@@ -10,6 +10,7 @@ import pytest
 from engine import clock
 from engine.clock import FixedClock
 from engine.services.procedures import deploy_directory
+from tests.support.procedures import deploy_bundled
 
 from .helpers import BUNDLED, complete, open_task, start
 
@@ -21,7 +22,7 @@ def api(engine, client) -> Iterator[Any]:  # type: ignore[no-untyped-def]
     """The client on an engine with every bundled procedure deployed, time frozen at NOW."""
     token = clock.use(FixedClock(NOW))
     try:
-        rows = deploy_directory(engine, BUNDLED)
+        rows = deploy_bundled(engine)
         assert sorted((r["key"], r["version"]) for r in rows) == [
             ("customer_complaint", 1), ("data_breach", 1), ("major_incident", 1)]
         yield client

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from .helpers import BUNDLED, complete, open_task, start, upload
+from .helpers import BUNDLED, complete, open_task, start, upload_active
 
 START = {"priority": "P2", "summary": "switch down", "caller_id": "C-1"}
 LOG = {"summary": "switch down", "caller_id": "C-1", "identity_verified": False}
@@ -15,7 +15,7 @@ TRIAGE = {"priority": "P1", "priority_reason": "whole floor"}
 @pytest.fixture
 def api(client, token):  # type: ignore[no-untyped-def]
     """An admin client; requests may act as supervisor sup-7 with `headers=SUPERVISOR`."""
-    assert upload(client, BUNDLED / "major_incident.bpmn").status_code == 201
+    assert upload_active(client, BUNDLED / "major_incident.bpmn").status_code == 201
     SUPERVISOR["Authorization"] = f"Bearer {token('sup-7', ['supervisor'], ['service-desk', 'incident-managers'])}"
     return client
 

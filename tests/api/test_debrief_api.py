@@ -12,7 +12,7 @@ from engine import clock
 from engine.db.tables import debriefs
 from engine.services.engine_app import IncidentEngine
 
-from .helpers import BUNDLED, complete, open_task, start, upload
+from .helpers import BUNDLED, complete, open_task, start, upload_active
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -36,7 +36,7 @@ def api(engine: IncidentEngine):  # type: ignore[no-untyped-def]
 
     client = admin_test_client(app)
     for name in ("major_incident.bpmn", "customer_complaint.bpmn"):
-        assert upload(client, BUNDLED / name).status_code == 201
+        assert upload_active(client, BUNDLED / name).status_code == 201
     return client
 
 

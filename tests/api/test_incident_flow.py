@@ -1,11 +1,11 @@
 """An incident worked end to end through the HTTP API, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
-from .helpers import FIXTURES, complete, open_task, start, upload
+from .helpers import FIXTURES, complete, open_task, start, upload_active
 
 
 def _deploy(client) -> None:  # type: ignore[no-untyped-def]
-    response = upload(client, FIXTURES / "simple_flow.bpmn")
+    response = upload_active(client, FIXTURES / "simple_flow.bpmn")
     assert response.status_code == 201, response.get_json()
 
 
@@ -138,7 +138,7 @@ def test_declared_start_data_is_required(client) -> None:  # type: ignore[no-unt
     """The GDPR 72 hours run from aware_at: a breach started without it is refused, and nothing is created."""
     from .helpers import BUNDLED
 
-    assert upload(client, BUNDLED / "data_breach.bpmn").status_code == 201
+    assert upload_active(client, BUNDLED / "data_breach.bpmn").status_code == 201
     refused = start(client, "data_breach", {"summary": "laptop lost", "aware_at": ""})
     assert refused.status_code == 422
     assert refused.headers["Content-Type"] == "application/problem+json"

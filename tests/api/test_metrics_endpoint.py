@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from engine.services.engine_app import IncidentEngine
 from tests.conftest import make_settings
 
-from .helpers import BUNDLED, complete, open_task, start, upload
+from .helpers import BUNDLED, complete, open_task, start, upload_active
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,7 +45,7 @@ def _value(samples: dict[Any, float], name: str, **labels: str) -> float:
 
 def test_metrics_follow_the_transitions(engine: IncidentEngine) -> None:
     client = _client(engine)
-    assert upload(client, BUNDLED / "major_incident.bpmn").status_code == 201
+    assert upload_active(client, BUNDLED / "major_incident.bpmn").status_code == 201
     before = _samples(client.get("/metrics").get_data(as_text=True))
     incident = start(client, "major_incident", {"priority": "P2", "summary": "s", "caller_id": "c"}).get_json()
     incident = complete(client, open_task(incident, "Task_LogIncident"),
@@ -76,7 +76,7 @@ def test_metrics_follow_the_transitions(engine: IncidentEngine) -> None:
 
 def test_a_rolled_back_transition_is_not_counted(engine: IncidentEngine) -> None:
     client = _client(engine)
-    upload(client, BUNDLED / "major_incident.bpmn")
+    upload_active(client, BUNDLED / "major_incident.bpmn")
     incident = start(client, "major_incident", {"priority": "P2", "summary": "s", "caller_id": "c"}).get_json()
     before = _samples(client.get("/metrics").get_data(as_text=True))
     bad = complete(client, open_task(incident, "Task_LogIncident"), {"summary": "s"})   # 422: nothing written

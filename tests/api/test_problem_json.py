@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from .helpers import FIXTURES, open_task, start, upload
+from .helpers import FIXTURES, open_task, start, upload_active
 
 MISSING = "00000000-0000-4000-8000-000000000000"
 
@@ -63,7 +63,7 @@ def test_unknown_ids_are_404_on_writes_too(client) -> None:  # type: ignore[no-u
 
 
 def test_an_unknown_version_of_a_known_procedure_is_404(client) -> None:  # type: ignore[no-untyped-def]
-    assert upload(client, FIXTURES / "simple_flow.bpmn").status_code == 201
+    assert upload_active(client, FIXTURES / "simple_flow.bpmn").status_code == 201
     _problem(client.get("/api/v1/procedures/simple_flow/versions/2"), 404)
     _problem(client.get("/api/v1/procedures/simple_flow/versions/2/bpmn"), 404)
 
@@ -102,7 +102,7 @@ def test_a_body_that_breaks_the_schema_is_422(client, payload: Any) -> None:  # 
 
 
 def test_completing_with_non_object_data_is_422(client) -> None:  # type: ignore[no-untyped-def]
-    assert upload(client, FIXTURES / "simple_flow.bpmn").status_code == 201
+    assert upload_active(client, FIXTURES / "simple_flow.bpmn").status_code == 201
     incident = start(client, "simple_flow").get_json()
     task = open_task(incident, "Task_Log")
     _problem(client.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": "text"}), 422)
@@ -137,6 +137,7 @@ def test_an_unexpected_exception_while_uploading_is_a_bare_500(client, monkeypat
         raise KeyError("secret detail")
 
     monkeypatch.setattr(procedures, "deploy", boom)
-    response = upload(client, FIXTURES / "simple_flow.bpmn")
+    response = client.post("/api/v1/procedures", data=(FIXTURES / "simple_flow.bpmn").read_bytes(),
+                           content_type="application/xml")
     _problem(response, 500)
     assert "secret detail" not in response.get_data(as_text=True)

@@ -9,7 +9,7 @@ import pytest
 from engine.services.engine_app import IncidentEngine
 from tests.conftest import admin_test_client, make_settings
 
-from .helpers import FIXTURES, complete, open_task, start, upload
+from .helpers import FIXTURES, complete, open_task, start, upload_active
 
 
 def _audit(client: Any, incident_id: str) -> list[dict[str, Any]]:
@@ -42,7 +42,7 @@ def _assert_failed(client: Any, incident_id: str, *fragments: str) -> dict[str, 
 ])
 def test_a_condition_that_fails_at_run_time_puts_the_incident_in_error(client, fixture: str, form: dict[str, Any],  # type: ignore[no-untyped-def]
                                                                       expected: tuple[str, ...]) -> None:
-    assert upload(client, FIXTURES / f"{fixture}.bpmn").status_code == 201
+    assert upload_active(client, FIXTURES / f"{fixture}.bpmn").status_code == 201
     incident = start(client, fixture).get_json()
     task = open_task(incident, "Task_Count")
     response = complete(client, task, form)
@@ -65,7 +65,7 @@ def test_a_condition_that_fails_at_run_time_puts_the_incident_in_error(client, f
 
 
 def test_a_failed_incident_can_still_be_cancelled(client) -> None:  # type: ignore[no-untyped-def]
-    assert upload(client, FIXTURES / "runtime_compare.bpmn").status_code == 201
+    assert upload_active(client, FIXTURES / "runtime_compare.bpmn").status_code == 201
     incident = start(client, "runtime_compare").get_json()
     complete(client, open_task(incident, "Task_Count"), {"count": 1})
     cancelled = client.post(f"/api/v1/incidents/{incident['id']}/cancel", json={"reason": "bad model"})
@@ -87,7 +87,7 @@ def capped_client(database_url: str) -> Iterator[Any]:
 
 def test_a_rework_loop_past_the_cap_ends_in_error_never_completed(capped_client) -> None:  # type: ignore[no-untyped-def]
     client = capped_client
-    assert upload(client, FIXTURES / "rework_loop.bpmn").status_code == 201
+    assert upload_active(client, FIXTURES / "rework_loop.bpmn").status_code == 201
     incident = start(client, "rework_loop").get_json()
     passes = 0
     for _ in range(20):
@@ -109,7 +109,7 @@ def test_a_rework_loop_past_the_cap_ends_in_error_never_completed(capped_client)
 
 def test_a_rework_loop_under_the_cap_completes(capped_client) -> None:  # type: ignore[no-untyped-def]
     client = capped_client
-    assert upload(client, FIXTURES / "rework_loop.bpmn").status_code == 201
+    assert upload_active(client, FIXTURES / "rework_loop.bpmn").status_code == 201
     incident = start(client, "rework_loop").get_json()
     for _ in range(3):
         incident = complete(client, open_task(incident, "Task_Work"), {"ok": False}).get_json()
@@ -121,7 +121,7 @@ def test_a_rework_loop_under_the_cap_completes(capped_client) -> None:  # type: 
 # --- the merge rule at a parallel join ----------------------------------------------------------------
 @pytest.mark.parametrize("order", [("Task_A", "Task_B"), ("Task_B", "Task_A")], ids=["A-first", "B-first"])
 def test_the_join_keeps_what_branch_a_wrote_whatever_the_order(client, order: tuple[str, str]) -> None:  # type: ignore[no-untyped-def]
-    assert upload(client, FIXTURES / "parallel_merge.bpmn").status_code == 201
+    assert upload_active(client, FIXTURES / "parallel_merge.bpmn").status_code == 201
     incident = start(client, "parallel_merge", {"x": "original", "items": [1, 2, 3]}).get_json()
     assert {t["element_id"] for t in incident["open_tasks"]} == {"Task_A", "Task_B"}
     submissions = {"Task_A": {"x": "from A", "items": ["a"]}, "Task_B": {"b_done": True}}

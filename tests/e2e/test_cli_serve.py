@@ -32,7 +32,8 @@ def _cli() -> list[str]:
 
 def _env(tmp_path: Path, db: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "BUNDLED_BPMN_DIR", "DEPLOY_BUNDLED")}
-    env.update(DATABASE_URL=f"sqlite:///{db}", INCIDENT_ENGINE_INSTANCE=str(tmp_path), LOG_LEVEL="WARNING")
+    env.update(DATABASE_URL=f"sqlite:///{db}", INCIDENT_ENGINE_INSTANCE=str(tmp_path), LOG_LEVEL="WARNING",
+               BOOTSTRAP_BUNDLED="0")  # the first-start bootstrap has its own test (test_bootstrap.py)
     return env
 
 

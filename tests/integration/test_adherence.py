@@ -10,8 +10,9 @@ import pytest
 
 from engine import clock
 from engine.errors import Forbidden, NotFound
-from engine.services import audit, checks, incidents, procedures, tasks
+from engine.services import audit, checks, incidents, tasks
 from engine.services.engine_app import IncidentEngine
+from tests.support.procedures import deploy_active
 
 BUNDLED = Path(__file__).resolve().parents[2] / "bpmn"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -44,10 +45,10 @@ class Script:
         self.tick()
         return tasks.complete(self.engine, self.task(incident, element_id), data, actor="agent")
 
-    def reach(self, verified: bool, version: int | None = None) -> dict[str, Any]:
-        """Start an incident and take it to the check (verified or not)."""
+    def reach(self, verified: bool) -> dict[str, Any]:
+        """Start an incident on the active version and take it to the check (verified or not)."""
         self.tick()
-        incident, _ = incidents.start(self.engine, procedure="major_incident", version=version, data=START)
+        incident, _ = incidents.start(self.engine, procedure="major_incident", data=START)
         incident = self.complete(incident, "Task_LogIncident",
                                  {"summary": "s", "caller_id": "C-9", "identity_verified": verified})
         return self.complete(incident, "Task_Triage", {"priority": "P2", "priority_reason": "r"})
@@ -74,8 +75,8 @@ def _counts(reached: int, first: int = 0, then: int = 0, overridden: int = 0, st
 def test_adherence_figures_match_a_scripted_set_of_incidents(engine: IncidentEngine,
                                                             fixed_clock: clock.FixedClock) -> None:
     data = (BUNDLED / "major_incident.bpmn").read_bytes()
-    procedures.deploy(engine, data)
-    procedures.deploy(engine, (BUNDLED / "customer_complaint.bpmn").read_bytes())
+    deploy_active(engine, data)
+    deploy_active(engine, BUNDLED / "customer_complaint.bpmn")
     run = Script(engine, fixed_clock)
     assert _figures(checks.adherence(engine, "major_incident")) == {1: _counts(0)}
 
@@ -96,10 +97,10 @@ def test_adherence_figures_match_a_scripted_set_of_incidents(engine: IncidentEng
     fixed_clock.advance(timedelta(hours=1))
     since = fixed_clock.now()
     run.verify(c, True)                                 # C: ... then passed
-    procedures.deploy(engine, data + b"<!-- v2 -->\n")
-    run.reach(True, version=2)                          # J: v2 passed first time
-    run.override(run.reach(False, version=2))           # K: v2 overridden
-    run.reach(True, version=1)                          # L: v1 passed first time, after `since`
+    run.reach(True)                                     # L: v1 passed first time, after `since`
+    deploy_active(engine, data + b"<!-- v2 -->\n")     # v2 goes live, v1 retires
+    run.reach(True)                                     # J: v2 passed first time
+    run.override(run.reach(False))                      # K: v2 overridden
 
     report = checks.adherence(engine, "major_incident")
     assert report["procedure"] == "major_incident" and report["since"] is None
@@ -117,7 +118,7 @@ def test_adherence_figures_match_a_scripted_set_of_incidents(engine: IncidentEng
 
 
 def test_overrides_are_audited_and_counted_apart(engine: IncidentEngine, fixed_clock: clock.FixedClock) -> None:
-    procedures.deploy(engine, (BUNDLED / "major_incident.bpmn").read_bytes())
+    deploy_active(engine, BUNDLED / "major_incident.bpmn")
     run = Script(engine, fixed_clock)
     incident = run.verify(run.reach(False), False)
     with pytest.raises(Forbidden):

@@ -9,20 +9,22 @@ import pytest
 
 from engine.errors import Conflict
 from engine.identity.principal import Principal
-from engine.services import claims, incidents, procedures, tasks
+from engine.services import claims, incidents, tasks
 from engine.services.engine_app import IncidentEngine
 from tests.conftest import FIXTURES, make_settings
+from tests.support.procedures import deploy_active
 
 pytestmark = pytest.mark.postgres
 
-ROUNDS = 20
+# A 1-in-4 flake cannot hide in 50 rounds (each round is one start and two racing requests: about 50 ms).
+ROUNDS = 50
 AGENTS = (Principal.of("alice", ["agent"], ["team-a"]), Principal.of("bob", ["agent"], ["team-a"]))
 
 
 @pytest.fixture
 def engine(pg_url: str) -> Iterator[IncidentEngine]:
     eng = IncidentEngine(make_settings(pg_url))
-    procedures.deploy(eng, (FIXTURES / "bpmn" / "simple_flow.bpmn").read_bytes(), actor="designer")
+    deploy_active(eng, FIXTURES / "bpmn" / "simple_flow.bpmn")
     yield eng
     eng.db.dispose()
 

@@ -13,9 +13,10 @@ from sqlalchemy import select
 from engine.db.tables import audit, incidents
 from engine.errors import Conflict
 from engine.services import incidents as incident_service
-from engine.services import procedures, tasks
+from engine.services import tasks
 from engine.services.engine_app import IncidentEngine
 from tests.conftest import make_settings
+from tests.support.procedures import deploy_active
 
 SIMPLE = Path(__file__).resolve().parent.parent / "fixtures" / "bpmn" / "simple_flow.bpmn"
 ROUNDS = 15
@@ -34,7 +35,7 @@ def engines(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[In
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         url = f"sqlite:///{path}"
     first, second = IncidentEngine(make_settings(url)), IncidentEngine(make_settings(url))
-    procedures.deploy(first, SIMPLE.read_bytes(), actor="test")
+    deploy_active(first, SIMPLE, actor="test")
     yield first, second
     first.db.dispose()
     second.db.dispose()

@@ -10,7 +10,7 @@ import pytest
 
 from engine.db import timer_rows
 from engine.runtime.runner import Runner
-from engine.services import incidents, procedures
+from engine.services import incidents
 from engine.services.engine_app import IncidentEngine
 from engine.services.timers import fire_due_timers
 
@@ -24,6 +24,7 @@ from ..support.incidents import (
     open_task,
     trail,
 )
+from ..support.procedures import deploy_active
 
 
 def timers_of(engine: IncidentEngine, incident_id: str) -> list[dict[str, Any]]:
@@ -126,7 +127,7 @@ def test_a_deadline_already_past_when_reached_fires_at_once(engine: IncidentEngi
 
 
 def test_an_intermediate_timer_event_waits_durably(engine: IncidentEngine) -> None:
-    procedures.deploy(engine, (FIXTURES / "bpmn" / "timer_wait.bpmn").read_bytes())
+    deploy_active(engine, FIXTURES / "bpmn" / "timer_wait.bpmn")
     with frozen() as now:
         view, _ = incidents.start(engine, procedure="timer_wait")
         view = complete(engine, view, "Task_Contact", {})

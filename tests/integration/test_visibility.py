@@ -9,9 +9,10 @@ from engine import clock
 from engine.db import incident_rows, task_rows
 from engine.identity import policy
 from engine.identity.principal import Principal
-from engine.services import incidents, procedures
+from engine.services import incidents
 from engine.services.engine_app import IncidentEngine
 from tests.conftest import FIXTURES
+from tests.support.procedures import deploy_active
 
 PRINCIPALS = [
     Principal.of("alice", ["agent"], ["team-a"]),
@@ -38,7 +39,7 @@ def _tasks(incident_ids: list[str]) -> list[dict[str, Any]]:
 
 
 def test_sql_visibility_matches_the_policy(engine: IncidentEngine) -> None:
-    procedures.deploy(engine, (FIXTURES / "bpmn" / "simple_flow.bpmn").read_bytes(), actor="designer")
+    deploy_active(engine, FIXTURES / "bpmn" / "simple_flow.bpmn")
     started = [incidents.start(engine, procedure="simple_flow", actor=who)[0]["id"] for who in ("rita", "x", "y", "z")]
     extra = _tasks(started[1:])
     with engine.uow() as uow:

@@ -17,7 +17,8 @@ active) is a 409. So in a test:
 `activate` runs engine.services.going_live.go_live, the same path the first-start bootstrap takes:
 declaration (an objective of its own, peak 60/hour with 5 agents), submit, a *recorded* passing fitness
 test at that peak (the real Locust run is tested in tests/e2e), approval by `test-approver` (never the
-uploader) and activation, all as governance events. It costs a few milliseconds.
+uploader) and activation, all as governance events; the briefings the activation queues are marked
+`skipped`, so the outbox holds only what the test's incidents queue. It costs a few milliseconds.
 
 Or start a test incident, which runs any version (default: the latest) and is never counted by
 monitoring, criteria or recommendations (so not for tests of those):
@@ -36,6 +37,7 @@ from typing import Any
 
 from engine import clock
 from engine.db import fitness_rows, procedure_rows, strategy_rows
+from engine.db.tables import outbox
 from engine.services import fitness, procedures, strategy
 from engine.services.engine_app import IncidentEngine
 from engine.services.going_live import Peak, go_live
@@ -89,7 +91,17 @@ def activate(where: Any, key: str, version: int | None = None) -> dict[str, Any]
         objective = _objective(engine)
         go_live(engine, key, row["version"], objectives=[objective], peak=PEAK, fitness=_recorded_pass,
                 designer=row["created_by"] or "designer", approver=APPROVER)
+        _set_briefings_aside(engine, key)
     return {**row, "status": "active"}
+
+
+def _set_briefings_aside(engine: IncidentEngine, key: str) -> None:
+    """The activation queued a briefing per lane; mark them skipped, so a test's outbox holds only what its
+    incidents queue (the briefings themselves are tested in tests/api/test_governance_api.py and e2e)."""
+    with engine.uow() as uow:
+        uow.conn.execute(outbox.update().where(outbox.c.incident_id == f"procedure:{key}", outbox.c.status == "pending")
+                         .values(status="skipped", last_error="the briefing of an activation made by a test helper"))
+        uow.commit()
 
 
 def deploy_active(where: Any, source: Path | bytes, *, actor: str = "designer",

@@ -74,16 +74,21 @@ def test_unsafe_delivery_settings_are_refused(monkeypatch: pytest.MonkeyPatch) -
 
 def test_the_celery_app_acknowledges_late_retries_and_limits_every_task() -> None:
     app = create_celery(Settings(celery_broker_url="memory://", celery_queue="q", timer_tick_seconds=7,
-                                 task_time_limit=90, task_max_retries=4))
+                                 task_time_limit=90, task_max_retries=4, test_incident_purge_seconds=600))
     conf = app.conf
     assert (conf.task_acks_late, conf.task_reject_on_worker_lost, conf.worker_prefetch_multiplier) == (True, True, 1)
     assert (conf.task_time_limit, conf.task_soft_time_limit) == (90, 80)
     assert conf.task_default_queue == "q" and conf.task_serializer == "json"
     schedule = conf.beat_schedule
-    assert {e["task"] for e in schedule.values()} == {"workers.tick_timers", "workers.dispatch_outbox"}
-    assert all(e["schedule"] == 7 and e["options"]["expires"] == 21 for e in schedule.values())
+    ticks = {e["task"]: e for e in schedule.values()}
+    assert set(ticks) == {"workers.tick_timers", "workers.dispatch_outbox", "workers.purge_test_incidents"}
+    assert all(ticks[t]["schedule"] == 7 and ticks[t]["options"]["expires"] == 21
+               for t in ("workers.tick_timers", "workers.dispatch_outbox"))
+    purge = ticks["workers.purge_test_incidents"]
+    assert (purge["schedule"], purge["options"]["expires"]) == (600, 600)
     ours = {name: task for name, task in app.tasks.items() if name.startswith("workers.")}
-    assert set(ours) == {"workers.tick_timers", "workers.dispatch_outbox", "workers.deliver_outbox"}
+    assert set(ours) == {"workers.tick_timers", "workers.dispatch_outbox", "workers.deliver_outbox",
+                         "workers.purge_test_incidents"}
     for task in ours.values():
         assert task.acks_late and task.reject_on_worker_lost
         assert task.retry_backoff and task.retry_jitter and task.retry_backoff_max == 60
