@@ -13,7 +13,7 @@ from flask import Flask, Response, g, request
 from flask_smorest import Api, Blueprint
 
 from engine.config import Settings
-from engine.identity.policy import allowed, require, roles_for
+from engine.identity.policy import require_any, roles_for
 from engine.identity.principal import ROLES
 from engine.identity.tokens import TokenError, TokenVerifier
 
@@ -88,9 +88,7 @@ def requires(permission: str, *alternatives: str) -> Callable[[F], F]:
     def decorator(func: F) -> F:
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            principal = current_principal()
-            if not any(allowed(principal, p) for p in alternatives):
-                require(principal, permission)
+            require_any(current_principal(), permission, *alternatives)
             return func(*args, **kwargs)
 
         documented = _DOC.doc(

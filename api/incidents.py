@@ -26,7 +26,7 @@ blp = Blueprint("incidents", __name__, url_prefix="/api/v1/incidents", descripti
 
 @blp.route("")
 class IncidentCollection(MethodView):
-    @requires("incidents.read")
+    @requires("incidents.read", "incidents.test")
     @blp.arguments(IncidentQuerySchema, location="query")
     @blp.response(200, IncidentPageSchema)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
@@ -34,7 +34,7 @@ class IncidentCollection(MethodView):
         items, cursor = incidents.page(engine(), **query, principal=current_principal())
         return {"items": items, "next_cursor": cursor}
 
-    @requires("incidents.start", "incidents.start_test")
+    @requires("incidents.start", "incidents.test")
     @blp.arguments(IncidentStartSchema)
     @blp.response(201, IncidentSchema, description="the incident was started")
     @blp.alt_response(200, schema=IncidentSchema, description="an incident with this reference already exists")
@@ -52,7 +52,7 @@ class IncidentCollection(MethodView):
 
 @blp.route("/<incident_id>")
 class IncidentItem(MethodView):
-    @requires("incidents.read")
+    @requires("incidents.read", "incidents.test")
     @blp.response(200, IncidentSchema)
     @blp.alt_response(404, schema=ProblemSchema)
     def get(self, incident_id: str) -> dict[str, Any]:
@@ -74,7 +74,7 @@ class IncidentCancel(MethodView):
 
 @blp.route("/<incident_id>/audit")
 class IncidentAudit(MethodView):
-    @requires("incidents.audit")
+    @requires("incidents.audit", "incidents.test")
     @blp.response(200, AuditListSchema)
     @blp.alt_response(404, schema=ProblemSchema)
     def get(self, incident_id: str) -> dict[str, Any]:

@@ -27,7 +27,7 @@ blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="Huma
 
 @blp.route("")
 class TaskCollection(MethodView):
-    @requires("tasks.work")
+    @requires("tasks.work", "incidents.test")
     @blp.arguments(TaskQuerySchema, location="query")
     @blp.response(200, TaskPageSchema)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
@@ -38,7 +38,7 @@ class TaskCollection(MethodView):
 
 @blp.route("/<task_id>")
 class TaskItem(MethodView):
-    @requires("tasks.work")
+    @requires("tasks.work", "incidents.test")
     @blp.response(200, TaskSchema)
     @blp.alt_response(404, schema=ProblemSchema, description="no such task, or not one of the caller's")
     def get(self, task_id: str) -> dict[str, Any]:
@@ -48,7 +48,7 @@ class TaskItem(MethodView):
 
 @blp.route("/<task_id>/claim")
 class TaskClaim(MethodView):
-    @requires("tasks.work")
+    @requires("tasks.work", "incidents.test")
     @blp.response(200, TaskSchema)
     @blp.alt_response(403, schema=ProblemSchema, description="the task is not offered to the caller")
     @blp.alt_response(404, schema=ProblemSchema, description="no such task, or not one of the caller's")
@@ -60,7 +60,7 @@ class TaskClaim(MethodView):
 
 @blp.route("/<task_id>/unclaim")
 class TaskUnclaim(MethodView):
-    @requires("tasks.work")
+    @requires("tasks.work", "incidents.test")
     @blp.response(200, TaskSchema)
     @blp.alt_response(403, schema=ProblemSchema, description="neither the assignee nor a supervisor")
     @blp.alt_response(404, schema=ProblemSchema)
@@ -84,7 +84,7 @@ class TaskAssign(MethodView):
 
 @blp.route("/<task_id>/complete")
 class TaskComplete(MethodView):
-    @requires("tasks.work")
+    @requires("tasks.work", "incidents.test")
     @blp.arguments(CompleteSchema)
     @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"},
                           "description": "the same key and body return the first result"}])

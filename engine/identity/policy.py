@@ -36,9 +36,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "metrics.read": frozenset({"ops", "supervisor"}),  # monitoring, recommendations, reports
     "debriefs.read": frozenset({"supervisor", "ops", "approver"}),
     "loadtests.run": frozenset({"ops"}),
-    # a test incident (`"test": true`) may run a version that is not active yet (issue #10)
-    "incidents.start_test": frozenset({"designer", "ops"}),
+    # test incidents (`"test": true`, issue #10) may run a version that is not active yet; whoever may start
+    # one may also read, work and audit the test incidents they take part in (their tasks are offered to
+    # the person who started them, besides the procedure's own candidates)
+    "incidents.test": frozenset({"designer", "ops"}),
 }
+TEST_INCIDENTS = "incidents.test"
 
 
 def roles_for(permission: str) -> tuple[str, ...]:
@@ -56,6 +59,29 @@ def require(principal: Principal | None, permission: str) -> None:
     if not allowed(principal, permission):
         raise Forbidden(f"this needs one of the roles: {', '.join(roles_for(permission))}",
                         required_roles=list(roles_for(permission)))
+
+
+def require_any(principal: Principal | None, permission: str, *alternatives: str) -> None:
+    """Raise Forbidden (naming `permission`'s roles) unless the principal holds one of the permissions."""
+    if not any(allowed(principal, p) for p in alternatives):
+        require(principal, permission)
+
+
+def allowed_on(principal: Principal | None, permission: str, row: Mapping[str, Any]) -> bool:
+    """`permission`, or, on a row of a test incident (`test`), the test-incident permission."""
+    return allowed(principal, permission) or (bool(row.get("test")) and allowed(principal, TEST_INCIDENTS))
+
+
+def require_on(principal: Principal | None, permission: str, row: Mapping[str, Any]) -> None:
+    """Raise Forbidden unless the principal may act on this row (see allowed_on)."""
+    if not allowed_on(principal, permission, row):
+        require(principal, permission)
+
+
+def require_listing(principal: Principal | None, permission: str, test: bool) -> None:
+    """A listing of live rows needs `permission`; a listing of test rows may use the test-incident one."""
+    if not (test and allowed(principal, TEST_INCIDENTS)):
+        require(principal, permission)
 
 
 def visibility(principal: Principal | None) -> Visibility | None:
@@ -88,7 +114,7 @@ def can_claim(principal: Principal | None, task: Mapping[str, Any]) -> bool:
     """Candidates (and admins) may take a task; whether someone else holds it is the caller's next check."""
     if principal is None or principal.is_admin:
         return True
-    return allowed(principal, "tasks.work") and is_candidate(principal, task)
+    return allowed_on(principal, "tasks.work", task) and is_candidate(principal, task)
 
 
 def can_release(principal: Principal | None, task: Mapping[str, Any]) -> bool:

@@ -19,12 +19,16 @@ def audit_view(row: dict[str, Any]) -> dict[str, Any]:
 
 def for_incident(engine: IncidentEngine, incident_id: str, *,
                  principal: Principal | None = None) -> list[dict[str, Any]]:
-    """One incident's trail: for ops (and admin) any incident, for others the incidents they may read."""
-    policy.require(principal, "incidents.audit")
+    """One incident's trail: for ops (and admin) any incident, for others the incidents they may read
+    (designers: the test incidents they take part in)."""
+    policy.require_any(principal, "incidents.audit", policy.TEST_INCIDENTS)
     scope = None if policy.allowed(principal, "audit.read") else policy.visibility(principal)
     with engine.uow(write=False) as uow:
-        if incident_rows.get(uow.conn, incident_id) is None or \
-                (scope is not None and not incident_rows.is_visible(uow.conn, incident_id, scope)):
+        found = incident_rows.get(uow.conn, incident_id)
+        if found is None:
+            raise NotFound(f"no incident {incident_id}")
+        policy.require_on(principal, "incidents.audit", found)
+        if scope is not None and not incident_rows.is_visible(uow.conn, incident_id, scope):
             raise NotFound(f"no incident {incident_id}")
         rows, after = [], 0
         while True:

@@ -17,8 +17,11 @@ from .views import task_view
 
 
 def visible_task(conn: Connection, task_id: str, principal: Principal | None) -> dict[str, Any]:
-    """The task row, or NotFound when it does not exist or is someone else's (no difference shown)."""
+    """The task row, or NotFound when it does not exist or is someone else's (no difference shown);
+    Forbidden first for a caller whose roles do not work tasks (of live incidents)."""
     task = task_rows.get(conn, task_id)
+    if task is not None:
+        policy.require_on(principal, "tasks.work", task)
     if task is None or not policy.can_see_task(principal, task):
         raise NotFound(f"no task {task_id}")
     return task
@@ -31,6 +34,8 @@ def offered_task(task: dict[str, Any] | None, task_id: str, principal: Principal
     completed or cancelled a moment ago, and they would no longer "see" it) always gets the 409 the state
     calls for from the caller's next check, never a 404; a caller it was never offered to gets 404.
     """
+    if task is not None:
+        policy.require_on(principal, "tasks.work", task)
     if task is None or not (policy.can_see_task(principal, task)
                             or policy.can_see_task(principal, {**task, "state": "ready"})):
         raise NotFound(f"no task {task_id}")
@@ -84,7 +89,7 @@ def take(conn: Connection, task: dict[str, Any], principal: Principal, at: datet
 
 def claim(engine: IncidentEngine, task_id: str, *, principal: Principal) -> dict[str, Any]:
     """A candidate takes a ready task; exactly one of several concurrent claims wins."""
-    policy.require(principal, "tasks.work")
+    policy.require_any(principal, "tasks.work", policy.TEST_INCIDENTS)
     with engine.uow() as uow:
         task = offered_task(task_rows.get(uow.conn, task_id), task_id, principal)
         task = take(uow.conn, task, principal, clock.now())
@@ -95,7 +100,7 @@ def claim(engine: IncidentEngine, task_id: str, *, principal: Principal) -> dict
 def unclaim(engine: IncidentEngine, task_id: str, *, principal: Principal | None,
             actor: str | None = None) -> dict[str, Any]:
     """The assignee (or a supervisor) gives a task back to its candidates; unassigned already is a no-op."""
-    policy.require(principal, "tasks.work")
+    policy.require_any(principal, "tasks.work", policy.TEST_INCIDENTS)
     with engine.uow() as uow:
         task = offered_task(task_rows.get(uow.conn, task_id), task_id, principal)
         if task["assignee"] is None and task["state"] == "ready":

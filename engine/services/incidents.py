@@ -118,7 +118,7 @@ def _not_live(conn: Connection, procedure: str, proc: dict[str, Any]) -> dict[st
         detail = (f"procedure {procedure!r} has no active version, so it takes no live incidents ({what}). A version "
                   "goes live after review, a passing fitness test, approval and activation; until then, start a "
                   "test incident with \"test\": true (designers and ops)")
-    raise Conflict(detail, procedure=procedure, version=proc["version"], status=proc["status"],
+    raise Conflict(detail, procedure=procedure, version=proc["version"], version_status=proc["status"],
                    active_version=active["version"] if active else None)
 
 
@@ -132,7 +132,7 @@ def start(engine: IncidentEngine, *, procedure: str, version: int | None = None,
     the latest; it is marked on every row it writes, never counted by monitoring, and purged after
     TEST_INCIDENT_RETENTION_DAYS.
     """
-    policy.require(principal, "incidents.start_test" if test else "incidents.start")
+    policy.require(principal, policy.TEST_INCIDENTS if test else "incidents.start")
     if principal is not None:
         actor = principal.user_id
     data = check_start_data(data or {})
@@ -169,8 +169,13 @@ def start(engine: IncidentEngine, *, procedure: str, version: int | None = None,
 
 
 def get(engine: IncidentEngine, incident_id: str, *, principal: Principal | None = None) -> dict[str, Any]:
-    policy.require(principal, "incidents.read")
+    """One incident; a test incident may also be read by designers and ops who take part in it."""
+    policy.require_any(principal, "incidents.read", policy.TEST_INCIDENTS)
     with engine.uow(write=False) as uow:
+        row = incident_rows.get(uow.conn, incident_id)
+        if row is None:
+            raise NotFound(f"no incident {incident_id}")
+        policy.require_on(principal, "incidents.read", row)
         return _readable(uow.conn, incident_id, principal)
 
 
@@ -178,7 +183,7 @@ def page(engine: IncidentEngine, *, status: str | None = None, procedure: str | 
          cursor: str | None = None, test: bool = False,
          principal: Principal | None = None) -> tuple[list[dict[str, Any]], str | None]:
     """Live (or, with `test`, test) incidents newest first; for a principal, only those they take part in."""
-    policy.require(principal, "incidents.read")
+    policy.require_listing(principal, "incidents.read", test)
     after = decode_cursor(cursor)
     position = (datetime.fromisoformat(after["t"]), str(after["id"])) if after else None
     with engine.uow(write=False) as uow:

@@ -111,6 +111,9 @@ def _sync_tasks(conn: Connection, step: Step, outcome: Outcome) -> None:
         task = open_now[task_id]
         user_task = step.runtime.definition.user_task(task.element_id)
         groups, users, assignee = candidates(user_task, task.data) if user_task else ([task.lane] if task.lane else [], [], None)
+        starter = step.incident.get("created_by")
+        if step.test and starter and starter not in users:
+            users = [*users, starter]  # whoever started a test incident may work it through
         rows.append({
             "id": task.id, "incident_id": step.incident["id"], "procedure_key": step.runtime.key,
             "element_id": task.element_id, "name": task.name, "lane": task.lane,

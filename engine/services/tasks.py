@@ -36,7 +36,7 @@ def page(engine: IncidentEngine, *, state: str | None = "ready", lane: str | Non
          ) -> tuple[list[dict[str, Any]], str | None]:
     """The caller's queue: the tasks they may see, narrowed by lane, incident, assignee (`me`) or unassigned;
     tasks of live incidents, or with `test` those of test incidents."""
-    policy.require(principal, "tasks.work")
+    policy.require_listing(principal, "tasks.work", test)
     if assignee == "me":
         if principal is None:
             raise Invalid("`assignee=me` needs an authenticated caller", [Problem("no caller", field="assignee")])
@@ -53,7 +53,7 @@ def page(engine: IncidentEngine, *, state: str | None = "ready", lane: str | Non
 
 
 def get(engine: IncidentEngine, task_id: str, *, principal: Principal | None = None) -> dict[str, Any]:
-    policy.require(principal, "tasks.work")
+    policy.require_any(principal, "tasks.work", policy.TEST_INCIDENTS)
     with engine.uow(write=False) as uow:
         return task_view(visible_task(uow.conn, task_id, principal))
 
@@ -68,7 +68,7 @@ def complete(engine: IncidentEngine, task_id: str, data: dict[str, Any], *, acto
 
     A principal must be the assignee; an unclaimed task they are offered is claimed in the same transaction.
     """
-    policy.require(principal, "tasks.work")
+    policy.require_any(principal, "tasks.work", policy.TEST_INCIDENTS)
     if principal is not None:
         actor = principal.user_id
     if not isinstance(data, dict):
@@ -78,6 +78,7 @@ def complete(engine: IncidentEngine, task_id: str, data: dict[str, Any], *, acto
         found = task_rows.get(conn, task_id)
         if found is None:
             raise NotFound(f"no task {task_id}")
+        policy.require_on(principal, "tasks.work", found)
         incident = incident_rows.lock(conn, found["incident_id"])
         assert incident is not None
         # Re-read under the incident lock, and decide who may act before looking at the state: the loser of

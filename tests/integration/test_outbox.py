@@ -131,6 +131,26 @@ def test_a_wait_topic_completes_the_service_task_only_after_delivery(build: Buil
         assert done[0]["data"]["attempt"] == 2 and done[0]["data"]["http_status"] == 200
 
 
+def test_a_test_incident_sends_nothing_and_its_wait_task_goes_on(build: Build) -> None:
+    """Someone trying a procedure out must not page a duty manager or notify a regulator."""
+    with running(Receiver(secret=SECRET)) as receiver, frozen():
+        engine = build(receiver.url, mode="wait")
+        view = major_in_diagnosis(engine, test=True)
+        assert not is_open(view, "Task_SendStakeholderUpdate")  # waits on the delivery, as a live one would
+        assert outbox.deliver_due(engine) == 1
+        assert receiver.requests == []
+        row = only_delivery(engine, view["id"])
+        assert (row["status"], row["last_error"]) == ("skipped", "a test incident: nothing is sent")
+        view = incidents.get(engine, view["id"])
+        assert view["test"] is True and is_open(view, "Task_SendStakeholderUpdate")
+        done = [r for r in trail(engine, view["id"], "task")
+                if r["element_id"] == "Task_NotifyStakeholders" and r["to_state"] == "completed"]
+        assert len(done) == 1 and done[0]["test"] is True and done[0]["data"]["delivery_id"] == row["id"]
+        live = major_in_diagnosis(engine)  # a live incident beside it is still delivered
+        assert outbox.deliver_due(engine) == 1
+        assert [r.body["incident_id"] for r in receiver.requests] == [live["id"]]
+
+
 def test_a_dead_wait_delivery_puts_the_incident_in_error(build: Build) -> None:
     with running(Receiver(secret=SECRET, statuses=[404])) as receiver, frozen():
         engine = build(receiver.url, mode="wait")

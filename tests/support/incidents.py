@@ -47,9 +47,10 @@ def complete(engine: IncidentEngine, view: dict[str, Any], element_id: str, data
     return tasks.complete(engine, open_task(view, element_id)["id"], data, actor="tester")
 
 
-def major_in_diagnosis(engine: IncidentEngine, priority: str = "P1") -> dict[str, Any]:
-    """A major incident triaged with `priority`: Diagnose is open with its SLA timer armed."""
-    view, _ = incidents.start(engine, procedure="major_incident",
+def major_in_diagnosis(engine: IncidentEngine, priority: str = "P1", *, test: bool = False) -> dict[str, Any]:
+    """A major incident (a test incident with `test`) triaged with `priority`: Diagnose is open with its SLA
+    timer armed."""
+    view, _ = incidents.start(engine, procedure="major_incident", test=test,
                               data={"priority": priority, "summary": "switch down", "caller_id": "C-1"})
     view = complete(engine, view, "Task_LogIncident", MAJOR_LOG)
     return complete(engine, view, "Task_Triage", {"priority": priority, "priority_reason": "outage"})
