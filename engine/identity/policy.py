@@ -36,6 +36,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "metrics.read": frozenset({"ops", "supervisor"}),  # monitoring, recommendations, reports
     "debriefs.read": frozenset({"supervisor", "ops", "approver"}),
     "loadtests.run": frozenset({"ops"}),
+    "scenarios.write": frozenset({"designer"}),  # a version's scenario tests, written by its designers
+    "scenarios.run": frozenset({"designer", "approver", "ops"}),
 }
 
 

@@ -45,7 +45,7 @@ from typing import Any
 from engine.calendar import parse_duration
 from engine.errors import Invalid, Problem
 
-from .located import LDict, LList, line_of, load
+from .located import LDict, line_of, load
 from .model import (
     ACTIONS,
     CHECK_OUTCOMES,
@@ -132,10 +132,10 @@ class _Reader:
                 found = self.scenario(item, line_of(raw, index), f"scenarios[{index}]")
                 if found is not None:
                     scenarios.append(found)
-            self._unique_names(raw, scenarios)
+            self._unique_names(scenarios)
         return Suite(tuple(scenarios), self.not_testable(top), self.text(top, "procedure", "procedure"))
 
-    def _unique_names(self, raw: LList, scenarios: list[Scenario]) -> None:
+    def _unique_names(self, scenarios: list[Scenario]) -> None:
         seen: set[str] = set()
         for scenario in scenarios:
             if scenario.name in seen:

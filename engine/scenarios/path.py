@@ -55,8 +55,8 @@ def read_trail(definition: ProcedureDefinition, rows: Iterable[Mapping[str, Any]
         state = row.get("to_state")
         if state in _ENTERED and state != "waiting":
             trail.entered.add(element)
-            for flow in pending.pop(element, set()) if state == "completed" or not _waits(definition, element) else ():
-                trail.flows.add(flow)
+            if state == "completed" or not _waits(definition, element):
+                trail.flows.update(pending.pop(element, set()))
         if not _completed(row):
             continue
         trail.path.append(element)

@@ -95,12 +95,13 @@ class _Stop(Exception):
 
 
 def _flatten(steps: tuple[Step, ...], prefix: str = "") -> Iterator[tuple[str, Step]]:
-    """Every step in the order it runs, repeats unrolled, each with its number ("4.2" = 2nd inside step 4)."""
+    """Every step in the order it runs, repeats unrolled, each with its number ("4[3].2": the 2nd step
+    inside step 4, on its 3rd pass)."""
     for index, step in enumerate(steps, start=1):
         number = f"{prefix}{index}"
         if step.action == "repeat":
-            for _ in range(step.times):
-                yield from _flatten(step.steps, f"{number}.")
+            for turn in range(1, step.times + 1):
+                yield from _flatten(step.steps, f"{number}[{turn}].")
             if step.expect is not None:
                 yield number, Step("expect", step.line, expect=step.expect)
         else:
