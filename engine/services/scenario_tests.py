@@ -190,3 +190,21 @@ def deploy_with_scenarios(engine: IncidentEngine, data: bytes, scenarios: bytes,
         store(uow.conn, proc, scenarios, kind, actor)
         uow.commit()
     return row, created
+
+
+def attach_scenario_file(engine: IncidentEngine, version: dict[str, Any], path: Any, actor: str | None) -> bool:
+    """Store the scenario file at `path` (if there is one) for a deployed version that may still take it;
+    True when it is now the version's current suite."""
+    if not path.is_file():
+        return False
+    with engine.uow() as uow:
+        proc = locked_version(uow.conn, version["key"], version["version"])
+        current = scenario_rows.current_suite(uow.conn, proc["id"])
+        raw = path.read_bytes()
+        if current is not None and current["sha256"] == hashlib.sha256(raw).hexdigest():
+            return True
+        if proc["status"] not in EDITABLE:
+            return False
+        store(uow.conn, proc, raw, None, actor)
+        uow.commit()
+    return True
