@@ -40,6 +40,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # one may also read, work and audit the test incidents they take part in (their tasks are offered to
     # the person who started them, besides the procedure's own candidates)
     "incidents.test": frozenset({"designer", "ops"}),
+    "scenarios.write": frozenset({"designer"}),  # a version's scenario tests, written by its designers
+    "scenarios.run": frozenset({"designer", "approver", "ops"}),
 }
 TEST_INCIDENTS = "incidents.test"
 

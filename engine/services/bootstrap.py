@@ -1,8 +1,9 @@
 """The first start: the bundled procedures go live through the real governance path, never around it.
 
-For each bundled file: deployed by the uploader identity `incident-engine:bundled`; an objective stating
-its purpose (under one strategy, "Bundled incident procedures"); a declared peak; a real Locust fitness
-test at that peak against an isolated database; approval and activation by a distinct identity,
+For each bundled file: deployed by the uploader identity `incident-engine:bundled` (with its scenario file,
+`<name>.scenarios.yaml`); an objective stating its purpose (under one strategy, "Bundled incident
+procedures"); a declared peak; its scenario tests run; a real Locust fitness test at that peak against an
+isolated database; approval and activation by a distinct identity,
 `incident-engine:bootstrap` (never the uploader). Every step is a governance use case, so every step is in
 the version's events with its actor. A procedure that already has an active version is left alone, so
 this runs once: `incident-engine serve` calls it on the embedded default (BOOTSTRAP_BUNDLED), and
@@ -14,14 +15,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from engine.db import governance_rows, procedure_rows, strategy_rows
+from engine.db import governance_rows, procedure_rows, scenario_rows, strategy_rows
 from engine.errors import EngineError
 from engine.governance.outline import purpose_of
 
-from . import fitness, strategy
+from . import fitness, scenario_tests, strategy
 from .engine_app import IncidentEngine
 from .going_live import NotApproved, Peak, go_live
-from .procedures import deploy
+from .procedures import deploy_directory
 
 UPLOADER = "incident-engine:bundled"
 APPROVER = "incident-engine:bootstrap"
@@ -66,13 +67,13 @@ def bootstrap_bundled(engine: IncidentEngine, directory: Path, *,
     """Deploy and activate every bundled procedure that has no active version; {key: what happened}."""
     outcome: dict[str, str] = {}
     run_fitness = real_fitness_test(engine.settings.bootstrap_fitness_seconds)
-    for path in sorted(directory.glob("*.bpmn")):
-        data = path.read_bytes()
-        row, _created = deploy(engine, data, actor=UPLOADER)
+    for row in deploy_directory(engine, directory, actor=UPLOADER):
         key, number = row["key"], row["version"]
         with engine.uow(write=False) as uow:
             active = governance_rows.active(uow.conn, key)
             latest = procedure_rows.get(uow.conn, key, number)
+            data = procedure_rows.bpmn(uow.conn, row["id"]) or b""
+            suite = scenario_rows.current_suite(uow.conn, row["id"])
         if active is not None:
             outcome[key] = f"v{active['version']} is active"
             continue
@@ -82,6 +83,10 @@ def bootstrap_bundled(engine: IncidentEngine, directory: Path, *,
             f"incidents/hour with {PEAK.agents} agents, approval and activation by {APPROVER}")
         try:
             objective = _objective(engine, row.get("name") or key, purpose_of(data, key))
+            if suite is not None:
+                ran = scenario_tests.run(engine, key, number, actor=APPROVER)
+                say(f"bootstrap: {key} v{number} scenario tests {ran['status']} ({ran['passed']} passed, "
+                    f"{ran['failed']} failed)")
             go_live(engine, key, number, objectives=[objective], peak=PEAK, fitness=run_fitness,
                     designer=UPLOADER, approver=APPROVER, note="bundled procedure, approved at first start")
         except (EngineError, NotApproved) as err:
