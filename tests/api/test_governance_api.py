@@ -203,6 +203,34 @@ def test_nobody_approves_their_own_version_and_an_approval_has_a_name(api: Any, 
     assert len(approve_event["data"]["fitness_tests"]) == 1
 
 
+def test_nobody_rejects_their_own_version_either_and_a_rejection_has_a_name(api: Any, engine: IncidentEngine) -> None:
+    """Rejecting is a decision like approving: separation of duties holds for both (issue 10, part 6)."""
+    upload(api)
+    base = version_url("simple_flow", 1)
+    assert api.post(f"{base}/submit", headers=ANN).get_json()["status"] == "in_review"
+    own = api.post(f"{base}/reject", json={"reason": "I changed my mind"}, headers=ANN)
+    assert own.status_code == 403 and own.headers["Content-Type"] == "application/problem+json"
+    assert "uploader of a version cannot reject it" in own.get_json()["detail"] and own.get_json()["uploader"] == "ann"
+    assert api.get(f"{base}/governance").get_json()["status"] == "in_review"  # nothing changed
+    assert api.post(f"{base}/reject", json={"reason": "x"}, headers={"Authorization": ""}).status_code == 401
+    done = api.post(f"{base}/reject", json={"reason": "use the new triage form"}, headers=BOB).get_json()
+    assert done["status"] == "rejected" and done["events"][-1]["actor"] == "bob"
+
+
+def test_the_reject_use_case_needs_a_named_decider_who_is_not_the_uploader(engine: IncidentEngine) -> None:
+    from engine.errors import Conflict, Forbidden
+    from engine.services import governance, procedures
+
+    procedures.deploy(engine, SIMPLE, actor="ann")
+    governance.act(engine, "simple_flow", 1, "submit", actor="ann")
+    for actor in ("ann", None):
+        with pytest.raises(Forbidden):
+            governance.act(engine, "simple_flow", 1, "reject", actor=actor, reason="no")
+    assert governance.act(engine, "simple_flow", 1, "reject", actor="bob", reason="no")["status"] == "rejected"
+    with pytest.raises(Conflict):  # the lifecycle answers first: a rejected version is final
+        governance.act(engine, "simple_flow", 1, "reject", actor="ann", reason="again")
+
+
 def test_activation_briefs_every_lane_and_group_and_the_briefing_reads_as_json_and_markdown(
         api: Any, engine: IncidentEngine) -> None:
     approved(api, engine)

@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from engine.services.engine_app import IncidentEngine
 from tests.conftest import make_settings
 
-from .helpers import BUNDLED, complete, open_task, start, upload_active
+from .helpers import BUNDLED, complete, open_task, start, upload, upload_active
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -84,6 +84,23 @@ def test_a_rolled_back_transition_is_not_counted(engine: IncidentEngine) -> None
     after = _samples(client.get("/metrics").get_data(as_text=True))
     assert _value(after, "incident_engine_transitions_total", procedure="major_incident", kind="task") == \
         _value(before, "incident_engine_transitions_total", procedure="major_incident", kind="task")
+
+
+def test_a_test_incident_moves_no_counter_and_no_gauge(engine: IncidentEngine) -> None:
+    client = _client(engine)
+    assert upload(client, BUNDLED / "major_incident.bpmn").status_code == 201  # a draft: test incidents only
+    before = _samples(client.get("/metrics").get_data(as_text=True))
+    incident = start(client, "major_incident", {"priority": "P2", "summary": "s", "caller_id": "c"}, test=True)
+    assert incident.status_code == 201, incident.get_json()
+    incident = complete(client, open_task(incident.get_json(), "Task_LogIncident"),
+                        {"summary": "s", "caller_id": "c", "identity_verified": False}).get_json()
+    complete(client, open_task(incident, "Task_Triage"), {"priority": "P2", "priority_reason": "r"})
+    after = _samples(client.get("/metrics").get_data(as_text=True))
+    ours = {key: value for key, value in after.items() if key[0].startswith("incident_engine_")
+            and not key[0].startswith("incident_engine_http_") and "outbox" not in key[0]}
+    assert ours == {key: value for key, value in before.items() if key in ours}, "a test incident was counted"
+    for gauge in ("incident_engine_open_tasks", "incident_engine_incidents"):  # read from this database
+        assert not [labels for (name, labels) in after if name == gauge], gauge
 
 
 def test_access_by_network_or_token(engine: IncidentEngine) -> None:

@@ -84,14 +84,14 @@ class Api:
 
 
 @contextmanager
-def _serving(tmp_path: Path, env: dict[str, str], name: str) -> Iterator[Api]:
+def _serving(tmp_path: Path, env: dict[str, str], name: str, ready_within: float = 20.0) -> Iterator[Api]:
     port = _free_port()
     log = (tmp_path / f"{name}.log").open("wb")
     proc = subprocess.Popen([*_cli(), "serve", "--port", str(port)], env=env, cwd=tmp_path,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + ready_within
         while True:
             assert proc.poll() is None, f"serve exited with {proc.returncode}:\n{_tail(tmp_path / f'{name}.log')}"
             try:
@@ -103,7 +103,8 @@ def _serving(tmp_path: Path, env: dict[str, str], name: str) -> Iterator[Api]:
                     break
             except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
                 pass
-            assert time.monotonic() < deadline, f"/healthz not up within 20 s:\n{_tail(tmp_path / f'{name}.log')}"
+            assert time.monotonic() < deadline, \
+                f"/healthz not up within {ready_within:g} s:\n{_tail(tmp_path / f'{name}.log')}"
             time.sleep(0.25)
         yield Api(base, env)
     finally:
