@@ -14,6 +14,7 @@ from . import (
     comments,
     debriefs,
     deliveries,
+    engine_rest,
     fitness,
     governance,
     health,
@@ -61,5 +62,6 @@ def create_app(settings: Settings | None = None, engine: IncidentEngine | None =
     app.register_blueprint(health.blp)
     app.register_blueprint(metrics_endpoint.blp)
     app.register_blueprint(reports.blp)
+    engine_rest.install(app)
     metrics_endpoint.instrument(app)
     return app

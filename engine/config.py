@@ -148,6 +148,8 @@ class Settings:
     monitoring_margin: float = 0.1
     monitoring_min_sample: int = 5
     monitoring_window_days: int = 30
+    # Camunda 7 REST dialect (issue #14): HTTP Basic users for clients that cannot send a bearer token
+    basic_credentials_file: Path | None = None
 
     def topic(self, name: str) -> Topic:
         """The configuration of `name`; an unlisted topic is fire-and-forget with no transport."""
@@ -215,6 +217,7 @@ class Settings:
             "monitoring_min_sample": _int("MONITORING_MIN_SAMPLE", 5),
             "monitoring_window_days": _int("MONITORING_WINDOW_DAYS", 30),
         }
+        values["basic_credentials_file"] = _path("BASIC_CREDENTIALS_FILE")
         if os.environ.get("FITNESS_WORK_DIR"):
             values["fitness_work_dir"] = Path(os.environ["FITNESS_WORK_DIR"])
         if os.environ.get("BUNDLED_BPMN_DIR"):
