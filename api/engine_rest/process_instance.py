@@ -27,7 +27,7 @@ def instance_dto(view: dict[str, Any]) -> dict[str, Any]:
 
 def _query(source: Any) -> dict[str, Any]:
     first, maximum = t.paging(source)
-    raw_conditions = t.listed("variables", source) if not isinstance(source, dict) \
+    raw_conditions = t.listed("variables", source) if source is None or hasattr(source, "getlist") \
         else [f"{v.get('name')}_{v.get('operator')}_{v.get('value')}" for v in source.get("variables") or []]
     ids = t.listed("processInstanceIds", source)
     return {"procedure": t.text("processDefinitionKey", source), "procedure_id": t.text("processDefinitionId", source),

@@ -55,6 +55,8 @@ def engine_error(err: EngineError) -> Response:
     if isinstance(err, Invalid | TooLarge):
         return error_body(400, "InvalidRequestException", _problem_text(err))
     if isinstance(err, Conflict):
+        if err.extra.get("state") in ("completed", "cancelled"):
+            return error_body(404, "InvalidRequestException", f"{err.detail}: it no longer exists at runtime")
         if err.extra.get("assignee"):
             return error_body(500, "TaskAlreadyClaimedException",
                               f"{err.detail}: the task is already claimed by someone else.")
@@ -114,12 +116,12 @@ def _convert(name: str, type_: str, value: Any, info: dict[str, Any]) -> Any:
         return number
     if type_ == "Double":
         try:
-            number = float(value)
+            real = float(value)
         except (TypeError, ValueError):
             raise cannot() from None
-        if isinstance(value, bool) or not math.isfinite(number):
+        if isinstance(value, bool) or not math.isfinite(real):
             raise cannot()
-        return number
+        return real
     if type_ == "Date":
         if not isinstance(value, str):
             raise cannot()
@@ -154,7 +156,7 @@ def variables_in(raw: Any, field: str = "variables") -> dict[str, Any]:
             raise bad_request(f"variable '{name}' has type {type_}, which this engine does not store")
         if type_ is not None and not isinstance(type_, str):
             raise bad_request(f"variable '{name}' has a type that is not a string")
-        info = item.get("valueInfo") if isinstance(item.get("valueInfo"), dict) else {}
+        info: dict[str, Any] = item["valueInfo"] if isinstance(item.get("valueInfo"), dict) else {}
         values[str(name)] = item.get("value") if type_ is None else _convert(str(name), type_, item.get("value"), info)
     return values
 
@@ -195,7 +197,7 @@ def listed(name: str, source: Any = None) -> list[str]:
     """A list parameter sent comma-separated (`a,b`, Camunda's documented form) or repeated (`a&a`,
     what pycamunda's requests sends), or a JSON array in a POST body."""
     source = request.args if source is None else source
-    if isinstance(source, dict):
+    if not hasattr(source, "getlist"):
         raw = source.get(name)
         items = raw if isinstance(raw, list) else [raw] if raw is not None else []
     else:
