@@ -15,6 +15,7 @@ from . import (
     debriefs,
     deliveries,
     engine_rest,
+    failures,
     fitness,
     governance,
     health,
@@ -57,7 +58,7 @@ def create_app(settings: Settings | None = None, engine: IncidentEngine | None =
     for blueprint in (procedures.blp, incidents.blp, tasks.blp, audit.blp, checks.blp, adherence.blp,
                       deliveries.blp, strategy.blp, governance.blp, comments.blp, fitness.blp):
         api.register_blueprint(blueprint)
-    for blueprint in (monitoring.blp, debriefs.blp):
+    for blueprint in (monitoring.blp, debriefs.blp, failures.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(health.blp)
     app.register_blueprint(metrics_endpoint.blp)

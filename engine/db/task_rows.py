@@ -64,8 +64,8 @@ def open_for(conn: Connection, incident_ids: list[str]) -> dict[str, list[dict[s
 
 def page(conn: Connection, *, state: str | None, lane: str | None, incident: str | None,
          limit: int, after: tuple[datetime, str] | None, visible_to: Visibility | None = None,
-         assignee: str | None = None, unassigned: bool = False) -> list[dict[str, Any]]:
-    query = select(tasks)
+         assignee: str | None = None, unassigned: bool = False, narrowed: Any = None) -> list[dict[str, Any]]:
+    query = select(tasks) if narrowed is None else filtered(select(tasks), narrowed)
     if visible_to is not None:
         query = query.where(task_visible(visible_to))
     if assignee:
@@ -104,11 +104,12 @@ def filtered(query: Any, f: Any) -> Any:
     if f.incident is not None:
         query = query.where(tasks.c.incident_id == f.incident)
     if f.reference is not None:
-        query = query.where(incidents.c.reference == f.reference)
+        query = query.where(tasks.c.incident_id.in_(select(incidents.c.id).where(incidents.c.reference == f.reference)))
     if f.procedure is not None:
         query = query.where(tasks.c.procedure_key == f.procedure)
     if f.procedure_id is not None:
-        query = query.where(incidents.c.procedure_id == f.procedure_id)
+        query = query.where(tasks.c.incident_id.in_(
+            select(incidents.c.id).where(incidents.c.procedure_id == f.procedure_id)))
     if f.element_id is not None:
         query = query.where(tasks.c.element_id == f.element_id)
     if f.name is not None:
