@@ -65,7 +65,9 @@ def open_for(conn: Connection, incident_ids: list[str]) -> dict[str, list[dict[s
 def page(conn: Connection, *, state: str | None, lane: str | None, incident: str | None,
          limit: int, after: tuple[datetime, str] | None, visible_to: Visibility | None = None,
          assignee: str | None = None, unassigned: bool = False, narrowed: Any = None) -> list[dict[str, Any]]:
-    query = select(tasks) if narrowed is None else filtered(select(tasks), narrowed)
+    query = select(tasks)
+    if narrowed is not None:
+        query = filtered(query, narrowed)
     if visible_to is not None:
         query = query.where(task_visible(visible_to))
     if assignee:
