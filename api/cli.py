@@ -54,7 +54,8 @@ def gunicorn_options(settings: Settings, args: argparse.Namespace) -> dict[str, 
         "bind": f"{args.host}:{args.port}",
         "workers": args.workers or (1 if sqlite else 2),
         "threads": args.threads,
-        "worker_class": "gthread",
+        # gthread plus parking slots for long-polling fetchAndLock requests (api/serving.py)
+        "worker_class": "api.serving.ParkingThreadWorker",
         "timeout": 60,
         "accesslog": None,
         "errorlog": "-",
@@ -89,6 +90,9 @@ def _serve(args: argparse.Namespace) -> int:
         print("migration or deploying the bundled procedures failed; not serving", file=sys.stderr)
         return int(preparing.exitcode)
     _metrics_directory(settings)
+    from api import serving
+
+    serving.PARKING = settings.long_poll_max_waiters  # inherited by the forked workers
     options = gunicorn_options(settings, args)
 
     class Server(BaseApplication):  # type: ignore[misc]

@@ -44,5 +44,17 @@ def search(engine: IncidentEngine, *, incident_id: str | None = None, procedure_
 
 def _failed_external_tasks(conn: Any, incident_id: str | None, procedure_id: str | None,
                            scope: Any) -> list[dict[str, Any]]:
-    """External tasks out of retries (filled in with the external-task table)."""
-    return []
+    """External tasks out of retries, with the worker's error message."""
+    from engine import clock
+    from engine.db import external_task_rows
+
+    rows = external_task_rows.search(conn, incident_id=incident_id, states=["failed"], now=clock.now())
+    if procedure_id is not None:
+        rows = [r for r in rows if r["procedure_id"] == procedure_id]
+    if scope is not None:
+        visible = {r["id"] for r in incident_rows.search(conn, ids=[r["incident_id"] for r in rows], visible_to=scope)}
+        rows = [r for r in rows if r["incident_id"] in visible]
+    return [{"id": f"external-task:{r['id']}", "kind": "failed_external_task", "incident_id": r["incident_id"],
+             "procedure_id": r["procedure_id"], "procedure": r["procedure_key"], "element_id": r["element_id"],
+             "message": r["error_message"], "at": r["available_at"] or r["created_at"], "external_task_id": r["id"]}
+            for r in rows]
