@@ -26,8 +26,7 @@ class Wakeup:
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._generation = 0
-        self._listener: threading.Thread | None = None
-        self._url: str | None = None
+        self._listeners: dict[str, threading.Thread] = {}
 
     def generation(self) -> int:
         with self._cond:
@@ -50,19 +49,18 @@ class Wakeup:
             return self._generation
 
     def listen(self, url: str) -> None:
-        """Start (once per process) the thread that turns PostgreSQL notifications into wake-ups."""
+        """Start (once per process and database) the thread that turns notifications into wake-ups."""
         with self._cond:
-            if self._listener is not None and self._listener.is_alive():
+            if url in self._listeners and self._listeners[url].is_alive():
                 return
-            self._url = url
-            self._listener = threading.Thread(target=self._listen, name="incident-engine-listen", daemon=True)
-            self._listener.start()
+            thread = threading.Thread(target=self._listen, args=(url,), name="incident-engine-listen", daemon=True)
+            self._listeners[url] = thread
+            thread.start()
 
-    def _listen(self) -> None:
+    def _listen(self, url: str) -> None:
         import psycopg
 
-        assert self._url is not None
-        dsn = self._url.replace("postgresql+psycopg://", "postgresql://", 1)
+        dsn = url.replace("postgresql+psycopg://", "postgresql://", 1)
         pause = 0.5
         while True:
             try:
