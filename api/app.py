@@ -15,6 +15,7 @@ from . import (
     debriefs,
     deliveries,
     engine_rest,
+    external_tasks,
     failures,
     fitness,
     governance,
@@ -59,7 +60,7 @@ def create_app(settings: Settings | None = None, engine: IncidentEngine | None =
     for blueprint in (procedures.blp, incidents.blp, tasks.blp, audit.blp, checks.blp, adherence.blp,
                       deliveries.blp, strategy.blp, governance.blp, comments.blp, fitness.blp):
         api.register_blueprint(blueprint)
-    for blueprint in (monitoring.blp, debriefs.blp, failures.blp):
+    for blueprint in (monitoring.blp, debriefs.blp, failures.blp, external_tasks.blp):
         api.register_blueprint(blueprint)
     api.register_blueprint(scenarios.blp)
     app.register_blueprint(health.blp)

@@ -71,6 +71,10 @@ class Wakeup:
                     for _note in conn.notifies():
                         self.wake()
             except Exception as err:  # the database went away: listen again, with backoff
+                if "does not exist" in str(err):  # dropped for good (a test or fitness database): stop
+                    with self._cond:
+                        self._listeners.pop(url, None)
+                    return
                 log.warning("external-task listener lost its connection (%s); retrying in %.1fs", err, pause)
                 time.sleep(pause)
                 pause = min(pause * 2, 30.0)
