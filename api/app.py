@@ -27,6 +27,7 @@ from . import (
     problems,
     procedures,
     reports,
+    scenario_report,
     scenarios,
     strategy,
     tasks,
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, engine: IncidentEngine | None =
     app.register_blueprint(health.blp)
     app.register_blueprint(metrics_endpoint.blp)
     app.register_blueprint(reports.blp)
+    app.register_blueprint(scenario_report.blp)
     engine_rest.install(app)
     metrics_endpoint.instrument(app)
     return app
