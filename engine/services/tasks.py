@@ -32,10 +32,11 @@ from .views import task_view
 
 def page(engine: IncidentEngine, *, state: str | None = "ready", lane: str | None = None,
          incident: str | None = None, assignee: str | None = None, unassigned: bool = False,
-         limit: int = 50, cursor: str | None = None, test: bool = False, principal: Principal | None = None
-         ) -> tuple[list[dict[str, Any]], str | None]:
-    """The caller's queue: the tasks they may see, narrowed by lane, incident, assignee (`me`) or unassigned;
-    tasks of live incidents, or with `test` those of test incidents."""
+         limit: int = 50, cursor: str | None = None, test: bool = False, principal: Principal | None = None,
+         narrowed: Any = None) -> tuple[list[dict[str, Any]], str | None]:
+    """The caller's queue: the tasks they may see, narrowed by lane, incident, assignee (`me`) or unassigned,
+    and by a task_search.TaskFilter (procedure, element, reference, candidate group, due window); tasks of
+    live incidents, or with `test` those of test incidents."""
     policy.require_listing(principal, "tasks.work", test)
     if assignee == "me":
         if principal is None:
@@ -46,7 +47,7 @@ def page(engine: IncidentEngine, *, state: str | None = "ready", lane: str | Non
     with engine.uow(write=False) as uow:
         rows = task_rows.page(uow.conn, state=state, lane=lane, incident=incident, limit=limit, after=position,
                               visible_to=policy.visibility(principal), assignee=assignee, unassigned=unassigned,
-                              test=test)
+                              test=test, narrowed=narrowed)
     next_cursor = encode_cursor({"t": rows[-1]["created_at"].isoformat(), "id": rows[-1]["id"]}) \
         if len(rows) == limit else None
     return [task_view(r) for r in rows], next_cursor
