@@ -38,6 +38,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "loadtests.run": frozenset({"ops"}),
     "scenarios.write": frozenset({"designer"}),  # a version's scenario tests, written by its designers
     "scenarios.run": frozenset({"designer", "approver", "ops"}),
+    "simulations.run": frozenset({"designer", "approver", "ops"}),
 }
 
 
