@@ -31,16 +31,16 @@ def _active_with_history(engine: IncidentEngine, count: int = 12) -> None:
             now.set(T0 + timedelta(minutes=30 * i))
             view, _ = incidents.start(engine, procedure="simple_flow", data={"priority": "P1" if i % 2 else "P2"})
 
-            def done(element: str, minutes: int, data: dict[str, Any]) -> dict[str, Any]:
+            def done(view: dict[str, Any], element: str, minutes: int, data: dict[str, Any]) -> dict[str, Any]:
                 now.advance(timedelta(minutes=minutes))
                 return tasks.complete(engine, open_task(view, element)["id"], data, actor="alice")
 
-            view = done("Task_Log", 10, {"summary": "s", "ok": i % 4 != 0})
+            view = done(view, "Task_Log", 10, {"summary": "s", "ok": i % 4 != 0})
             if i % 4 == 0:
-                view = done("Task_Fix", 5, {"ok": True})
-            view = done("Task_A", 20, {})
-            view = done("Task_B", 15, {})
-            done("Task_Close", 5, {})
+                view = done(view, "Task_Fix", 5, {"ok": True})
+            view = done(view, "Task_A", 20, {})
+            view = done(view, "Task_B", 15, {})
+            done(view, "Task_Close", 5, {})
 
 
 def _criterion(engine: IncidentEngine) -> None:
