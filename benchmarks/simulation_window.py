@@ -119,7 +119,7 @@ def main() -> None:
     rows = synthetic_history(args.days, args.per_hour)
     began = time.perf_counter()
     history = read_history(rows, hours, {n.id: n.type for n in definition.nodes.values()})
-    inputs = assemble(definition, history, {"agents": {lane: 3 for lane in LANES},
+    inputs = assemble(definition, history, {"agents": {lane: 4 for lane in LANES},
                                             "replications": args.replications}, hours)
     read_s = time.perf_counter() - began
     criteria = [{"id": "c", "name": "cycle time p90", "metric": "cycle_time", "statistic": "p90",
@@ -129,7 +129,7 @@ def main() -> None:
     began = time.perf_counter()
     report = simulate(definition, inputs, lambda element, data, now: 3600.0, criteria, margin=0.1, min_sample=5)
     sim_s = time.perf_counter() - began
-    floor_s = sum(bare_simpy(history.incidents, args.days, 11, 3, 300.0, seed) for seed in range(args.replications))
+    floor_s = sum(bare_simpy(history.incidents, args.days, 11, 4, 300.0, seed) for seed in range(args.replications))
     figures = {
         "days": args.days, "incidents_per_run": history.incidents, "audit_rows": len(rows),
         "replications": args.replications, "load_average_before": round(load, 2),
