@@ -103,6 +103,7 @@ class NodeDef:
     line: int | None = None
     pre_script: str | None = None
     post_script: str | None = None
+    external: bool = False  # camunda:type="external": a worker may pull it (unless its topic is pushed)
 
 
 @dataclass(frozen=True)
@@ -292,7 +293,7 @@ def _node(el: Any, parent: str | None, lane: str | None, incoming: tuple[str, ..
         incoming=incoming, outgoing=outgoing,
         topic=topic or (operator.get("id") if operator is not None else None), parent=parent,
         line=el.sourceline, pre_script=pre.text if pre is not None else None,
-        post_script=post.text if post is not None else None)
+        post_script=post.text if post is not None else None, external=topic is not None)
 
 
 def _user_task(el: Any, lane: str | None) -> tuple[UserTaskDef, list[Problem]]:

@@ -25,6 +25,10 @@ class RuntimeProcedure:
     def is_service(self, element_id: str) -> bool:
         return self.node_type(element_id) in {"serviceTask", "sendTask"}
 
+    def is_external(self, element_id: str) -> bool:
+        node = self.definition.nodes.get(element_id)
+        return bool(node is not None and node.external)
+
     def topic_of(self, element_id: str) -> str | None:
         node = self.definition.nodes.get(element_id)
         return getattr(node, "topic", None) if node is not None else None

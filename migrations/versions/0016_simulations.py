@@ -1,7 +1,7 @@
 """simulations: what-if runs of a procedure version (request, progress, prediction, approval evidence)
 
 Revision ID: 0016_simulations
-Revises: 0016_scenarios
+Revises: 0014_external_tasks
 Create Date: 2026-12-01
 """
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0016_simulations'
-down_revision = '0016_scenarios'
+down_revision = '0014_external_tasks'
 branch_labels = None
 depends_on = None
 
