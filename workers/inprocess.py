@@ -1,5 +1,5 @@
-"""The embedded default without a broker: daemon threads in one process fire timers, deliver the outbox and
-purge expired test incidents.
+"""The embedded default without a broker: daemon threads in one process fire timers, deliver the outbox,
+run what-if simulations and purge expired test incidents.
 
 Single-machine only: `incident-engine serve` starts it in each web worker process (after the fork, so no
 database connection crosses a process) when CELERY_BROKER_URL is unset (or SCHEDULER is `inprocess`). It calls the same engine services as the Celery tasks, so correctness still comes from
@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 
 from engine.config import Settings
-from engine.services import outbox
+from engine.services import outbox, simulations
 from engine.services.engine_app import IncidentEngine
 from engine.services.test_incidents import purge_expired
 from engine.services.timers import fire_due_timers
@@ -36,6 +36,7 @@ class InProcessScheduler:
         purge_every = self.engine.settings.test_incident_purge_seconds
         for name, work, every in (("timers", self.tick_timers, self.tick_seconds),
                                   ("outbox", self.tick_outbox, self.tick_seconds),
+                                  ("simulations", self.tick_simulations, self.tick_seconds),
                                   ("test-incidents", self.purge_test_incidents, purge_every)):
             thread = threading.Thread(target=self._loop, args=(name, work, every), name=f"incident-engine-{name}",
                                       daemon=True)
@@ -52,6 +53,10 @@ class InProcessScheduler:
 
     def tick_timers(self) -> int:
         return fire_due_timers(self.engine)
+
+    def tick_simulations(self) -> int:
+        """Run a waiting what-if simulation, if any (its own thread, so timers never wait on it)."""
+        return simulations.run_queued(self.engine)
 
     def tick_outbox(self) -> int:
         """Deliver due rows until none is left (a full batch means there may be more)."""

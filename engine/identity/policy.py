@@ -42,6 +42,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "incidents.test": frozenset({"designer", "ops"}),
     "scenarios.write": frozenset({"designer"}),  # a version's scenario tests, written by its designers
     "scenarios.run": frozenset({"designer", "approver", "ops"}),
+    "simulations.run": frozenset({"designer", "approver", "ops"}),
     # external-task workers (issue #14): fetch, lock and finish external tasks of the topics they may serve
     "external_tasks.work": frozenset({"integration"}),
     "external_tasks.read": frozenset({"integration", "supervisor", "ops"}),
