@@ -35,11 +35,12 @@ def _fetchable(now: datetime) -> Any:
 
 
 def lockable(conn: Connection, topics: list[str], now: datetime, *, limit: int,
-             by_priority: bool) -> list[dict[str, Any]]:
+             by_priority: bool, newest_first: bool = False) -> list[dict[str, Any]]:
     """Fetchable rows of these topics, locked for this transaction; rows another fetch holds are skipped."""
     query = select(xt).where(xt.c.topic.in_(topics), _fetchable(now))
     order = [xt.c.priority.desc()] if by_priority else []
-    query = query.order_by(*order, xt.c.created_at, xt.c.id).limit(limit)
+    created = xt.c.created_at.desc() if newest_first else xt.c.created_at
+    query = query.order_by(*order, created, xt.c.id).limit(limit)
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     return [dict(r) for r in conn.execute(query).mappings()]

@@ -93,13 +93,13 @@ def _matches(row: dict[str, Any], data: dict[str, Any], request: TopicRequest) -
 
 
 def _lock(engine: IncidentEngine, worker_id: str, topics: list[TopicRequest], max_tasks: int,
-          by_priority: bool, actor: str | None) -> tuple[list[dict[str, Any]], datetime | None]:
+          by_priority: bool, newest_first: bool, actor: str | None) -> tuple[list[dict[str, Any]], datetime | None]:
     """One attempt: lock what is fetchable now; also when the next task becomes fetchable by itself."""
     by_name = {t.name: t for t in topics}
     with engine.uow() as uow:
         conn, now = uow.conn, clock.now()
         rows = external_task_rows.lockable(conn, list(by_name), now, limit=max(max_tasks * 10, 50),
-                                           by_priority=by_priority)
+                                           by_priority=by_priority, newest_first=newest_first)
         datas = {r["incident_id"]: (incident_rows.get(conn, r["incident_id"]) or {}).get("data") or {}
                  for r in rows}
         taken: list[dict[str, Any]] = []
@@ -119,7 +119,7 @@ def _lock(engine: IncidentEngine, worker_id: str, topics: list[TopicRequest], ma
 
 
 def fetch_and_lock(engine: IncidentEngine, *, worker_id: str, topics: list[TopicRequest], max_tasks: int = 1,
-                   by_priority: bool = False, wait_seconds: float = 0.0,
+                   by_priority: bool = False, newest_first: bool = False, wait_seconds: float = 0.0,
                    park: Callable[[], contextlib.AbstractContextManager[bool]] | None = None,
                    principal: Principal | None = None) -> list[dict[str, Any]]:
     """Lock up to `max_tasks` tasks of the topics the worker may serve; with none, wait up to
@@ -143,7 +143,7 @@ def fetch_and_lock(engine: IncidentEngine, *, worker_id: str, topics: list[Topic
     with contextlib.ExitStack() as stack:
         while True:
             seen = WAKEUP.generation()
-            taken, next_at = _lock(engine, worker_id, allowed, max_tasks, by_priority, actor)
+            taken, next_at = _lock(engine, worker_id, allowed, max_tasks, by_priority, newest_first, actor)
             left = deadline - time.monotonic()
             if taken or left <= 0:
                 return taken
