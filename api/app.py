@@ -29,6 +29,7 @@ from . import (
     reports,
     scenario_report,
     scenarios,
+    simulations,
     strategy,
     tasks,
 )
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None, engine: IncidentEngine | None =
     for blueprint in (monitoring.blp, debriefs.blp, failures.blp, external_tasks.blp):
         api.register_blueprint(blueprint)
     api.register_blueprint(scenarios.blp)
+    api.register_blueprint(simulations.blp)
     app.register_blueprint(health.blp)
     app.register_blueprint(metrics_endpoint.blp)
     app.register_blueprint(reports.blp)
