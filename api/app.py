@@ -19,6 +19,7 @@ from . import (
     health,
     incidents,
     logs,
+    messages,
     metrics_endpoint,
     monitoring,
     problems,
@@ -57,6 +58,8 @@ def create_app(settings: Settings | None = None, engine: IncidentEngine | None =
                       deliveries.blp, strategy.blp, governance.blp, comments.blp, fitness.blp):
         api.register_blueprint(blueprint)
     for blueprint in (monitoring.blp, debriefs.blp):
+        api.register_blueprint(blueprint)
+    for blueprint in (messages.blp,):
         api.register_blueprint(blueprint)
     app.register_blueprint(health.blp)
     app.register_blueprint(metrics_endpoint.blp)

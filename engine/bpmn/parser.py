@@ -8,6 +8,7 @@ from typing import Any
 
 from lxml import etree
 
+from engine.bpmn import event_rules
 from engine.bpmn.model import ProcedureDefinition, properties, read_graph
 from engine.bpmn.support import (
     BPMN_NS,
@@ -141,7 +142,7 @@ def _scope(root: Any, top: Any) -> list[Any]:
 def _prepare_for_spiff(root: Any, scope: list[Any]) -> list[Problem]:
     """Drop what SpiffWorkflow would trip over but we do not run: other processes (their DMN references
     and data stores are parsed eagerly) and data stores (documentation only here). Returns warnings."""
-    warnings: list[Problem] = []
+    warnings = event_rules.prepare_references(root, scope)
     for process in list(root.iter(f"{{{BPMN_NS}}}process")):
         if process not in scope:
             process.getparent().remove(process)

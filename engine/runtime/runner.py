@@ -16,7 +16,8 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from . import serializer, timers
+from . import events, serializer, timers
+from .events import AwaitedEvent
 from .override import rewind_to_check
 from .procedure import RuntimeProcedure
 from .transitions import Snapshot, Transition, diff_transitions
@@ -64,6 +65,9 @@ class Outcome:
     error: str | None = None
     written: dict[str, Any] = field(default_factory=dict)
     timers: list[WaitingTimer] = field(default_factory=list)
+    waits: list[AwaitedEvent] = field(default_factory=list)
+    signals: list[Transition] = field(default_factory=list)  # signal throw events completed in this step
+    caught_by: str | None = None  # the element that caught a delivered message or signal
 
 
 class Runner:
@@ -83,12 +87,36 @@ class Runner:
         """'wait' (the service task completes when its delivery succeeds) or 'fire_and_forget'."""
         return self.topic_modes.get(service.topic or service.element_id, "fire_and_forget")
 
-    def start(self, data: Mapping[str, Any]) -> Outcome:
+    def start(self, data: Mapping[str, Any], *, start_event: str | None = None,
+              start_kind: str = "message") -> Outcome:
+        """Run a new workflow from its plain start event, or from `start_event` (a message, signal or
+        timer start event of kind `start_kind`) alone."""
         workflow = BpmnWorkflow(self.procedure.spec, self.procedure.subprocess_specs,
                                 script_engine=self.script_engine)
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(copy.deepcopy(dict(data)))
-        return self._advance(workflow, Snapshot.empty(), lambda wf: None, dict(data))
+
+        def act(wf: BpmnWorkflow) -> None:
+            if start_event is not None:
+                events.begin_at(wf, start_event, start_kind, {})
+
+        return self._advance(workflow, Snapshot.empty(), act, dict(data))
+
+    def deliver(self, state: str, wait: AwaitedEvent, variables: Mapping[str, Any]) -> Outcome:
+        """Let one wait catch its message or signal, with `variables` as the event's payload.
+
+        Raises events.NotWaiting when the workflow no longer waits there (another delivery took it).
+        """
+        workflow = self.load(state)
+        caught: list[str] = []
+
+        def act(wf: BpmnWorkflow) -> None:
+            caught.append(events.deliver(wf, wait.task_id, wait.kind, wait.name, copy.deepcopy(dict(variables)),
+                                         interrupting=self.procedure.interrupting))
+
+        outcome = self._advance(workflow, Snapshot.of(workflow), act, dict(variables))
+        outcome.caught_by = caught[0] if caught else None
+        return outcome
 
     def complete(self, state: str, task_id: str, values: Mapping[str, Any]) -> Outcome:
         workflow = self.load(state)
@@ -136,6 +164,7 @@ class Runner:
         before = Snapshot.of(workflow)
         workflow.cancel()
         transitions = diff_transitions(self.procedure, before, workflow)
+        workflow.get_events()
         return Outcome(serializer.dumps(workflow), "cancelled", transitions, [], [], None)
 
     def initial_state(self, data: Mapping[str, Any]) -> str:
@@ -219,6 +248,9 @@ class Runner:
         ]
         deadlines = [deadline for _task, deadline in due]
         status = "completed" if workflow.is_completed() else "running"
+        # Events nothing in the workflow caught (a signal for other incidents: the service broadcasts it
+        # from `signals`) are not kept in the state.
+        workflow.get_events()
         state = serializer.dumps(workflow)
         self._last = (state, workflow)
         return Outcome(
@@ -231,6 +263,9 @@ class Runner:
             written=written,
             timers=[WaitingTimer(str(t.id), t.task_spec.bpmn_id, deadline) for t, deadline in due
                     if t.task_spec.bpmn_id],
+            waits=[] if status != "running" else events.awaited_events(workflow),
+            signals=[tr for tr in transitions if tr.to_state == "completed"
+                     and self.procedure.throws_signal(tr.element_id)],
         )
 
 

@@ -18,6 +18,7 @@ from engine import clock
 from engine.db import governance_rows, incident_rows, procedure_rows, task_rows
 from engine.db.pages import decode_cursor, encode_cursor
 from engine.errors import Conflict, Invalid, NotFound, Problem
+from engine.events.triggers import Trigger
 from engine.identity import policy
 from engine.identity.principal import Principal
 
@@ -55,6 +56,21 @@ def require_start_data(definition: Any, data: dict[str, Any]) -> None:
                       [Problem("required by the procedure's start_data", field=f"data.{name}") for name in missing])
 
 
+def plain_start(definition: Any) -> Trigger | None:
+    """How the API's start begins a procedure: None for its plain start event; a procedure whose only start
+    event is a message, signal or timer start begins there (Camunda's initial activity); with several
+    start events and no plain one, there is no way in (422)."""
+    starts = definition.start_events()
+    if any(node.event_kind == "none" for node in starts) or not starts:
+        return None
+    if len(starts) == 1:
+        return Trigger(starts[0].event_kind or "message", starts[0].id, starts[0].event_name)
+    listed = ", ".join(f"{n.id} ({n.event_kind} {n.event_name or ''})".replace(" )", ")") for n in starts)
+    raise Invalid("this procedure has no plain start event",
+                  [Problem(f"it starts on one of: {listed}; send the message or signal instead",
+                           field="procedure")])
+
+
 def view(conn: Connection, incident_id: str) -> dict[str, Any]:
     row = incident_rows.get(conn, incident_id)
     if row is None:
@@ -87,10 +103,12 @@ def _existing(conn: Connection, incident_id: str, reference: str, principal: Pri
 
 def start(engine: IncidentEngine, *, procedure: str, version: int | None = None, reference: str | None = None,
           data: dict[str, Any] | None = None, actor: str | None = None,
-          principal: Principal | None = None) -> tuple[dict[str, Any], bool]:
+          principal: Principal | None = None, trigger: Trigger | None = None) -> tuple[dict[str, Any], bool]:
     """Start an incident; the same reference on the same procedure returns the existing one (created=False).
 
     Without `version` the incident takes the procedure's active version, or its latest when none is active.
+    A `trigger` (a message, signal or timer) starts it at that start event alone; without one it starts at
+    the plain start event (or at the only start event there is, as Camunda does).
     """
     policy.require(principal, "incidents.start")
     if principal is not None:
@@ -108,6 +126,7 @@ def start(engine: IncidentEngine, *, procedure: str, version: int | None = None,
             raise Invalid(f"there is no {what}", [Problem("unknown procedure", field="procedure")])
         runtime = engine.runtime(proc)
         require_start_data(runtime.definition, data)
+        begin = trigger or plain_start(runtime.definition)
         runner = engine.runner(runtime)
         now = clock.now()
         row = {
@@ -125,8 +144,9 @@ def start(engine: IncidentEngine, *, procedure: str, version: int | None = None,
                 raise
             return _existing(uow.conn, existing["id"], reference or "", principal), False
         step = Step(row, runtime, actor, now)
-        step.event("incident_started", data, to_state="running")
-        advance(uow.conn, step, runner, lambda: runner.start(data))
+        step.event("incident_started", trigger.audit(data) if trigger else data, to_state="running")
+        advance(uow.conn, step, runner, lambda: runner.start(
+            data, start_event=begin.element_id if begin else None, start_kind=begin.kind if begin else "none"))
         result = visible_view(step.view() or view(uow.conn, row["id"]), principal)
         uow.commit()
     return result, True

@@ -21,6 +21,7 @@ from .debriefs import snapshot_on_completion
 from .procedures import form_fields
 from .timer_sync import sync_timers
 from .views import incident_view
+from .wait_sync import sync_waits
 
 _AUDIT_COLUMNS = ("task_id", "element_id", "element_name", "element_type", "from_state", "to_state")
 _ENDED = {"completed": "completed", "cancelled": "cancelled", "error": "cancelled"}
@@ -41,6 +42,8 @@ class Step:
     # answer the request without reading either back.
     open_rows: dict[str, dict[str, Any]] | None = None
     saved: dict[str, Any] | None = None
+    # The incident's awaited messages and signals as this transaction leaves them (read once, if at all).
+    waits: dict[tuple[str, str, str], dict[str, Any]] | None = None
 
     def view(self) -> dict[str, Any] | None:
         """The incident as the edges show it after this step, from memory; None when not saved."""
@@ -73,6 +76,7 @@ def record_outcome(conn: Connection, step: Step, outcome: Outcome, *, completed_
                    element_type=tr.element_type, from_state=tr.from_state, to_state=tr.to_state)
     _sync_tasks(conn, step, outcome)
     sync_timers(conn, step, outcome)
+    sync_waits(conn, step, outcome)
     fresh = [s for s in outcome.services if s.task_id not in step.queued]
     already = outbox_rows.queued_tasks(conn, [s.task_id for s in fresh])
     for service in fresh:

@@ -232,8 +232,7 @@ def test_malicious_spiff_prescript_and_assignee() -> None:
         ('<bpmn:serviceTask id="X" camunda:delegateExpression="${bean}"/>', "Java delegate"),
         ('<bpmn:serviceTask id="X" camunda:type="external"/>', "without a camunda:topic"),
         ('<bpmn:businessRuleTask id="X"/>', "DMN"),
-        ('<bpmn:receiveTask id="X"/>', "message"),
-        ('<bpmn:sendTask id="X"/>', "message"),
+        ('<bpmn:receiveTask id="X"/>', "receive task X names no message"),
         ('<bpmn:complexGateway id="X"/>', "complexGateway X is not supported"),
         (
             '<bpmn:scriptTask id="X" scriptFormat="groovy"><bpmn:script>println 1</bpmn:script>'
@@ -250,12 +249,12 @@ def test_unsupported_elements(element: str, expected: str) -> None:
     assert any("not supported" in p.message or "cannot run" in p.message for p in problems)
 
 
-def test_message_start_event_is_refused() -> None:
+def test_a_message_start_event_needs_a_message() -> None:
     body = task_chain('<bpmn:userTask id="T"/>', "T").replace(
         '<bpmn:startEvent id="S"/>',
         '<bpmn:startEvent id="S"><bpmn:messageEventDefinition/></bpmn:startEvent>',
     )
-    assert "plain (none) start event" in text_of(problems_of(doc(process(body=body))))
+    assert "message event S names no message (messageRef)" in text_of(problems_of(doc(process(body=body))))
 
 
 def test_zeebe_model_is_refused_per_element() -> None:
