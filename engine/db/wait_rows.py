@@ -51,7 +51,7 @@ def get(conn: Connection, wait_id: int) -> dict[str, Any] | None:
 
 def matching(conn: Connection, kind: str, name: str, *, reference: str | None = None,
              keys: Mapping[str, str] | None = None, limit: int,
-             visible_to: Visibility | None = None) -> list[dict[str, Any]]:
+             visible_to: Visibility | None = None, incident_id: str | None = None) -> list[dict[str, Any]]:
     """Waits of running incidents for this message or signal, narrowed by the incident's reference and by
     variable equalities; at most `limit`, oldest first.
 
@@ -62,6 +62,8 @@ def matching(conn: Connection, kind: str, name: str, *, reference: str | None = 
              .where(event_waits.c.kind == kind, event_waits.c.name == name, incidents.c.status == "running"))
     if reference is not None:
         query = query.where(event_waits.c.reference == reference)
+    if incident_id is not None:
+        query = query.where(event_waits.c.incident_id == incident_id)
     for index, (key, value) in enumerate(sorted((keys or {}).items())):
         alias = event_wait_keys.alias(f"k{index}")
         query = query.join(alias, alias.c.wait_id == event_waits.c.id).where(alias.c.name == key,

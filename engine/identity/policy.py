@@ -22,7 +22,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "procedures.activate": frozenset({"approver"}),
     "strategy.read": frozenset({"designer", "supervisor", "approver", "ops"}),
     "strategy.write": frozenset({"designer"}),
-    "comments.write": frozenset(ROLES),  # any colleague may comment on, or resolve, a version's review
+    "comments.write": frozenset(ROLES) - {"integration"},  # any colleague may comment on a version's review
     "incidents.start": frozenset({"agent", "supervisor"}),
     "incidents.read": frozenset({"agent", "supervisor"}),
     "incidents.cancel": frozenset({"supervisor"}),

@@ -87,10 +87,15 @@ def _ambiguous(request: Correlation, waits: list[dict[str, Any]], starts: list[d
 
 def _deliver(engine: IncidentEngine, conn: Connection, wait: dict[str, Any], request: Correlation,
              actor: str | None, principal: Principal | None, *, strict: bool) -> dict[str, Any] | None:
-    """One delivery under the incident's lock. A wait that is gone by then (a concurrent correlation took
-    it) is a Conflict for a single correlation and skipped for `all`."""
+    """One delivery under the incident's lock. When a concurrent correlation took the wait first, the
+    message goes to the wait that replaced it (a non-interrupting boundary listens again) if there is
+    exactly one; otherwise it is a Conflict for a single correlation and skipped for `all`."""
     incident = incident_rows.lock(conn, wait["incident_id"])
     fresh = wait_rows.get(conn, wait["id"])  # re-read under the lock: the racing delivery committed first
+    if fresh is None and incident is not None:
+        again = wait_rows.matching(conn, "message", request.name, reference=request.reference, keys=request.keys,
+                                   limit=2, incident_id=incident["id"])
+        fresh = again[0] if len(again) == 1 else None
     if incident is None or incident["status"] != "running" or fresh is None:
         if strict:
             raise Conflict(f"the incident stopped waiting for message {request.name!r} while this request ran "
