@@ -25,6 +25,7 @@ from . import (
     problems,
     procedures,
     reports,
+    scenarios,
     strategy,
     tasks,
 )
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None, engine: IncidentEngine | None =
         api.register_blueprint(blueprint)
     for blueprint in (messages.blp,):
         api.register_blueprint(blueprint)
+    api.register_blueprint(scenarios.blp)
     app.register_blueprint(health.blp)
     app.register_blueprint(metrics_endpoint.blp)
     app.register_blueprint(reports.blp)

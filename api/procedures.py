@@ -8,11 +8,12 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from engine.errors import Invalid, Problem
-from engine.services import procedures
+from engine.services import procedures, scenario_tests
 
 from .auth import requires
 from .extensions import engine
 from .identity import current_principal
+from .scenarios import scenario_file
 from .schemas.common import ProblemSchema
 from .schemas.procedures import ProcedureListSchema, ProcedureSchema
 
@@ -49,7 +50,9 @@ class ProcedureCollection(MethodView):
     @requires("procedures.upload")
     @blp.doc(requestBody={"content": {
         "multipart/form-data": {"schema": {"type": "object", "properties": {
-            "file": {"type": "string", "format": "binary"}, "process": {"type": "string"}}}},
+            "file": {"type": "string", "format": "binary"}, "process": {"type": "string"},
+            "scenarios": {"type": "string", "format": "binary",
+                          "description": "the version's scenario tests (YAML or JSON), stored with it"}}}},
         "application/xml": {"schema": {"type": "string"}},
     }}, parameters=[{"in": "query", "name": "process", "schema": {"type": "string"},
                      "description": "the executable process to deploy, when the file has several"}])
@@ -61,6 +64,12 @@ class ProcedureCollection(MethodView):
     def post(self) -> Any:
         """Upload a BPMN 2.0 file; each upload of a process id makes a new version."""
         data, process = _upload()
+        scenarios = request.files.get("scenarios") if request.mimetype == "multipart/form-data" else None
+        if scenarios is not None:
+            raw, kind = scenario_file()
+            row, created = scenario_tests.deploy_with_scenarios(engine(), data, raw, kind=kind, process=process,
+                                                                principal=current_principal())
+            return row, 201 if created else 200
         row, created = procedures.deploy(engine(), data, process=process, principal=current_principal())
         return row, 201 if created else 200
 

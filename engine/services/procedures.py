@@ -88,8 +88,18 @@ def deploy(engine: IncidentEngine, data: bytes, *, process: str | None = None,
 
 
 def deploy_directory(engine: IncidentEngine, directory: Path, actor: str = "system") -> list[dict[str, Any]]:
-    """Deploy every .bpmn file of a directory (the bundled procedures); unchanged files are no-ops."""
-    return [deploy(engine, path.read_bytes(), actor=actor)[0] for path in sorted(directory.glob("*.bpmn"))]
+    """Deploy every .bpmn file of a directory (the bundled procedures); unchanged files are no-ops.
+
+    A `<name>.scenarios.yaml` beside `<name>.bpmn` is stored as that version's scenario tests.
+    """
+    from .scenario_tests import attach_scenario_file
+
+    rows = []
+    for path in sorted(directory.glob("*.bpmn")):
+        row = deploy(engine, path.read_bytes(), actor=actor)[0]
+        attach_scenario_file(engine, row, path.with_suffix(".scenarios.yaml"), actor)
+        rows.append(row)
+    return rows
 
 
 def latest(engine: IncidentEngine, *, principal: Principal | None = None) -> list[dict[str, Any]]:

@@ -1,0 +1,195 @@
+"""The isolated engine a scenario runs in: the engine's own services on a private in-memory database.
+
+Each scenario gets a fresh SQLite database in memory holding one row, the version under test, and an
+IncidentEngine over it that shares the live engine's parsed-spec cache and safe script engine. The
+scenario then drives its incident through the same use cases as live incidents (start, complete with
+form validation, timers fired by the timer service, outbox settlement, check overrides, cancellation),
+so the runner, the check gateways, the timers table and the audit recording are the real ones. The clock
+is a FixedClock that the scenario moves; nothing waits. Nothing touches the live database.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.pool import StaticPool
+
+from engine import clock
+from engine.db import incident_rows, outbox_rows, procedure_rows, timer_rows
+from engine.db.database import make_engine
+from engine.db.tables import metadata
+from engine.errors import EngineError
+from engine.scenarios.runner import StepRefused
+
+from . import audit, checks, incidents, tasks
+from .delivery import Result
+from .engine_app import IncidentEngine
+from .outbox_settle import Claim, settle
+from .timers import fire_due_timers
+
+ACTOR = "scenario-test"
+SUPERVISOR = "scenario-test:supervisor"
+
+
+@contextmanager
+def isolated_engine(live: IncidentEngine, procedure: dict[str, Any], bpmn: bytes) -> Iterator[IncidentEngine]:
+    """An engine over a new in-memory database that holds only this procedure version (same id and bytes)."""
+    db = make_engine("sqlite://", poolclass=StaticPool)
+    try:
+        metadata.create_all(db)
+        settings = dataclasses.replace(live.settings, database_url="sqlite://", deploy_bundled=False)
+        engine = IncidentEngine(settings, db=db)
+        engine.specs, engine.script_engine = live.specs, live.script_engine
+        with engine.uow() as uow:
+            procedure_rows.insert(uow.conn, {**{k: v for k, v in procedure.items() if k != "bpmn"}, "bpmn": bpmn})
+            uow.commit()
+        yield engine
+    finally:
+        db.dispose()
+
+
+def _refused(err: EngineError) -> StepRefused:
+    return StepRefused(err.detail, [p.as_dict() for p in err.problems])
+
+
+class EngineDriver:
+    """Drives one incident of the version under test through the engine's services (see runner.Driver)."""
+
+    def __init__(self, engine: IncidentEngine, procedure: dict[str, Any]) -> None:
+        self.engine = engine
+        self.procedure = procedure
+        self.clock = clock.FixedClock()
+        self.incident_id: str | None = None
+
+    @contextmanager
+    def clocked(self) -> Iterator[None]:
+        token = clock.use(self.clock)
+        try:
+            yield
+        finally:
+            clock.reset(token)
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def _id(self) -> str:
+        if self.incident_id is None:
+            raise StepRefused("the incident did not start")
+        return self.incident_id
+
+    def _view(self) -> dict[str, Any]:
+        return incidents.get(self.engine, self._id())
+
+    def start(self, data: dict[str, Any], at: datetime) -> None:
+        self.clock.set(at)
+        try:
+            view, _ = incidents.start(self.engine, procedure=self.procedure["key"],
+                                      version=self.procedure["version"], data=data, actor=ACTOR)
+        except EngineError as err:
+            raise _refused(err) from None
+        self.incident_id = view["id"]
+
+    def _running(self) -> dict[str, Any]:
+        view = self._view()
+        if view["status"] != "running":
+            reason = f": {view['error']}" if view.get("error") else ""
+            raise StepRefused(f"the incident is {view['status']}{reason}")
+        return view
+
+    def complete(self, element_id: str, data: dict[str, Any]) -> None:
+        view = self._running()
+        found = [t for t in view["open_tasks"] if t["element_id"] == element_id]
+        if not found:
+            shown = ", ".join(t["element_id"] for t in view["open_tasks"]) or "none"
+            raise StepRefused(f"{element_id} is not open (open tasks: {shown})")
+        try:
+            tasks.complete(self.engine, found[0]["id"], data, actor=ACTOR)
+        except EngineError as err:
+            raise _refused(err) from None
+
+    def _fire(self, budget: int) -> int:
+        rounds = 0
+        while rounds < budget and fire_due_timers(self.engine):
+            rounds += 1
+        return rounds
+
+    def wait(self, delta: timedelta, budget: int) -> int:
+        self.clock.advance(delta)
+        return self._fire(budget)
+
+    def fire_timer(self, element_id: str, budget: int) -> int:
+        self._running()
+        with self.engine.uow(write=False) as uow:
+            pending = [t for t in timer_rows.pending_for(uow.conn, self._id()).values() if t["element_id"] == element_id]
+            armed = sorted({t["element_id"] for t in timer_rows.pending_for(uow.conn, self._id()).values()})
+        if not pending:
+            raise StepRefused(f"timer {element_id} is not armed (armed: {', '.join(armed) or 'none'})")
+        due = min(t["due_at"] for t in pending)
+        if due > self.clock.now():
+            self.clock.set(due)
+        return self._fire(budget)
+
+    def service(self, element_id: str, outcome: str, data: dict[str, Any]) -> None:
+        self._running()
+        with self.engine.uow() as uow:
+            waiting = [r for r in outbox_rows.for_incident(uow.conn, self._id())
+                       if r["element_id"] == element_id and r["mode"] == "wait" and r["status"] == "pending"]
+            if not waiting:
+                raise StepRefused(f"service task {element_id} is not waiting on a delivery (a fire-and-forget "
+                                  "topic completes at once)")
+            row = waiting[0]
+            number = outbox_rows.claim(uow.conn, row, self.clock.now(), 60, "scenario-test")
+            uow.commit()
+        result = Result("delivered", 200) if outcome == "delivered" else Result("rejected", 400, "scenario: refused")
+        settle(self.engine, Claim({**row, "status": "delivering", "attempts": number}, number), result)
+
+    def override(self, check: str, reason: str) -> None:
+        self._running()
+        try:
+            checks.override_check(self.engine, self._id(), check, reason=reason, actor=SUPERVISOR)
+        except EngineError as err:
+            raise _refused(err) from None
+
+    def cancel(self, reason: str) -> None:
+        try:
+            incidents.cancel(self.engine, self._id(), reason=reason, actor=SUPERVISOR)
+        except EngineError as err:
+            raise _refused(err) from None
+
+    def message(self, name: str, data: dict[str, Any], correlation: dict[str, Any]) -> None:
+        raise StepRefused(f"message {name}: this engine does not correlate messages yet (issue 12)")
+
+    def signal(self, name: str, data: dict[str, Any]) -> None:
+        raise StepRefused(f"signal {name}: this engine does not broadcast signals yet (issue 12)")
+
+    def status(self) -> tuple[str, tuple[str, ...], dict[str, Any], str | None]:
+        view = self._view()
+        return (view["status"], tuple(t["element_id"] for t in view["open_tasks"]),
+                {**self._variables(), **dict(view.get("data") or {})}, view.get("error"))
+
+    def _variables(self) -> dict[str, Any]:
+        """The workflow's own variables (script results too), from its latest state."""
+        with self.engine.uow(write=False) as uow:
+            row = incident_rows.lock(uow.conn, self._id())
+            assert row is not None
+            runtime = self.engine.runtime_by_id(uow.conn, row["procedure_id"])
+        workflow = self.engine.runner(runtime).load(row["state"])
+        if workflow.is_completed():
+            return dict(workflow.data)
+        last = workflow.last_task
+        return dict(last.data) if last is not None else {}
+
+    def audit(self) -> list[dict[str, Any]]:
+        if self.incident_id is None:
+            return []
+        return [_json_ready(r) for r in audit.for_incident(self.engine, self.incident_id)]
+
+    def decisions(self) -> dict[str, dict[str, Any]]:
+        return {}
+
+
+def _json_ready(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items() if k != "procedure_key"}
