@@ -379,6 +379,41 @@ fitness_tests = Table(
     Index("ix_fitness_tests_procedure", "procedure_id", "created_at"),
 )
 
+# --- scenario tests (issue #16): a version's suite of scenarios, and each run with its coverage ------------
+scenario_suites = Table(
+    "scenario_suites",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("procedure_id", String(36), ForeignKey("procedures.id"), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("format", String(10), nullable=False),  # yaml | json
+    Column("source", Text, nullable=False),
+    Column("summary", Json, nullable=False),
+    Column("created_by", String(255), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_scenario_suites_procedure", "procedure_id", "created_at"),
+)
+
+scenario_runs = Table(
+    "scenario_runs",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("procedure_id", String(36), ForeignKey("procedures.id"), nullable=False),
+    Column("procedure_key", String(255), nullable=False),
+    Column("procedure_version", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("suite_id", String(36), ForeignKey("scenario_suites.id"), nullable=False),
+    Column("suite_sha256", String(64), nullable=False),
+    Column("status", String(20), nullable=False),  # passed | failed
+    Column("passed", Integer, nullable=False),
+    Column("failed", Integer, nullable=False),
+    Column("totals", Json, nullable=False),  # coverage totals and the uncovered flows, for listings
+    Column("report", Json, nullable=False),
+    Column("created_by", String(255), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_scenario_runs_procedure", "procedure_id", "created_at"),
+)
+
 # --- events and correlation (issue #12): awaited messages and signals, declarations, timer starts ------------
 # One row per message or signal an incident waits for (a catch event, receive task, boundary event, a branch
 # of an event-based gateway, an event subprocess's start): a correlation is an indexed lookup here, never a
@@ -434,23 +469,6 @@ event_declarations = Table(
 # One row per firing of a timer start event, claimed with SKIP LOCKED: each firing starts one incident, once.
 start_timer_firings = Table(
     "start_timer_firings",
-# --- scenario tests (issue #16): a version's suite of scenarios, and each run with its coverage ------------
-scenario_suites = Table(
-    "scenario_suites",
-    metadata,
-    Column("id", String(36), primary_key=True),
-    Column("procedure_id", String(36), ForeignKey("procedures.id"), nullable=False),
-    Column("sha256", String(64), nullable=False),
-    Column("format", String(10), nullable=False),  # yaml | json
-    Column("source", Text, nullable=False),
-    Column("summary", Json, nullable=False),
-    Column("created_by", String(255), nullable=True),
-    Column("created_at", UTCDateTime, nullable=False),
-    Index("ix_scenario_suites_procedure", "procedure_id", "created_at"),
-)
-
-scenario_runs = Table(
-    "scenario_runs",
     metadata,
     Column("id", String(36), primary_key=True),
     Column("procedure_id", String(36), ForeignKey("procedures.id"), nullable=False),
@@ -485,16 +503,4 @@ signal_broadcasts = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("finished_at", UTCDateTime, nullable=True),
     Index("ix_signal_broadcasts_status_created", "status", "created_at"),
-    Column("procedure_version", Integer, nullable=False),
-    Column("sha256", String(64), nullable=False),
-    Column("suite_id", String(36), ForeignKey("scenario_suites.id"), nullable=False),
-    Column("suite_sha256", String(64), nullable=False),
-    Column("status", String(20), nullable=False),  # passed | failed
-    Column("passed", Integer, nullable=False),
-    Column("failed", Integer, nullable=False),
-    Column("totals", Json, nullable=False),  # coverage totals and the uncovered flows, for listings
-    Column("report", Json, nullable=False),
-    Column("created_by", String(255), nullable=True),
-    Column("created_at", UTCDateTime, nullable=False),
-    Index("ix_scenario_runs_procedure", "procedure_id", "created_at"),
 )
