@@ -80,15 +80,15 @@ def reference_problems(el: Any, tag: str) -> list[Problem]:
     catches = tag not in _THROWS and tag != "sendTask"
     if tag == "receiveTask" and not el.get("messageRef") and not any(
             s.local(d) == "messageEventDefinition" for d in el):
-        out.append(s.problem(el, f"receive task {el.get('id')} names no message (messageRef): nothing could "
-                             "ever deliver to it", "unsupported.message"))
+        out.append(s.problem(el, f"receive task {el.get('id')} names no message (messageRef), which "
+                             f"{NOT_SUPPORTED}: nothing could ever deliver to it", "unsupported.message"))
     for definition, attribute, kind in _references(el, tag):
         ref = local_ref(definition.get(attribute) or "")
         name = el.get("id")
         if not ref:
             if catches:
-                out.append(s.problem(el, f"{kind} event {name} names no {kind} ({attribute}): it could never "
-                                     f"be correlated", f"unsupported.{kind}"))
+                out.append(s.problem(el, f"{kind} event {name} names no {kind} ({attribute}), which "
+                                     f"{NOT_SUPPORTED}: it could never be correlated", f"unsupported.{kind}"))
             continue
         target = _declared(el, kind).get(ref)
         if target is None and not catches:
