@@ -148,6 +148,8 @@ class Settings:
     monitoring_margin: float = 0.1
     monitoring_min_sample: int = 5
     monitoring_window_days: int = 30
+    # events (issue #12): waits a signal reaches per transaction
+    signal_batch: int = 100
 
     def topic(self, name: str) -> Topic:
         """The configuration of `name`; an unlisted topic is fire-and-forget with no transport."""
@@ -214,6 +216,7 @@ class Settings:
             "monitoring_margin": _float("MONITORING_MARGIN", 0.1),
             "monitoring_min_sample": _int("MONITORING_MIN_SAMPLE", 5),
             "monitoring_window_days": _int("MONITORING_WINDOW_DAYS", 30),
+            "signal_batch": _int("SIGNAL_BATCH", 100),
         }
         if os.environ.get("FITNESS_WORK_DIR"):
             values["fitness_work_dir"] = Path(os.environ["FITNESS_WORK_DIR"])
@@ -232,5 +235,7 @@ class Settings:
         mailing = [t.name for t in self.outbox_topics.values() if t.email_to]
         if mailing and not self.smtp_host:
             raise ValueError(f"OUTBOX_TOPICS {', '.join(mailing)} send e-mail, but SMTP_HOST is not set")
+        if self.signal_batch < 1:
+            raise ValueError("SIGNAL_BATCH must be at least 1")
         if self.outbox_max_attempts < 1 or self.timer_tick_seconds <= 0:
             raise ValueError("OUTBOX_MAX_ATTEMPTS must be at least 1 and TIMER_TICK_SECONDS positive")

@@ -33,3 +33,19 @@ class CorrelationResultSchema(Schema):
 class CorrelationSchema(Schema):
     message = fields.String()
     results = fields.List(fields.Nested(CorrelationResultSchema))
+
+
+class SignalSchema(Schema):
+    name = fields.String(required=True, validate=NAME,
+                         metadata={"description": "the signal name (bpmn:signal name) incidents wait for"})
+    variables = fields.Dict(keys=fields.String(), load_default=None,
+                            metadata={"description": "variables the signal sets in every incident it reaches"})
+
+
+class BroadcastSchema(Schema):
+    signal = fields.String()
+    id = fields.String(metadata={"description": "the broadcast (its batches are audited with this id)"})
+    reached = fields.Integer(metadata={"description": "waiting incidents that caught the signal"})
+    started = fields.Integer(metadata={"description": "incidents started by a signal start event"})
+    batches = fields.Integer(metadata={"description": "transactions the delivery took"})
+    batch_size = fields.Integer(metadata={"description": "waits per transaction (SIGNAL_BATCH)"})

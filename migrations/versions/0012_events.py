@@ -71,6 +71,7 @@ def upgrade() -> None:
     sa.Column('due_at', UTCDateTime(timezone=True), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
+    sa.Column('claimed_until', UTCDateTime(timezone=True), nullable=True),
     sa.Column('fired_at', UTCDateTime(timezone=True), nullable=True),
     sa.Column('incident_id', sa.String(length=36), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
