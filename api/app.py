@@ -25,6 +25,7 @@ from . import (
     problems,
     procedures,
     reports,
+    scenario_report,
     scenarios,
     strategy,
     tasks,
@@ -66,5 +67,6 @@ def create_app(settings: Settings | None = None, engine: IncidentEngine | None =
     app.register_blueprint(health.blp)
     app.register_blueprint(metrics_endpoint.blp)
     app.register_blueprint(reports.blp)
+    app.register_blueprint(scenario_report.blp)
     metrics_endpoint.instrument(app)
     return app

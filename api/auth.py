@@ -27,7 +27,7 @@ PUBLIC_ENDPOINTS = frozenset({"health.healthz", "api-docs.openapi_json", "api-do
                               "metrics.metrics", "static"})
 # Pages a person opens in a browser may carry the token as `?access_token=` (RFC 6750 section 2.3),
 # because a link cannot set a header. Our access log records the path without the query.
-QUERY_TOKEN_BLUEPRINTS = frozenset({"reports"})
+QUERY_TOKEN_BLUEPRINTS = frozenset({"reports", "scenario_reports"})
 SCHEME = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
           "description": "A JWT from your identity provider, or `incident-engine token --user U --role R`."}
 SPEC_OPTIONS: dict[str, Any] = {"security": [{"bearerAuth": []}]}

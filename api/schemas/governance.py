@@ -56,6 +56,9 @@ class GovernanceSchema(Schema):
     allowed_actions = fields.List(fields.String())
     approval_blockers = fields.List(fields.Nested(UnmetSchema))
     comments_open = fields.Integer()
+    scenario_tests = fields.Dict(metadata={
+        "description": "the current scenario suite, its newest run (status, passed, failed, coverage totals, "
+                       "uncovered flows) and the flows declared not testable with their reasons"})
     events = fields.List(fields.Nested(ProcedureEventSchema))
     briefing = fields.Dict(metadata={"description": "after activation only"})
 

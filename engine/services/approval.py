@@ -1,7 +1,9 @@
 """Use case for approvers: approve a version, only when every governance condition is met.
 
 The conditions (engine.governance.approval): no lint errors, no open review comment, at least one
-objective served, and a passing fitness test of these exact bytes at or above the declared peak. A
+objective served, a passing fitness test of these exact bytes at or above the declared peak, and the
+version's scenario tests run on these bytes, all passing, taking every sequence flow (or declaring it
+not testable, with a reason the approver reads in the version's status). A
 refusal is one 409 listing every unmet condition. Nobody approves a version they uploaded (403).
 """
 from __future__ import annotations
@@ -46,7 +48,7 @@ def approve(engine: IncidentEngine, key: str, number: int, *, actor: str | None 
         _require_decider(proc, actor, principal)
         found = facts(uow.conn, proc)
         unmet = unmet_conditions(found["version"], found["comments_open"], found["objectives"],
-                                 found["fitness_tests"], found["lint"])
+                                 found["fitness_tests"], found["lint"], scenarios=found["scenarios"])
         if unmet:
             raise Conflict(f"version {number} of {key} cannot be approved yet: "
                            + "; ".join(u.message for u in unmet),
@@ -54,8 +56,11 @@ def approve(engine: IncidentEngine, key: str, number: int, *, actor: str | None 
         if proc["status"] == "in_review":
             mark_tested_if_qualified(uow.conn, proc, actor)
         evidence = [t["id"] for t in found["fitness_tests"] if t["status"] == "passed" and t["sha256"] == proc["sha256"]]
+        run = found["scenarios"]["run"]
         apply(uow.conn, proc, "approve", actor, {"note": note, "fitness_tests": evidence,
-                                                 "objectives": [o["id"] for o in found["objectives"]]})
+                                                 "objectives": [o["id"] for o in found["objectives"]],
+                                                 "scenario_run": run["id"] if run else None,
+                                                 "not_testable": found["scenarios"]["not_testable"]})
         view = status_view(uow.conn, proc)
         uow.commit()
     return view

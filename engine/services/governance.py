@@ -11,7 +11,14 @@ from typing import Any
 from sqlalchemy import Connection
 
 from engine import clock
-from engine.db import comment_rows, fitness_rows, governance_rows, procedure_rows, strategy_rows
+from engine.db import (
+    comment_rows,
+    fitness_rows,
+    governance_rows,
+    procedure_rows,
+    scenario_rows,
+    strategy_rows,
+)
 from engine.errors import Conflict, Invalid, NotFound, Problem
 from engine.governance import lifecycle
 from engine.governance.approval import qualifying_tests, unmet_conditions
@@ -57,7 +64,19 @@ def facts(conn: Connection, proc: dict[str, Any]) -> dict[str, Any]:
         "objectives": strategy_rows.objectives_of(conn, proc["id"]),
         "fitness_tests": fitness_rows.for_procedure(conn, proc["id"]),
         "lint": list((proc.get("summary") or {}).get("lint", [])),
+        "scenarios": scenario_facts(conn, proc["id"]),
     }
+
+
+def scenario_facts(conn: Connection, procedure_id: str) -> dict[str, Any]:
+    """The version's current scenario suite and the newest run of it (without the per-scenario report)."""
+    suite = scenario_rows.current_suite(conn, procedure_id)
+    run = scenario_rows.latest_run(conn, procedure_id, suite["id"]) if suite else None
+    not_testable = list((suite["summary"] or {}).get("not_testable") or []) if suite else []
+    return {"suite": {"id": suite["id"], "sha256": suite["sha256"]} if suite else None,
+            "run": {k: run[k] for k in ("id", "sha256", "suite_id", "status", "passed", "failed", "totals",
+                                        "created_at")} if run else None,
+            "not_testable": not_testable}
 
 
 def mark_tested_if_qualified(conn: Connection, proc: dict[str, Any], actor: str | None) -> bool:
@@ -132,11 +151,11 @@ def status_view(conn: Connection, proc: dict[str, Any]) -> dict[str, Any]:
     """Where a version stands: status, next actions, what still blocks approval, and its history."""
     found = facts(conn, proc)
     unmet = unmet_conditions(found["version"], found["comments_open"], found["objectives"],
-                             found["fitness_tests"], found["lint"])
+                             found["fitness_tests"], found["lint"], scenarios=found["scenarios"])
     return {"key": proc["key"], "version": proc["version"], "status": proc["status"],
             "allowed_actions": lifecycle.allowed_actions(proc["status"]),
             "approval_blockers": [u.as_dict() for u in unmet], "comments_open": found["comments_open"],
-            "events": governance_rows.events(conn, proc["id"])}
+            "scenario_tests": found["scenarios"], "events": governance_rows.events(conn, proc["id"])}
 
 
 def status(engine: IncidentEngine, key: str, number: int) -> dict[str, Any]:

@@ -208,3 +208,26 @@ def attach_scenario_file(engine: IncidentEngine, version: dict[str, Any], path: 
         store(uow.conn, proc, raw, None, actor)
         uow.commit()
     return True
+
+
+def report(engine: IncidentEngine, key: str, number: int, run_id: str | None = None, *,
+           principal: Principal | None = None) -> dict[str, Any]:
+    """What the scenario report page shows: the version and its BPMN XML, the run (given, else the newest
+    of the current suite), the flows declared not testable, and what scenario tests still block approval."""
+    from engine.governance.approval import scenario_unmet
+
+    from .governance import scenario_facts
+
+    policy.require(principal, "procedures.read")
+    with engine.uow(write=False) as uow:
+        proc = version_row(uow.conn, key, number)
+        found = scenario_facts(uow.conn, proc["id"])
+        chosen = scenario_rows.run(uow.conn, run_id) if run_id else \
+            scenario_rows.run(uow.conn, found["run"]["id"]) if found["run"] else None
+        bpmn = procedure_rows.bpmn(uow.conn, proc["id"])
+    if run_id and (chosen is None or chosen["procedure_id"] != proc["id"]):
+        raise NotFound(f"version {number} of {key} has no scenario run {run_id}")
+    assert bpmn is not None
+    return {"procedure": proc, "bpmn": bpmn.decode("utf-8", errors="replace"),
+            "run": run_view(chosen) if chosen else None, "not_testable": found["not_testable"],
+            "blockers": [u.as_dict() for u in scenario_unmet({"sha256": proc["sha256"]}, found)]}

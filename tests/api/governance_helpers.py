@@ -6,11 +6,15 @@ rules themselves are covered by tests/api/test_role_matrix.py.
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 from engine import clock
 from engine.db import fitness_rows, procedure_rows
+from engine.services import scenario_tests
 from engine.services.engine_app import IncidentEngine
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def actor_client(engine: IncidentEngine) -> Any:
@@ -59,3 +63,20 @@ def objective(client: Any, name: str = "Restore service quickly") -> str:
 
 def version_url(key: str, version: int) -> str:
     return f"/api/v1/procedures/{key}/versions/{version}"
+
+
+def scenario_file(key: str) -> Path:
+    """The procedure's scenario tests: bundled beside its BPMN, or a test fixture's."""
+    bundled = ROOT / "bpmn" / f"{key}.scenarios.yaml"
+    return bundled if bundled.is_file() else ROOT / "tests" / "fixtures" / "scenarios" / f"{key}.yaml"
+
+
+def passing_scenarios(engine: IncidentEngine, key: str, version: int, *, actor: str = "ann",
+                      source: bytes | None = None) -> dict[str, Any]:
+    """Store the procedure's scenario file (or `source`) for the version and run it for real: the approval
+    evidence that every scenario passes and every sequence flow is taken (the run must show it, or this fails)."""
+    scenario_tests.upload(engine, key, version, source or scenario_file(key).read_bytes(), actor=actor)
+    run = scenario_tests.run(engine, key, version, actor=actor)
+    assert run["status"] == "passed" and not run["coverage"]["uncovered_flows"], \
+        ([s["failure"] for s in run["scenarios"] if s["failure"]], run["coverage"]["uncovered_flows"])
+    return run

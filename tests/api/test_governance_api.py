@@ -10,7 +10,15 @@ from sqlalchemy import select, update
 from engine.db.tables import outbox, procedures
 from engine.services.engine_app import IncidentEngine
 
-from .governance_helpers import actor_client, as_user, objective, passing_fitness, version_url
+from .governance_helpers import (
+    actor_client,
+    as_user,
+    objective,
+    passing_fitness,
+    passing_scenarios,
+    scenario_file,
+    version_url,
+)
 from .helpers import FIXTURES, complete, open_task, start
 
 SIMPLE = (FIXTURES / "simple_flow.bpmn").read_bytes()
@@ -33,11 +41,12 @@ def declare(api: Any, version: int, objectives: list[str], peak: int = 60, agent
                    json={"objectives": objectives, "peak_incidents_per_hour": peak, "peak_agents": agents})
 
 
-def approved(api: Any, engine: IncidentEngine, data: bytes = SIMPLE) -> int:
-    """Upload, declare, test (stand-in evidence), submit and approve a version; its number."""
+def approved(api: Any, engine: IncidentEngine, data: bytes = SIMPLE, scenarios: bytes | None = None) -> int:
+    """Upload, declare, test (stand-in fitness evidence, real scenario tests), submit and approve a version."""
     version = upload(api, data)["version"]
     assert declare(api, version, [objective(api)]).status_code == 200
     passing_fitness(engine, "simple_flow", version)
+    passing_scenarios(engine, "simple_flow", version, source=scenarios)
     submitted = api.post(f"{version_url('simple_flow', version)}/submit", headers=ANN).get_json()
     assert submitted["status"] == "tested", submitted  # evidence already there: marked tested at once
     assert api.post(f"{version_url('simple_flow', version)}/approve", json={}, headers=BOB).status_code == 200
@@ -161,7 +170,8 @@ def test_approval_is_refused_listing_every_unmet_condition(api: Any, engine: Inc
     refused = api.post(f"{base}/approve", json={}, headers=BOB)
     assert refused.status_code == 409
     body = refused.get_json()
-    assert [u["code"] for u in body["unmet"]] == ["lint_errors", "comments_open", "no_objective", "no_peak_volume"]
+    assert [u["code"] for u in body["unmet"]] == ["lint_errors", "comments_open", "no_objective", "no_peak_volume",
+                                                  "no_scenario_tests"]
     assert all(u["message"] for u in body["unmet"]) and "cannot be approved yet" in body["detail"]
     blockers = api.get(f"{base}/governance").get_json()["approval_blockers"]
     assert [b["code"] for b in blockers] == [u["code"] for u in body["unmet"]]
@@ -172,6 +182,7 @@ def test_approval_needs_a_passing_fitness_test_of_these_bytes_at_the_declared_pe
     upload(api)
     base = version_url("simple_flow", 1)
     declare(api, 1, [objective(api)], peak=60, agents=5)
+    passing_scenarios(engine, "simple_flow", 1)
     api.post(f"{base}/submit", headers=ANN)
 
     def unmet() -> list[str]:
@@ -192,6 +203,7 @@ def test_nobody_approves_their_own_version_and_an_approval_has_a_name(api: Any, 
     base = version_url("simple_flow", 1)
     declare(api, 1, [objective(api)])
     passing_fitness(engine, "simple_flow", 1)
+    run = passing_scenarios(engine, "simple_flow", 1)
     assert api.post(f"{base}/submit", headers=ANN).get_json()["status"] == "tested"
     own = api.post(f"{base}/approve", json={}, headers=ANN)
     assert own.status_code == 403 and "uploader" in own.get_json()["detail"]
@@ -201,6 +213,7 @@ def test_nobody_approves_their_own_version_and_an_approval_has_a_name(api: Any, 
     approve_event = done["events"][-1]
     assert (approve_event["action"], approve_event["actor"], approve_event["data"]["note"]) == ("approve", "bob", "fine")
     assert len(approve_event["data"]["fitness_tests"]) == 1
+    assert approve_event["data"]["scenario_run"] == run["id"]
 
 
 def test_activation_briefs_every_lane_and_group_and_the_briefing_reads_as_json_and_markdown(
@@ -245,7 +258,9 @@ def test_activating_a_new_version_retires_the_old_one_and_new_incidents_take_it(
         b'<camunda:formField id="closure_code" label="Closure code" type="string">'
         b'<camunda:validation><camunda:constraint name="required" /></camunda:validation></camunda:formField>'
         b'</camunda:formData></bpmn:extensionElements></bpmn:userTask>')
-    approved(api, engine, changed)
+    scenarios = scenario_file("simple_flow").read_bytes().replace(  # v2's scenarios give the new field
+        b"- complete: Task_Close\n", b"- complete: Task_Close\n        data: {closure_code: C1}\n")
+    approved(api, engine, changed, scenarios)
     upload(api, changed.replace(b"Simple flow", b"Simple flow v3"))  # a newer draft does not take over
     assert start(api, "simple_flow").get_json()["version"] == 1  # v2 approved but not active yet
     activated = api.post(f"{version_url('simple_flow', 2)}/activate", headers=as_user("admin")).get_json()

@@ -79,3 +79,62 @@ def test_running_without_a_suite_is_a_conflict(client: Any) -> None:
     _upload(client)
     assert client.post(SUITE + "/run").status_code == 409
     assert client.post(version_url("simple_flow", 9) + "/scenario-tests/run").status_code == 404
+
+
+HAPPY_ONLY = SIMPLE_SCENARIOS.split(b"  - name: fixed after a failed check")[0]
+
+
+def test_approval_waits_for_coverage_and_shows_the_reasons_for_flows_not_testable(client: Any, engine: Any) -> None:
+    from .governance_helpers import objective, passing_fitness
+
+    _upload(client)
+    base = version_url("simple_flow", 1)
+    client.put(f"{base}/declaration", headers=as_user("dana"),
+               json={"objectives": [objective(client)], "peak_incidents_per_hour": 60, "peak_agents": 5})
+    passing_fitness(engine, "simple_flow", 1)
+    assert client.post(f"{base}/submit", headers=as_user("dana")).get_json()["status"] == "tested"
+
+    def unmet() -> list[str]:
+        refused = client.post(f"{base}/approve", json={}, headers=as_user("bob"))
+        assert refused.status_code == 409
+        return [u["code"] for u in refused.get_json()["unmet"]]
+
+    assert unmet() == ["no_scenario_tests"]
+    client.put(SUITE, data=HAPPY_ONLY, content_type="application/yaml", headers=as_user("dana"))
+    assert unmet() == ["scenario_tests_not_run"]
+    client.post(SUITE + "/run")
+    assert unmet() == ["flows_not_covered"]
+    message = client.get(f"{base}/governance").get_json()["approval_blockers"][0]["message"]
+    assert "2 sequence flow(s): Flow_Fail, Flow_3" in message
+    failing = HAPPY_ONLY.replace(b"end_event: End", b"end_event: Task_Fix")
+    client.put(SUITE, data=failing, content_type="application/yaml", headers=as_user("dana"))
+    client.post(SUITE + "/run")
+    assert unmet() == ["scenario_tests_failed", "flows_not_covered"]  # a failing scenario covers nothing
+    declared = HAPPY_ONLY + (b"not_testable:\n  - flow: Flow_Fail\n    reason: rework is drilled on paper\n"
+                             b"  - flow: Flow_3\n    reason: rework is drilled on paper\n")
+    client.put(SUITE, data=declared, content_type="application/yaml", headers=as_user("dana"))
+    run = client.post(SUITE + "/run").get_json()
+    state = client.get(f"{base}/governance").get_json()
+    assert state["approval_blockers"] == []
+    assert state["scenario_tests"]["run"]["id"] == run["id"]
+    assert {n["flow"]: n["reason"] for n in state["scenario_tests"]["not_testable"]} == {
+        "Flow_Fail": "rework is drilled on paper", "Flow_3": "rework is drilled on paper"}
+    approved = client.post(f"{base}/approve", json={}, headers=as_user("bob")).get_json()
+    assert approved["status"] == "approved"
+    event = approved["events"][-1]["data"]
+    assert event["scenario_run"] == run["id"] and len(event["not_testable"]) == 2
+    assert client.put(SUITE, data=SIMPLE_SCENARIOS, content_type="application/yaml").status_code == 409
+
+
+def test_the_report_page_lists_scenarios_and_marks_each_flow(client: Any) -> None:
+    _upload(client)
+    page = "/reports/procedures/simple_flow/versions/1/scenario-tests"
+    assert "have not been run" in client.get(page).get_data(as_text=True)
+    client.put(SUITE, data=HAPPY_ONLY, content_type="application/yaml", headers=as_user("dana"))
+    run = client.post(SUITE + "/run").get_json()
+    html = client.get(page).get_data(as_text=True)
+    assert 'data-flow="Flow_Fail" data-mark="uncovered"' in html and 'data-flow="Flow_1" data-mark="covered"' in html
+    assert 'data-code="flows_not_covered"' in html and "checked first time" in html
+    assert client.get(f"{page}?run={run['id']}").status_code == 200
+    assert client.get(f"{page}?run=nope").status_code == 404
+    assert client.get(page, headers={"Authorization": ""}).status_code == 401

@@ -15,7 +15,7 @@ from engine.fitness.isolated import database_name
 from engine.fitness.report import Thresholds, verdict
 from engine.services import fitness, procedures
 from engine.services.engine_app import IncidentEngine
-from tests.api.governance_helpers import actor_client, as_user, version_url
+from tests.api.governance_helpers import actor_client, as_user, passing_scenarios, version_url
 from tests.conftest import BUNDLED, PG_ADMIN_URL, make_settings
 
 from .webhook import deliver_pending, receiver
@@ -127,6 +127,7 @@ def test_upload_review_fitness_test_approve_activate_and_brief(live: IncidentEng
     assert "done" in phases and len(set(phases)) >= 2
     assert (report_body["incidents_per_hour"], report_body["agents"]) == (1800, 3)  # the declared peak
 
+    passing_scenarios(live, "major_incident", uploaded["version"])  # the bundled scenarios: every flow
     state = api.get(f"{base}/governance").get_json()
     assert state["status"] == "tested"  # marked by the passing test at the declared peak
     assert [b["code"] for b in state["approval_blockers"]] == ["comments_open"]
@@ -152,4 +153,4 @@ def test_upload_review_fitness_test_approve_activate_and_brief(live: IncidentEng
     with live.uow(write=False) as uow:
         assert set(uow.conn.execute(select(outbox.c.status)).scalars()) == {"delivered"}
     events = [(e["action"], e["actor"]) for e in state["events"]]
-    assert events == [("declare", "ann"), ("submit", "ann"), ("mark_tested", "ops")]
+    assert events == [("declare", "ann"), ("submit", "ann"), ("mark_tested", "ops"), ("scenarios_uploaded", "ann")]
