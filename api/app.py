@@ -14,6 +14,9 @@ from . import (
     comments,
     debriefs,
     deliveries,
+    engine_rest,
+    external_tasks,
+    failures,
     fitness,
     governance,
     health,
@@ -59,7 +62,7 @@ def create_app(settings: Settings | None = None, engine: IncidentEngine | None =
     for blueprint in (procedures.blp, incidents.blp, tasks.blp, audit.blp, checks.blp, adherence.blp,
                       deliveries.blp, strategy.blp, governance.blp, comments.blp, fitness.blp):
         api.register_blueprint(blueprint)
-    for blueprint in (monitoring.blp, debriefs.blp):
+    for blueprint in (monitoring.blp, debriefs.blp, failures.blp, external_tasks.blp):
         api.register_blueprint(blueprint)
     for blueprint in (messages.blp,):
         api.register_blueprint(blueprint)
@@ -68,5 +71,6 @@ def create_app(settings: Settings | None = None, engine: IncidentEngine | None =
     app.register_blueprint(metrics_endpoint.blp)
     app.register_blueprint(reports.blp)
     app.register_blueprint(scenario_report.blp)
+    engine_rest.install(app)
     metrics_endpoint.instrument(app)
     return app

@@ -28,6 +28,8 @@ PUBLIC_ENDPOINTS = frozenset({"health.healthz", "api-docs.openapi_json", "api-do
 # Pages a person opens in a browser may carry the token as `?access_token=` (RFC 6750 section 2.3),
 # because a link cannot set a header. Our access log records the path without the query.
 QUERY_TOKEN_BLUEPRINTS = frozenset({"reports", "scenario_reports"})
+# Edges with their own authentication (api/engine_rest: Bearer or HTTP Basic, Camunda's 401 body).
+SELF_AUTHENTICATING = frozenset({"engine_rest", "engine_rest_default"})
 SCHEME = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
           "description": "A JWT from your identity provider, or `incident-engine token --user U --role R`."}
 SPEC_OPTIONS: dict[str, Any] = {"security": [{"bearerAuth": []}]}
@@ -52,6 +54,8 @@ def install(app: Flask, settings: Settings) -> None:
         g.principal = g.actor = None
         if request.method == "OPTIONS" or request.endpoint in PUBLIC_ENDPOINTS:
             return None
+        if (request.blueprint or "").split(".")[0] in SELF_AUTHENTICATING:
+            return None  # the Camunda dialect checks Basic or Bearer itself, and answers in its own words
         header = request.headers.get("Authorization", "").strip()
         if not header and request.blueprint in QUERY_TOKEN_BLUEPRINTS and request.args.get("access_token"):
             header = f"Bearer {request.args['access_token']}"

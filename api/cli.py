@@ -54,7 +54,8 @@ def gunicorn_options(settings: Settings, args: argparse.Namespace) -> dict[str, 
         "bind": f"{args.host}:{args.port}",
         "workers": args.workers or (1 if sqlite else 2),
         "threads": args.threads,
-        "worker_class": "gthread",
+        # gthread plus parking slots for long-polling fetchAndLock requests (api/serving.py)
+        "worker_class": "api.serving.ParkingThreadWorker",
         "timeout": 60,
         "accesslog": None,
         "errorlog": "-",
@@ -89,6 +90,9 @@ def _serve(args: argparse.Namespace) -> int:
         print("migration or deploying the bundled procedures failed; not serving", file=sys.stderr)
         return int(preparing.exitcode)
     _metrics_directory(settings)
+    from api import serving
+
+    serving.PARKING = settings.long_poll_max_waiters  # inherited by the forked workers
     options = gunicorn_options(settings, args)
 
     class Server(BaseApplication):  # type: ignore[misc]
@@ -164,6 +168,29 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _credentials(args: argparse.Namespace) -> int:
+    """Add or replace an HTTP Basic user (for Camunda clients) in the credentials file, password hashed."""
+    import getpass
+
+    from engine.identity.credentials import CredentialsError, add_user
+
+    path = args.file or Settings.from_env().basic_credentials_file
+    if path is None:
+        print("name the file with --file or BASIC_CREDENTIALS_FILE", file=sys.stderr)
+        return 2
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
+    if len(password) < 6:
+        print("the password must have at least 6 characters", file=sys.stderr)
+        return 2
+    try:
+        add_user(Path(path), args.user, password, args.role, args.group)
+    except CredentialsError as err:
+        print(str(err), file=sys.stderr)
+        return 2
+    print(f"{args.user} written to {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="incident-engine", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -191,6 +218,14 @@ def build_parser() -> argparse.ArgumentParser:
     tok.add_argument("--private-key", type=Path, default=None, help="PEM private key for RS/PS/ES algorithms")
     tok.add_argument("--kid", default=None, help="key id to put in the header (for a JWKS with several keys)")
     tok.set_defaults(func=_token)
+    cred = sub.add_parser("credentials", help="add an HTTP Basic user for Camunda clients (argon2id hash)")
+    cred.add_argument("--file", type=Path, default=None, help="default: BASIC_CREDENTIALS_FILE")
+    cred.add_argument("--user", required=True)
+    cred.add_argument("--role", action="append", default=[], help="a role; repeat for several")
+    cred.add_argument("--group", action="append", default=[],
+                      help="a group; for the integration role, a topic it may serve (* for all)")
+    cred.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    cred.set_defaults(func=_credentials)
     work = sub.add_parser("worker", help="run a Celery worker (timers, outbox deliveries); needs the broker")
     work.add_argument("--concurrency", type=int, default=0, help="default: one process per CPU")
     work.add_argument("--pool", default="prefork", choices=("prefork", "solo", "threads"))

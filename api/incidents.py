@@ -6,13 +6,14 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from engine.services import audit, incidents
+from engine.services import audit, history, incidents
 
 from .auth import requires
 from .extensions import engine
 from .identity import current_principal
 from .schemas.common import ProblemSchema
 from .schemas.incidents import (
+    ActivityListSchema,
     AuditListSchema,
     CancelSchema,
     IncidentPageSchema,
@@ -75,3 +76,13 @@ class IncidentAudit(MethodView):
     def get(self, incident_id: str) -> dict[str, Any]:
         """Every audited transition of the incident, in order."""
         return {"items": audit.for_incident(engine(), incident_id, principal=current_principal())}
+
+
+@blp.route("/<incident_id>/activities")
+class IncidentActivities(MethodView):
+    @requires("incidents.audit")
+    @blp.response(200, ActivityListSchema)
+    @blp.alt_response(404, schema=ProblemSchema)
+    def get(self, incident_id: str) -> dict[str, Any]:
+        """The activities the incident went through (tasks, events, gateways), from its audit trail."""
+        return {"items": history.activities(engine(), incident_id, principal=current_principal())}

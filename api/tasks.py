@@ -8,6 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from engine.services import claims, tasks
+from engine.services.task_search import TaskFilter
 
 from .auth import requires
 from .extensions import engine
@@ -32,7 +33,11 @@ class TaskCollection(MethodView):
     @blp.response(200, TaskPageSchema)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """The caller's queue: tasks offered to their groups or to them, or assigned to them (oldest first)."""
-        items, cursor = tasks.page(engine(), **query, principal=current_principal())
+        narrowed = TaskFilter(procedure=query.pop("procedure"), element_id=query.pop("element_id"),
+                              reference=query.pop("reference"), candidate_groups=tuple(query.pop("candidate_group")),
+                              include_assigned=True, due_before=query.pop("due_before"),
+                              due_after=query.pop("due_after"), states=())
+        items, cursor = tasks.page(engine(), **query, principal=current_principal(), narrowed=narrowed)
         return {"items": items, "next_cursor": cursor}
 
 

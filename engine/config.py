@@ -77,6 +77,11 @@ def parse_topics(text: str | None) -> dict[str, Topic]:
     if not isinstance(raw, dict):
         raise ValueError("OUTBOX_TOPICS must be a JSON object keyed by topic")
     return {name: Topic.parse(name, value) for name, value in raw.items()}
+# The bundled procedures' own push topic: "Notify stakeholders" sends its webhook or e-mail through the outbox
+# (nothing is sent until OUTBOX_TOPICS gives it a url or email_to). Setting OUTBOX_TOPICS replaces this.
+BUNDLED_TOPICS = {"notify-stakeholders": Topic("notify-stakeholders")}
+
+
 def _networks(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
     raw = os.environ.get(name)
     return default if raw is None else tuple(n.strip() for n in raw.split(",") if n.strip())
@@ -117,7 +122,7 @@ class Settings:
     task_time_limit: int = 120
     task_max_retries: int = 5
     # --- outbox delivery
-    outbox_topics: dict[str, Topic] = field(default_factory=dict)
+    outbox_topics: dict[str, Topic] = field(default_factory=lambda: dict(BUNDLED_TOPICS))
     outbox_webhook_secret: str | None = None
     outbox_max_attempts: int = 8
     outbox_backoff_seconds: float = 5.0
@@ -150,6 +155,17 @@ class Settings:
     monitoring_window_days: int = 30
     # events (issue #12): waits a signal reaches per transaction
     signal_batch: int = 100
+    # Camunda 7 REST dialect (issue #14): HTTP Basic users for clients that cannot send a bearer token
+    basic_credentials_file: Path | None = None
+    # camunda:type="external" topics that pull workers serve (fetchAndLock), unless OUTBOX_TOPICS pushes them;
+    # "*" is every such topic
+    external_task_topics: tuple[str, ...] = ("*",)
+    long_poll_max_waiters: int = 64
+
+    def pulls(self, topic: str) -> bool:
+        """Whether an external task of `topic` waits for a pull worker (not pushed through the outbox)."""
+        return topic not in self.outbox_topics and ("*" in self.external_task_topics
+                                                    or topic in self.external_task_topics)
 
     def topic(self, name: str) -> Topic:
         """The configuration of `name`; an unlisted topic is fire-and-forget with no transport."""
@@ -189,7 +205,8 @@ class Settings:
             "timer_batch": _int("TIMER_BATCH", 100),
             "task_time_limit": _int("TASK_TIME_LIMIT", 120),
             "task_max_retries": _int("TASK_MAX_RETRIES", 5),
-            "outbox_topics": parse_topics(os.environ.get("OUTBOX_TOPICS")),
+            "outbox_topics": parse_topics(os.environ["OUTBOX_TOPICS"]) if "OUTBOX_TOPICS" in os.environ
+            else dict(BUNDLED_TOPICS),
             "outbox_webhook_secret": _optional("OUTBOX_WEBHOOK_SECRET"),
             "outbox_max_attempts": _int("OUTBOX_MAX_ATTEMPTS", 8),
             "outbox_backoff_seconds": _float("OUTBOX_BACKOFF_SECONDS", 5.0),
@@ -218,6 +235,9 @@ class Settings:
             "monitoring_window_days": _int("MONITORING_WINDOW_DAYS", 30),
             "signal_batch": _int("SIGNAL_BATCH", 100),
         }
+        values["basic_credentials_file"] = _path("BASIC_CREDENTIALS_FILE")
+        values["external_task_topics"] = _networks("EXTERNAL_TASK_TOPICS", ("*",))
+        values["long_poll_max_waiters"] = _int("LONG_POLL_MAX_WAITERS", 64)
         if os.environ.get("FITNESS_WORK_DIR"):
             values["fitness_work_dir"] = Path(os.environ["FITNESS_WORK_DIR"])
         if os.environ.get("BUNDLED_BPMN_DIR"):

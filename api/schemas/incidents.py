@@ -72,6 +72,13 @@ class TaskQuerySchema(PageQuerySchema):
     assignee = fields.String(load_default=None, validate=validate.Length(min=1, max=255),
                              metadata={"description": "`me`, or a user id: only tasks held by them"})
     unassigned = fields.Boolean(load_default=False, metadata={"description": "only tasks nobody holds"})
+    procedure = fields.String(load_default=None, metadata={"description": "procedure key"})
+    element_id = fields.String(load_default=None, metadata={"description": "BPMN id of the task"})
+    reference = fields.String(load_default=None, metadata={"description": "the incident's reference"})
+    candidate_group = fields.List(fields.String(), load_default=list,
+                                  metadata={"description": "offered to one of these groups (repeat the parameter)"})
+    due_before = fields.AwareDateTime(load_default=None, default_timezone=None)
+    due_after = fields.AwareDateTime(load_default=None, default_timezone=None)
 
 
 class TaskPageSchema(PageSchema):
@@ -115,3 +122,46 @@ class AuditQuerySchema(PageQuerySchema):
 
 class AuditPageSchema(PageSchema):
     items = fields.List(fields.Nested(AuditSchema))
+
+
+class ActivitySchema(Schema):
+    """One activity instance of an incident, derived from its audit trail."""
+
+    id = fields.String()
+    incident_id = fields.String()
+    element_id = fields.String()
+    element_name = fields.String(allow_none=True)
+    element_type = fields.String(allow_none=True)
+    procedure = fields.String()
+    version = fields.Integer()
+    started_at = fields.DateTime()
+    ended_at = fields.DateTime(allow_none=True)
+    state = fields.String(allow_none=True)
+    actor = fields.String(allow_none=True, metadata={"description": "who ended it"})
+
+
+class ActivityListSchema(Schema):
+    items = fields.List(fields.Nested(ActivitySchema))
+
+
+class FailureSchema(Schema):
+    """A failed activity: an incident that cannot go on, or an external task out of retries."""
+
+    id = fields.String()
+    kind = fields.String(metadata={"description": "failed_incident or failed_external_task"})
+    incident_id = fields.String()
+    procedure_id = fields.String()
+    procedure = fields.String()
+    element_id = fields.String(allow_none=True)
+    message = fields.String(allow_none=True)
+    at = fields.DateTime()
+    external_task_id = fields.String(allow_none=True)
+
+
+class FailureQuerySchema(Schema):
+    incident = fields.String(load_default=None)
+    kind = fields.String(load_default=None, validate=validate.OneOf(("failed_incident", "failed_external_task")))
+
+
+class FailureListSchema(Schema):
+    items = fields.List(fields.Nested(FailureSchema))

@@ -108,6 +108,7 @@ class NodeDef:
     pre_script: str | None = None
     post_script: str | None = None
     event_name: str | None = None
+    external: bool = False  # camunda:type="external": a worker may pull it (unless its topic is pushed)
 
 
 @dataclass(frozen=True)
@@ -319,6 +320,7 @@ def _node(el: Any, parent: str | None, lane: str | None, incoming: tuple[str, ..
     timer = TimerDef(local(times[0])[4:].lower(), (times[0].text or "").strip()) if times else None
     operator = _spiff_extension(el, "serviceTaskOperator")
     topic = camunda_attr(el, "topic") if camunda_attr(el, "type") == "external" else None
+    external = topic is not None
     if topic is None and operator is None and (tag == "sendTask" or (
             tag in ("intermediateThrowEvent", "endEvent") and kinds == ["message"])):
         topic = name or el.get("id")
@@ -331,7 +333,7 @@ def _node(el: Any, parent: str | None, lane: str | None, incoming: tuple[str, ..
         incoming=incoming, outgoing=outgoing,
         topic=topic or (operator.get("id") if operator is not None else None), parent=parent,
         line=el.sourceline, pre_script=pre.text if pre is not None else None,
-        post_script=post.text if post is not None else None, event_name=name)
+        post_script=post.text if post is not None else None, event_name=name, external=external)
 
 
 def _user_task(el: Any, lane: str | None) -> tuple[UserTaskDef, list[Problem]]:

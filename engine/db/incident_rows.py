@@ -69,3 +69,24 @@ def page(conn: Connection, *, status: str | None, procedure: str | None, limit: 
                                 and_(incidents.c.created_at == created_at, incidents.c.id < last_id)))
     query = query.order_by(incidents.c.created_at.desc(), incidents.c.id.desc()).limit(limit)
     return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def search(conn: Connection, *, procedure: str | None = None, procedure_id: str | None = None,
+           reference: str | None = None, ids: list[str] | None = None, statuses: list[str] | None = None,
+           visible_to: Visibility | None = None, limit: int = 10_000) -> list[dict[str, Any]]:
+    """Incidents matching every given filter, oldest first (Camunda's order), at most `limit`."""
+    query = select(*_VIEW_COLUMNS)
+    if visible_to is not None:
+        query = query.where(incident_visible(visible_to))
+    if procedure is not None:
+        query = query.where(incidents.c.procedure_key == procedure)
+    if procedure_id is not None:
+        query = query.where(incidents.c.procedure_id == procedure_id)
+    if reference is not None:
+        query = query.where(incidents.c.reference == reference)
+    if ids is not None:
+        query = query.where(incidents.c.id.in_(ids))
+    if statuses is not None:
+        query = query.where(incidents.c.status.in_(statuses))
+    query = query.order_by(incidents.c.created_at, incidents.c.id).limit(limit)
+    return [dict(r) for r in conn.execute(query).mappings()]

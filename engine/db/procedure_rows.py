@@ -54,3 +54,28 @@ def latest_of_each(conn: Connection) -> list[dict[str, Any]]:
              .join(latest, (procedures.c.key == latest.c.key) & (procedures.c.version == latest.c.v))
              .order_by(procedures.c.key))
     return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def search(conn: Connection, *, key: str | None = None, keys: list[str] | None = None, name: str | None = None,
+           version: int | None = None, latest: bool = False, ids: list[str] | None = None,
+           offset: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
+    """Versions by key, name, version or id, optionally only the latest of each key; ordered by key, version."""
+    query = select(*_LIST_COLUMNS)
+    if latest:
+        newest = (select(procedures.c.key, func.max(procedures.c.version).label("v"))
+                  .group_by(procedures.c.key).subquery())
+        query = query.join(newest, (procedures.c.key == newest.c.key) & (procedures.c.version == newest.c.v))
+    if key is not None:
+        query = query.where(procedures.c.key == key)
+    if keys:
+        query = query.where(procedures.c.key.in_(keys))
+    if name is not None:
+        query = query.where(procedures.c.name == name)
+    if version is not None:
+        query = query.where(procedures.c.version == version)
+    if ids is not None:
+        query = query.where(procedures.c.id.in_(ids))
+    query = query.order_by(procedures.c.key, procedures.c.version).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    return [dict(r) for r in conn.execute(query).mappings()]

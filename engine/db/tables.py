@@ -414,6 +414,37 @@ scenario_runs = Table(
     Index("ix_scenario_runs_procedure", "procedure_id", "created_at"),
 )
 
+# --- external tasks (issue #14): service tasks that pull workers fetch, lock and finish -------------------
+# One row per started `camunda:type="external"` service task whose topic is pulled (not pushed through the
+# outbox). The lock is the row: a worker holds it while `worker_id` is set and `lock_expires_at` is ahead.
+external_tasks = Table(
+    "external_tasks",
+    metadata,
+    Column("id", String(36), primary_key=True),  # the workflow task's id
+    Column("incident_id", String(36), ForeignKey("incidents.id"), nullable=False),
+    Column("procedure_id", String(36), nullable=False),
+    Column("procedure_key", String(255), nullable=False),
+    Column("procedure_version", Integer, nullable=False),
+    Column("reference", String(255), nullable=True),
+    Column("element_id", String(255), nullable=False),
+    Column("element_name", String(500), nullable=True),
+    Column("topic", String(255), nullable=False),
+    Column("state", String(20), nullable=False),  # open | failed | completed | cancelled
+    Column("priority", Integer, nullable=False, default=0),
+    Column("worker_id", String(255), nullable=True),
+    Column("lock_expires_at", UTCDateTime, nullable=True),
+    Column("retries", Integer, nullable=True),  # None until the first failure, as in Camunda
+    Column("available_at", UTCDateTime, nullable=True),  # after a failure: not fetchable before retryTimeout
+    Column("error_message", Text, nullable=True),
+    Column("error_details", Text, nullable=True),
+    Column("variables", Json, nullable=False),
+    Column("properties", Json, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=True),
+    Index("ix_external_tasks_topic_state", "topic", "state", "created_at"),
+    Index("ix_external_tasks_incident", "incident_id"),
+)
+
 # --- events and correlation (issue #12): awaited messages and signals, declarations, timer starts ------------
 # One row per message or signal an incident waits for (a catch event, receive task, boundary event, a branch
 # of an event-based gateway, an event subprocess's start): a correlation is an indexed lookup here, never a

@@ -64,8 +64,10 @@ def open_for(conn: Connection, incident_ids: list[str]) -> dict[str, list[dict[s
 
 def page(conn: Connection, *, state: str | None, lane: str | None, incident: str | None,
          limit: int, after: tuple[datetime, str] | None, visible_to: Visibility | None = None,
-         assignee: str | None = None, unassigned: bool = False) -> list[dict[str, Any]]:
+         assignee: str | None = None, unassigned: bool = False, narrowed: Any = None) -> list[dict[str, Any]]:
     query = select(tasks)
+    if narrowed is not None:
+        query = filtered(query, narrowed)
     if visible_to is not None:
         query = query.where(task_visible(visible_to))
     if assignee:
@@ -83,4 +85,89 @@ def page(conn: Connection, *, state: str | None, lane: str | None, incident: str
         query = query.where(or_(tasks.c.created_at > created_at,
                                 and_(tasks.c.created_at == created_at, tasks.c.id > last_id)))
     query = query.order_by(tasks.c.created_at, tasks.c.id).limit(limit)
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+# --- searching (the Camunda dialect's filters, shared with /api/v1's queue) ------------------------------
+SORTABLE = {"created": tasks.c.created_at, "due": tasks.c.due_at, "name": tasks.c.name,
+            "assignee": tasks.c.assignee, "id": tasks.c.id, "element": tasks.c.element_id,
+            "incident": tasks.c.incident_id}
+
+
+def _offered_to(kind: str, values: list[str]) -> Any:
+    return tasks.c.id.in_(select(task_candidates.c.task_id).where(
+        task_candidates.c.kind == kind, task_candidates.c.value.in_(values)))
+
+
+def filtered(query: Any, f: Any) -> Any:
+    """Apply an engine.services.task_search.TaskFilter (duck-typed: the db layer imports no services)."""
+    from .tables import incidents
+
+    if f.incident is not None:
+        query = query.where(tasks.c.incident_id == f.incident)
+    if f.reference is not None:
+        query = query.where(tasks.c.incident_id.in_(select(incidents.c.id).where(incidents.c.reference == f.reference)))
+    if f.procedure is not None:
+        query = query.where(tasks.c.procedure_key == f.procedure)
+    if f.procedure_id is not None:
+        query = query.where(tasks.c.incident_id.in_(
+            select(incidents.c.id).where(incidents.c.procedure_id == f.procedure_id)))
+    if f.element_id is not None:
+        query = query.where(tasks.c.element_id == f.element_id)
+    if f.name is not None:
+        query = query.where(tasks.c.name == f.name)
+    if f.assignee is not None:
+        query = query.where(tasks.c.assignee == f.assignee)
+    if f.unassigned:
+        query = query.where(tasks.c.assignee.is_(None))
+    if f.states:
+        query = query.where(tasks.c.state.in_(list(f.states)))
+    if f.due_before is not None:
+        query = query.where(tasks.c.due_at < f.due_before)
+    if f.due_after is not None:
+        query = query.where(tasks.c.due_at > f.due_after)
+    offers = []
+    if f.candidate_groups:
+        offers.append(_offered_to("group", list(f.candidate_groups)))
+    if f.candidate_user is not None:
+        offers.append(_offered_to("user", [f.candidate_user]))
+        if f.candidate_user_groups:
+            offers.append(_offered_to("group", list(f.candidate_user_groups)))
+    if offers:
+        query = query.where(or_(*offers))
+        if not f.include_assigned:
+            query = query.where(tasks.c.assignee.is_(None))
+    return query
+
+
+def search(conn: Connection, f: Any, *, visible_to: Visibility | None, sort: str = "created",
+           descending: bool = False, offset: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
+    """Task rows with their incident's procedure id and reference, offset-paged."""
+    from .tables import incidents
+
+    query = select(tasks, incidents.c.procedure_id, incidents.c.procedure_version, incidents.c.reference) \
+        .join(incidents, incidents.c.id == tasks.c.incident_id)
+    if visible_to is not None:
+        query = query.where(task_visible(visible_to))
+    column = SORTABLE[sort]
+    query = filtered(query, f).order_by(column.desc() if descending else column.asc(), tasks.c.id).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def count(conn: Connection, f: Any, *, visible_to: Visibility | None) -> int:
+    from sqlalchemy import func
+
+    from .tables import incidents
+
+    query = select(func.count()).select_from(tasks.join(incidents, incidents.c.id == tasks.c.incident_id))
+    if visible_to is not None:
+        query = query.where(task_visible(visible_to))
+    return int(conn.execute(filtered(query, f)).scalar() or 0)
+
+
+def for_incident(conn: Connection, incident_id: str) -> list[dict[str, Any]]:
+    """Every task of an incident, in every state, in the order they opened."""
+    query = select(tasks).where(tasks.c.incident_id == incident_id).order_by(tasks.c.created_at, tasks.c.id)
     return [dict(r) for r in conn.execute(query).mappings()]

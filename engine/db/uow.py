@@ -7,6 +7,8 @@ from sqlalchemy import Connection, Engine
 
 from engine import observe
 
+from . import wakeup
+
 
 class UnitOfWork:
     """Opens a connection and a transaction; nothing is kept unless `commit()` is called."""
@@ -42,6 +44,7 @@ class UnitOfWork:
                 conn.rollback()
         finally:
             observe.discard(conn)
+            wakeup.discard(conn)
             conn.info.pop("write", None)
             conn.close()
 
@@ -49,6 +52,7 @@ class UnitOfWork:
         batch = observe.collect(self.conn)
         self.conn.commit()
         observe.publish(batch)
+        wakeup.after_commit(self.conn)
 
     def rollback(self) -> None:
         self.conn.rollback()

@@ -22,7 +22,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "procedures.activate": frozenset({"approver"}),
     "strategy.read": frozenset({"designer", "supervisor", "approver", "ops"}),
     "strategy.write": frozenset({"designer"}),
-    "comments.write": frozenset(ROLES) - {"integration"},  # any colleague may comment on a version's review
+    "comments.write": frozenset(ROLES) - {"integration"},  # any colleague may comment on, or resolve, a version's review
     "incidents.start": frozenset({"agent", "supervisor"}),
     "incidents.read": frozenset({"agent", "supervisor"}),
     "incidents.cancel": frozenset({"supervisor"}),
@@ -40,6 +40,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "messages.correlate": frozenset({"agent", "supervisor", "integration"}),
     "scenarios.write": frozenset({"designer"}),  # a version's scenario tests, written by its designers
     "scenarios.run": frozenset({"designer", "approver", "ops"}),
+    # external-task workers (issue #14): fetch, lock and finish external tasks of the topics they may serve
+    "external_tasks.work": frozenset({"integration"}),
+    "external_tasks.read": frozenset({"integration", "supervisor", "ops"}),
+    "external_tasks.retry": frozenset({"supervisor", "ops"}),  # set retries again on a failed activity
+    "failures.read": frozenset({"supervisor", "ops"}),  # failed activities (Camunda's /incident)
 }
 
 

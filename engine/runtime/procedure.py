@@ -50,6 +50,10 @@ class RuntimeProcedure:
         return {n.id: bool(n.cancel_activity) for n in self.definition.nodes.values()
                 if n.type == "startEvent" and n.cancel_activity is not None}
 
+    def is_external(self, element_id: str) -> bool:
+        node = self.definition.nodes.get(element_id)
+        return bool(node is not None and node.external)
+
     def topic_of(self, element_id: str) -> str | None:
         node = self.definition.nodes.get(element_id)
         return getattr(node, "topic", None) if node is not None else None

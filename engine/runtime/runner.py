@@ -74,8 +74,10 @@ class Runner:
     """Drives SpiffWorkflow for one procedure version, with our limits applied."""
 
     def __init__(self, procedure: RuntimeProcedure, script_engine: Any, loop_cap: int = 50,
-                 topic_modes: Mapping[str, str] | None = None) -> None:
+                 topic_modes: Mapping[str, str] | None = None,
+                 pulls: Callable[[str], bool] | None = None) -> None:
         self.procedure = procedure
+        self.pulls = pulls or (lambda topic: False)
         self.script_engine = script_engine
         self.loop_cap = loop_cap
         self.topic_modes = dict(topic_modes or {})
@@ -84,7 +86,10 @@ class Runner:
         self._last: tuple[str, BpmnWorkflow] | None = None
 
     def mode_of(self, service: StartedService) -> str:
-        """'wait' (the service task completes when its delivery succeeds) or 'fire_and_forget'."""
+        """'wait' (the service task completes when its delivery succeeds), 'fire_and_forget', or 'external'
+        (a camunda:type="external" task that waits for a pull worker to fetch and complete it)."""
+        if service.topic and self.procedure.is_external(service.element_id) and self.pulls(service.topic):
+            return "external"
         return self.topic_modes.get(service.topic or service.element_id, "fire_and_forget")
 
     def start(self, data: Mapping[str, Any], *, start_event: str | None = None,
@@ -142,6 +147,26 @@ class Runner:
             task.complete()
 
         return self._advance(workflow, Snapshot.of(workflow), act, dict(result))
+
+    def throw_error(self, state: str, task_id: str, code: str, data: Mapping[str, Any]) -> Outcome:
+        """A waiting service task ends with a BPMN error: the error boundary event for `code` (or a
+        catch-all one) takes over. LookupError when the task is not waiting or nothing catches the error."""
+        from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
+        from SpiffWorkflow.bpmn.util.event import BpmnEvent
+
+        workflow = self.load(state)
+        task = self._task(workflow, task_id)
+        if task is None or task.state != TaskState.STARTED:
+            raise LookupError(f"service task {task_id} is not waiting")
+
+        def act(wf: BpmnWorkflow) -> None:
+            task.data.update(copy.deepcopy(dict(data)))
+            event = BpmnEvent(ErrorEventDefinition(code, code=code), payload=copy.deepcopy(dict(data)),
+                              target=task.workflow)
+            if not wf.event_manager.catch(event):
+                raise LookupError(f"no error boundary event of {task.task_spec.bpmn_id} catches error code {code!r}")
+
+        return self._advance(workflow, Snapshot.of(workflow), act, dict(data))
 
     def override_check(self, state: str, gateway_id: str) -> Outcome:
         """Send the incident past a check gateway along its pass flow now, dropping the pending fail path.
@@ -219,7 +244,7 @@ class Runner:
                 if not task.internal_data.get("pre_script_ran"):
                     self._script(task, "pre_script")
                     task.internal_data["pre_script_ran"] = True
-        except IncidentFailed:
+        except (IncidentFailed, LookupError):
             raise
         except RecursionError as err:
             raise IncidentFailed("the workflow's history is too deep for the engine; "

@@ -133,3 +133,23 @@ def bpmn(engine: IncidentEngine, key: str, number: int, *, principal: Principal 
         data = procedure_rows.bpmn(uow.conn, found["id"])
     assert data is not None
     return data
+
+
+def search(engine: IncidentEngine, *, key: str | None = None, keys: list[str] | None = None,
+           name: str | None = None, number: int | None = None, latest: bool = False,
+           ids: list[str] | None = None, offset: int = 0, limit: int | None = None,
+           principal: Principal | None = None) -> list[dict[str, Any]]:
+    """Versions of every procedure matching the filters (by key, name, version number, id; latest only)."""
+    policy.require(principal, "procedures.read")
+    with engine.uow(write=False) as uow:
+        return procedure_rows.search(uow.conn, key=key, keys=keys, name=name, version=number, latest=latest,
+                                     ids=ids, offset=offset, limit=limit)
+
+
+def by_id(engine: IncidentEngine, procedure_id: str, *, principal: Principal | None = None) -> dict[str, Any]:
+    policy.require(principal, "procedures.read")
+    with engine.uow(write=False) as uow:
+        found = procedure_rows.get_by_id(uow.conn, procedure_id)
+    if found is None:
+        raise NotFound(f"no procedure version with id {procedure_id}")
+    return found

@@ -18,6 +18,7 @@ from engine.runtime.runner import Outcome, StartedService
 from .candidates import candidates
 from .check_results import record_check
 from .debriefs import snapshot_on_completion
+from .external_task_sync import sync_external_tasks
 from .procedures import form_fields
 from .timer_sync import sync_timers
 from .views import incident_view
@@ -78,6 +79,10 @@ def record_outcome(conn: Connection, step: Step, outcome: Outcome, *, completed_
     sync_timers(conn, step, outcome)
     sync_waits(conn, step, outcome)
     fresh = [s for s in outcome.services if s.task_id not in step.queued]
+    pulled = [s for s in fresh if mode_of is not None and mode_of(s) == "external"]
+    if pulled or any(tr.to_state == "cancelled" for tr in outcome.transitions):
+        sync_external_tasks(conn, step, outcome, pulled)
+    fresh = [s for s in fresh if s not in pulled]
     already = outbox_rows.queued_tasks(conn, [s.task_id for s in fresh])
     for service in fresh:
         step.queued.add(service.task_id)

@@ -32,9 +32,10 @@ from .views import task_view
 
 def page(engine: IncidentEngine, *, state: str | None = "ready", lane: str | None = None,
          incident: str | None = None, assignee: str | None = None, unassigned: bool = False,
-         limit: int = 50, cursor: str | None = None, principal: Principal | None = None
-         ) -> tuple[list[dict[str, Any]], str | None]:
-    """The caller's queue: the tasks they may see, narrowed by lane, incident, assignee (`me`) or unassigned."""
+         limit: int = 50, cursor: str | None = None, principal: Principal | None = None,
+         narrowed: Any = None) -> tuple[list[dict[str, Any]], str | None]:
+    """The caller's queue: the tasks they may see, narrowed by lane, incident, assignee (`me`) or unassigned,
+    and by a task_search.TaskFilter (procedure, element, reference, candidate group, due window)."""
     policy.require(principal, "tasks.work")
     if assignee == "me":
         if principal is None:
@@ -44,7 +45,8 @@ def page(engine: IncidentEngine, *, state: str | None = "ready", lane: str | Non
     position = (datetime.fromisoformat(after["t"]), str(after["id"])) if after else None
     with engine.uow(write=False) as uow:
         rows = task_rows.page(uow.conn, state=state, lane=lane, incident=incident, limit=limit, after=position,
-                              visible_to=policy.visibility(principal), assignee=assignee, unassigned=unassigned)
+                              visible_to=policy.visibility(principal), assignee=assignee, unassigned=unassigned,
+                              narrowed=narrowed)
     next_cursor = encode_cursor({"t": rows[-1]["created_at"].isoformat(), "id": rows[-1]["id"]}) \
         if len(rows) == limit else None
     return [task_view(r) for r in rows], next_cursor

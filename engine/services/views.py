@@ -18,6 +18,7 @@ def task_view(row: dict[str, Any]) -> dict[str, Any]:
 def incident_view(row: dict[str, Any], open_tasks: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "id": row["id"], "procedure": row["procedure_key"], "version": row["procedure_version"],
+        "procedure_id": row.get("procedure_id"),
         "reference": row["reference"], "status": row["status"], "data": row["data"], "error": row["error"],
         "created_at": row["created_at"], "updated_at": row["updated_at"], "ended_at": row["ended_at"],
         "created_by": row["created_by"], "next_timer_at": row["next_timer_at"],

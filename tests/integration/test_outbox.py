@@ -27,7 +27,7 @@ def build(database_url: str) -> Iterator[Build]:
     made: list[IncidentEngine] = []
 
     def make(url: str | None = None, mode: str = "fire_and_forget", **overrides: Any) -> IncidentEngine:
-        topics = {"notify-stakeholders": Topic("notify-stakeholders", mode, url)} if url else {}
+        topics = {"notify-stakeholders": Topic("notify-stakeholders", mode, url)}
         overrides.setdefault("outbox_topics", topics)
         engine = IncidentEngine(make_settings(database_url, outbox_webhook_secret=SECRET, **overrides))
         made.append(engine)

@@ -1,0 +1,78 @@
+"""The gunicorn worker `serve` runs: gthread, plus room for long polls that wait off the working threads.
+
+A gthread worker answers requests with a fixed pool of `threads`. A long-polling fetchAndLock that waited
+on one of them for asyncResponseTimeout (30 s by default) would take that thread from the API, and a few
+idle external-task workers would starve everyone else. So this worker keeps two budgets:
+
+- `threads` working slots, exactly as plain gthread: at most that many requests run at once;
+- `LONG_POLL_MAX_WAITERS` parking slots: a fetch with nothing to return gives its working slot back and
+  waits in a parking slot, blocked on a condition (no CPU), until a notification (engine.db.wakeup) or
+  its deadline; it takes a working slot again only to answer.
+
+The pool has threads + parking threads. A poll that finds no free parking slot is answered at once with
+an empty list. Outside this worker (tests, `flask run`) waits are capped by the same number but share
+the server's threads.
+"""
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from concurrent import futures
+from typing import Any
+
+from gunicorn.workers.gthread import ThreadWorker
+
+PARKING = 64  # set by `incident-engine serve` from LONG_POLL_MAX_WAITERS before the workers fork
+
+
+class _Slots:
+    def __init__(self, working: int, parking: int) -> None:
+        self.working = threading.Semaphore(working)
+        self.parking = threading.BoundedSemaphore(max(parking, 1))
+        self.parking_size = max(parking, 1)
+
+
+_slots: _Slots | None = None
+_fallback = threading.BoundedSemaphore(PARKING)
+
+
+class ParkingThreadWorker(ThreadWorker):  # type: ignore[misc]
+    """gthread with a side pool for parked long polls (see the module docstring)."""
+
+    def init_process(self) -> None:
+        global _slots
+        _slots = _Slots(self.cfg.threads, PARKING)
+        super().init_process()
+
+    def get_thread_pool(self) -> futures.ThreadPoolExecutor:
+        assert _slots is not None
+        return futures.ThreadPoolExecutor(max_workers=self.cfg.threads + _slots.parking_size)
+
+    def handle_request(self, req: Any, conn: Any) -> Any:
+        assert _slots is not None
+        with _slots.working:
+            return super().handle_request(req, conn)
+
+
+@contextlib.contextmanager
+def parked() -> Iterator[bool]:
+    """Wait here without holding a working slot; yields False when every parking slot is taken."""
+    slots = _slots
+    if slots is None:
+        ok = _fallback.acquire(blocking=False)
+        try:
+            yield ok
+        finally:
+            if ok:
+                _fallback.release()
+        return
+    if not slots.parking.acquire(blocking=False):
+        yield False
+        return
+    slots.working.release()
+    try:
+        yield True
+    finally:
+        slots.working.acquire()
+        slots.parking.release()
