@@ -242,7 +242,7 @@ def expression_problems(scope: list[Any]) -> list[Problem]:
             continue
         elif tag == "conditionExpression":
             check(el, el.text, f"condition on flow {where}")
-        elif tag in ("timeDuration", "timeDate", "timeCycle"):
+        elif tag in ("timeDuration", "timeDate", "timeCycle") and not event_rules.is_start_timer(el):
             check(el, el.text, f"timer on {where}")
         elif tag == "condition":
             check(el, el.text, f"condition of event {where}")

@@ -167,7 +167,7 @@ def _service_problems(el: Any, tag: str) -> list[Problem]:
     return out
 
 
-def _element_problems(el: Any, top: Any, thrown_signals: set[str]) -> list[Problem]:
+def _element_problems(el: Any, top: Any) -> list[Problem]:
     tag, ns, name = local(el), namespace(el), el.get("id")
     parent = el.getparent()
     if ns in CAMUNDA_NS and tag in ("executionListener", "taskListener"):
@@ -225,7 +225,7 @@ def _element_problems(el: Any, top: Any, thrown_signals: set[str]) -> list[Probl
                                "unsupported.call"))
     elif tag in ("startEvent", "intermediateCatchEvent", "boundaryEvent", "intermediateThrowEvent",
                  "endEvent"):
-        out += event_rules.event_problems(el, tag, top, thrown_signals)
+        out += event_rules.event_problems(el, tag)
     elif tag == "receiveTask":
         out += event_rules.reference_problems(el, tag)
     return out
@@ -233,13 +233,8 @@ def _element_problems(el: Any, top: Any, thrown_signals: set[str]) -> list[Probl
 
 def support_problems(scope: list[Any], top: Any) -> list[Problem]:
     """Problems for everything in the deployed process (and the processes it calls) that cannot run here."""
-    thrown: set[str] = set()
-    for process in scope:
-        for el in _elements(process):
-            if local(el) in ("intermediateThrowEvent", "endEvent"):
-                thrown |= {d.get("signalRef") or "" for d in el if local(d) == "signalEventDefinition"}
     problems: list[Problem] = []
     for process in scope:
         for el in _elements(process):
-            problems += _element_problems(el, top, thrown)
+            problems += _element_problems(el, top)
     return capped(problems)
