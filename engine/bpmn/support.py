@@ -101,13 +101,6 @@ def _elements(root: Any) -> Iterator[Any]:
 def zeebe_problems(root: Any) -> list[Problem]:
     """One problem per element carrying Camunda 8 (Zeebe) content, anywhere in the document."""
     problems: list[Problem] = []
-    platform = root.get(f"{{{MODELER_NS}}}executionPlatform")
-    if platform and platform.strip().lower() == "camunda cloud":
-        version = root.get(f"{{{MODELER_NS}}}executionPlatformVersion") or "8"
-        problems.append(problem(root,
-                                f"Camunda 8 (Zeebe) model: this file was made for Camunda Cloud {version}, "
-                                f"which {NOT_SUPPORTED}; model it for Camunda 7 (Camunda Platform) instead",
-                                "unsupported.zeebe"))
     found: dict[Any, list[str]] = {}
     for el in _elements(root):
         parent = el.getparent()
@@ -115,6 +108,15 @@ def zeebe_problems(root: Any) -> list[Problem]:
             found.setdefault(owner(parent if parent is not None else el), []).append(f"zeebe:{local(el)}")
         for attr in (a for a in el.attrib if a.startswith(f"{{{ZEEBE_NS}}}")):
             found.setdefault(owner(el), []).append(f"zeebe:{etree.QName(attr).localname}")
+    # The "Camunda Cloud" marker alone says where a modeller meant the file to run, not what it contains:
+    # a file without Zeebe content is plain BPMN and is judged by its content.
+    platform = root.get(f"{{{MODELER_NS}}}executionPlatform")
+    if found and platform and platform.strip().lower() == "camunda cloud":
+        version = root.get(f"{{{MODELER_NS}}}executionPlatformVersion") or "8"
+        problems.append(problem(root,
+                                f"Camunda 8 (Zeebe) model: this file was made for Camunda Cloud {version}, "
+                                f"which {NOT_SUPPORTED}; model it for Camunda 7 (Camunda Platform) instead",
+                                "unsupported.zeebe"))
     for target, items in found.items():
         items = list(dict.fromkeys(items))
         where = target.get("id") or local(target)
