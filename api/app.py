@@ -30,6 +30,7 @@ from . import (
     reports,
     scenario_report,
     scenarios,
+    signals,
     strategy,
     tasks,
 )
@@ -64,7 +65,7 @@ def create_app(settings: Settings | None = None, engine: IncidentEngine | None =
         api.register_blueprint(blueprint)
     for blueprint in (monitoring.blp, debriefs.blp, failures.blp, external_tasks.blp):
         api.register_blueprint(blueprint)
-    for blueprint in (messages.blp,):
+    for blueprint in (messages.blp, messages.triggers, signals.blp):
         api.register_blueprint(blueprint)
     api.register_blueprint(scenarios.blp)
     app.register_blueprint(health.blp)

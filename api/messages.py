@@ -12,9 +12,11 @@ from .auth import requires
 from .extensions import engine
 from .identity import current_principal
 from .schemas.common import ProblemSchema
-from .schemas.events import CorrelationSchema, MessageSchema
+from .schemas.events import CorrelationSchema, MessageSchema, TriggerSchema
+from .schemas.incidents import IncidentSchema
 
 blp = Blueprint("messages", __name__, url_prefix="/api/v1/messages", description="Messages")
+triggers = Blueprint("triggers", __name__, url_prefix="/api/v1/incidents", description="Wait states")
 
 
 @blp.route("")
@@ -36,3 +38,18 @@ class MessageCollection(MethodView):
         started = any(r["started"] for r in result["results"])
         delivered = any(not r["started"] for r in result["results"])
         return result, 201 if started and not delivered else 200
+
+
+@triggers.route("/<incident_id>/trigger")
+class IncidentTrigger(MethodView):
+    @requires("messages.correlate")
+    @triggers.arguments(TriggerSchema)
+    @triggers.response(200, IncidentSchema, description="the incident, moved on from the wait state")
+    @triggers.alt_response(404, schema=ProblemSchema, description="no such incident (or not yours)")
+    @triggers.alt_response(409, schema=ProblemSchema, description="it does not wait at that element")
+    @triggers.alt_response(422, schema=ProblemSchema)
+    def post(self, body: dict[str, Any], incident_id: str) -> dict[str, Any]:
+        """Move an incident on from a receive task without a message (a wait state, which Camunda triggers
+        with `POST /execution/{id}/signal`)."""
+        return messages.trigger(engine(), incident_id, body["element_id"], variables=body["variables"],
+                                principal=current_principal())

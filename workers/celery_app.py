@@ -45,6 +45,7 @@ def create_celery(settings: Settings | None = None) -> Celery:
             "fire-due-timers": {"task": "workers.tick_timers", "schedule": tick, "options": {"expires": 3 * tick}},
             "dispatch-outbox": {"task": "workers.dispatch_outbox", "schedule": tick,
                                 "options": {"expires": 3 * tick}},
+            "tick-events": {"task": "workers.tick_events", "schedule": tick, "options": {"expires": 3 * tick}},
         },
     )
     app.incident_settings = settings  # type: ignore[attr-defined]

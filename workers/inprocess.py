@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 
 from engine.config import Settings
-from engine.services import outbox
+from engine.services import outbox, signals, timer_starts
 from engine.services.engine_app import IncidentEngine
 from engine.services.timers import fire_due_timers
 
@@ -46,7 +46,9 @@ class InProcessScheduler:
         self._threads.clear()
 
     def tick_timers(self) -> int:
-        return fire_due_timers(self.engine)
+        """Timers of running incidents, then timer start events, then signals thrown by procedures."""
+        fired = fire_due_timers(self.engine)
+        return fired + timer_starts.tick(self.engine) + signals.deliver_pending(self.engine)
 
     def tick_outbox(self) -> int:
         """Deliver due rows until none is left (a full batch means there may be more)."""

@@ -49,3 +49,10 @@ class BroadcastSchema(Schema):
     started = fields.Integer(metadata={"description": "incidents started by a signal start event"})
     batches = fields.Integer(metadata={"description": "transactions the delivery took"})
     batch_size = fields.Integer(metadata={"description": "waits per transaction (SIGNAL_BATCH)"})
+
+
+class TriggerSchema(Schema):
+    element_id = fields.String(required=True, validate=NAME,
+                               metadata={"description": "the receive task (without a message) the incident waits at"})
+    variables = fields.Dict(keys=fields.String(), load_default=None,
+                            metadata={"description": "variables to set as it moves on"})

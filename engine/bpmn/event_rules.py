@@ -1,7 +1,8 @@
 """Which events a procedure may use: message, signal and timer events as Camunda 7 runs them, each refusal a Problem.
 
 Kept apart from engine.bpmn.support (tasks, gateways, Java, scripts) so each construct's rules live in one
-small place. Messages and signals reach an incident through POST /api/v1/messages and /signals; a message
+small place. Messages and signals reach an incident through POST /api/v1/messages and /signals; a receive
+task without a message is a wait state, moved on by POST /api/v1/incidents/{id}/trigger; a message
 thrown by a procedure is an outbox delivery; a timer start event is fired by the scheduler.
 """
 from __future__ import annotations
@@ -13,13 +14,19 @@ from engine.errors import Problem
 MAX_EVENT_NAME = 255
 NOT_SUPPORTED = "is not supported by this engine"
 _THROWS = ("intermediateThrowEvent", "endEvent")
-_START_KINDS = frozenset({"message"})
+_START_KINDS = frozenset({"message", "signal", "timer"})
 
 
 def _support() -> Any:
     from engine.bpmn import support
 
     return support
+
+
+def is_process_start(el: Any) -> bool:
+    """A start event of the process itself (not of a subprocess or an event subprocess)."""
+    parent = el.getparent()
+    return _support().local(el) == "startEvent" and parent is not None and _support().local(parent) == "process"
 
 
 def in_event_subprocess(el: Any) -> bool:
@@ -78,10 +85,6 @@ def reference_problems(el: Any, tag: str) -> list[Problem]:
     s = _support()
     out: list[Problem] = []
     catches = tag not in _THROWS and tag != "sendTask"
-    if tag == "receiveTask" and not el.get("messageRef") and not any(
-            s.local(d) == "messageEventDefinition" for d in el):
-        out.append(s.problem(el, f"receive task {el.get('id')} names no message (messageRef), which "
-                             f"{NOT_SUPPORTED}: nothing could ever deliver to it", "unsupported.message"))
     for definition, attribute, kind in _references(el, tag):
         ref = local_ref(definition.get(attribute) or "")
         name = el.get("id")
@@ -102,12 +105,16 @@ def reference_problems(el: Any, tag: str) -> list[Problem]:
     return out
 
 
-def event_problems(el: Any, tag: str, top: Any, thrown_signals: set[str]) -> list[Problem]:
+def event_problems(el: Any, tag: str) -> list[Problem]:
     """What an event element may not do here."""
     s = _support()
     name, kinds = el.get("id"), s.event_kinds(el)
     out = reference_problems(el, tag)
-    top_start = tag == "startEvent" and not in_event_subprocess(el)
+    top_start = is_process_start(el)
+    if tag == "startEvent" and not top_start and not in_event_subprocess(el) and kinds:
+        out.append(s.problem(el, f"start event {name} of a subprocess is a {'/'.join(kinds)} start event, which "
+                             f"{NOT_SUPPORTED}: an embedded subprocess starts with a plain start event",
+                             "unsupported.start"))
     for kind in ("link", "compensate"):
         if kind in kinds:
             why = {"link": "link events are not implemented by SpiffWorkflow",
@@ -118,13 +125,36 @@ def event_problems(el: Any, tag: str, top: Any, thrown_signals: set[str]) -> lis
                              "procedure starts through one of them: draw one start event each",
                              "unsupported.start"))
     elif top_start and kinds and kinds[0] not in _START_KINDS:
-        out.append(s.problem(el, f"start event {name} is a {kinds[0]} start event; a procedure starts "
-                             "through the API (a plain start event) or a message", "unsupported.start"))
+        out.append(s.problem(el, f"start event {name} is a {kinds[0]} start event, which {NOT_SUPPORTED}; a "
+                             "procedure starts through the API (a plain start event), a message, a signal or "
+                             "a timer", "unsupported.start"))
+    elif top_start and kinds == ["timer"]:
+        out += _timer_start_problems(el)
     if tag == "boundaryEvent" and not kinds:
         out.append(s.problem(el, f"boundary event {name} has no event definition", "unsupported.event"))
-    if "signal" in kinds and tag not in _THROWS:
-        refs = {d.get("signalRef") or "" for d in el if s.local(d) == "signalEventDefinition"}
-        if not refs & thrown_signals and not top_start:
-            out.append(s.problem(el, f"signal event {name} waits for a signal that this process never throws; "
-                                 "signals from outside an incident are not supported", "unsupported.signal"))
     return out
+
+
+def is_start_timer(el: Any) -> bool:
+    """Is this timeDate/timeDuration/timeCycle the schedule of a timer start event of the process itself?
+    (It is read by engine.events.schedule, not evaluated as an expression.)"""
+    s = _support()
+    definition = el.getparent()
+    event = definition.getparent() if definition is not None else None
+    return event is not None and is_process_start(event) and s.local(definition) == "timerEventDefinition"
+
+
+def _timer_start_problems(el: Any) -> list[Problem]:
+    from engine.events.schedule import ScheduleError, parse
+
+    s = _support()
+    definition = next(d for d in el if s.local(d) == "timerEventDefinition")
+    times = [t for t in definition if s.local(t) in ("timeDate", "timeDuration", "timeCycle")]
+    if not times:
+        return [s.problem(el, f"timer start event {el.get('id')} has no timeDate, timeDuration or timeCycle",
+                          "unsupported.timer")]
+    try:
+        parse(s.local(times[0])[4:].lower(), times[0].text or "")
+    except ScheduleError as err:
+        return [s.problem(times[0], f"timer start event {el.get('id')}: {err}", "unsupported.timer")]
+    return []

@@ -89,6 +89,8 @@ class NodeDef:
     `cancel_activity` is set for boundary events (cancelActivity) and for the start events of event
     subprocesses (isInterrupting); both default to true.
     `event_name` is the name of the message or signal a node catches or throws (receive and send tasks too).
+    `event_inputs` are the camunda:in of a thrown signal: ("all", "", ""), ("source", name, target) or
+    ("expression", text, target).
     """
 
     id: str
@@ -109,6 +111,7 @@ class NodeDef:
     post_script: str | None = None
     event_name: str | None = None
     external: bool = False  # camunda:type="external": a worker may pull it (unless its topic is pushed)
+    event_inputs: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -294,6 +297,23 @@ def event_name(el: Any) -> str | None:
     return None
 
 
+def event_inputs(el: Any) -> tuple[tuple[str, str, str], ...]:
+    """The camunda:in of an event's signal definition: what a thrown signal carries."""
+    from engine.bpmn.support import CAMUNDA_NS, local, namespace
+
+    found: list[tuple[str, str, str]] = []
+    for definition in (d for d in el if local(d) == "signalEventDefinition"):
+        for item in (c for ext in definition if local(ext) == "extensionElements" for c in ext
+                     if local(c) == "in" and namespace(c) in CAMUNDA_NS):
+            if (item.get("variables") or "").strip() == "all":
+                found.append(("all", "", ""))
+            elif item.get("source") and item.get("target"):
+                found.append(("source", item.get("source"), item.get("target")))
+            elif item.get("sourceExpression") and item.get("target"):
+                found.append(("expression", item.get("sourceExpression"), item.get("target")))
+    return tuple(found)
+
+
 def _interrupting(el: Any, tag: str) -> bool | None:
     from engine.bpmn.support import local
 
@@ -333,7 +353,8 @@ def _node(el: Any, parent: str | None, lane: str | None, incoming: tuple[str, ..
         incoming=incoming, outgoing=outgoing,
         topic=topic or (operator.get("id") if operator is not None else None), parent=parent,
         line=el.sourceline, pre_script=pre.text if pre is not None else None,
-        post_script=post.text if post is not None else None, event_name=name, external=external)
+        post_script=post.text if post is not None else None, event_name=name, external=external,
+        event_inputs=event_inputs(el) if "signal" in kinds else ())
 
 
 def _user_task(el: Any, lane: str | None) -> tuple[UserTaskDef, list[Problem]]:

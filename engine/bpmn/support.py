@@ -101,13 +101,6 @@ def _elements(root: Any) -> Iterator[Any]:
 def zeebe_problems(root: Any) -> list[Problem]:
     """One problem per element carrying Camunda 8 (Zeebe) content, anywhere in the document."""
     problems: list[Problem] = []
-    platform = root.get(f"{{{MODELER_NS}}}executionPlatform")
-    if platform and platform.strip().lower() == "camunda cloud":
-        version = root.get(f"{{{MODELER_NS}}}executionPlatformVersion") or "8"
-        problems.append(problem(root,
-                                f"Camunda 8 (Zeebe) model: this file was made for Camunda Cloud {version}, "
-                                f"which {NOT_SUPPORTED}; model it for Camunda 7 (Camunda Platform) instead",
-                                "unsupported.zeebe"))
     found: dict[Any, list[str]] = {}
     for el in _elements(root):
         parent = el.getparent()
@@ -115,6 +108,15 @@ def zeebe_problems(root: Any) -> list[Problem]:
             found.setdefault(owner(parent if parent is not None else el), []).append(f"zeebe:{local(el)}")
         for attr in (a for a in el.attrib if a.startswith(f"{{{ZEEBE_NS}}}")):
             found.setdefault(owner(el), []).append(f"zeebe:{etree.QName(attr).localname}")
+    # The "Camunda Cloud" marker alone says where a modeller meant the file to run, not what it contains:
+    # a file without Zeebe content is plain BPMN and is judged by its content.
+    platform = root.get(f"{{{MODELER_NS}}}executionPlatform")
+    if found and platform and platform.strip().lower() == "camunda cloud":
+        version = root.get(f"{{{MODELER_NS}}}executionPlatformVersion") or "8"
+        problems.append(problem(root,
+                                f"Camunda 8 (Zeebe) model: this file was made for Camunda Cloud {version}, "
+                                f"which {NOT_SUPPORTED}; model it for Camunda 7 (Camunda Platform) instead",
+                                "unsupported.zeebe"))
     for target, items in found.items():
         items = list(dict.fromkeys(items))
         where = target.get("id") or local(target)
@@ -167,7 +169,7 @@ def _service_problems(el: Any, tag: str) -> list[Problem]:
     return out
 
 
-def _element_problems(el: Any, top: Any, thrown_signals: set[str]) -> list[Problem]:
+def _element_problems(el: Any, top: Any) -> list[Problem]:
     tag, ns, name = local(el), namespace(el), el.get("id")
     parent = el.getparent()
     if ns in CAMUNDA_NS and tag in ("executionListener", "taskListener"):
@@ -225,7 +227,7 @@ def _element_problems(el: Any, top: Any, thrown_signals: set[str]) -> list[Probl
                                "unsupported.call"))
     elif tag in ("startEvent", "intermediateCatchEvent", "boundaryEvent", "intermediateThrowEvent",
                  "endEvent"):
-        out += event_rules.event_problems(el, tag, top, thrown_signals)
+        out += event_rules.event_problems(el, tag)
     elif tag == "receiveTask":
         out += event_rules.reference_problems(el, tag)
     return out
@@ -233,13 +235,8 @@ def _element_problems(el: Any, top: Any, thrown_signals: set[str]) -> list[Probl
 
 def support_problems(scope: list[Any], top: Any) -> list[Problem]:
     """Problems for everything in the deployed process (and the processes it calls) that cannot run here."""
-    thrown: set[str] = set()
-    for process in scope:
-        for el in _elements(process):
-            if local(el) in ("intermediateThrowEvent", "endEvent"):
-                thrown |= {d.get("signalRef") or "" for d in el if local(d) == "signalEventDefinition"}
     problems: list[Problem] = []
     for process in scope:
         for el in _elements(process):
-            problems += _element_problems(el, top, thrown)
+            problems += _element_problems(el, top)
     return capped(problems)

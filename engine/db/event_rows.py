@@ -1,6 +1,7 @@
 """Event declarations of procedure versions: which names exist, and the start events of active versions."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -20,10 +21,20 @@ def declare(conn: Connection, procedure: dict[str, Any], found: list[Declaration
 
 
 def is_declared(conn: Connection, kind: str, name: str) -> bool:
-    """Does any procedure version (any status) catch, throw or start on this message or signal?"""
+    """Does any procedure version (any status) catch, throw or start on this message or signal? A name
+    declared with expressions (`alert-${region}`) covers every name it can become (`alert-north`)."""
     query = select(event_declarations.c.id).where(event_declarations.c.kind == kind,
                                                   event_declarations.c.name == name).limit(1)
-    return conn.execute(query).first() is not None
+    if conn.execute(query).first() is not None:
+        return True
+    templates = select(event_declarations.c.name).where(
+        event_declarations.c.kind == kind, event_declarations.c.name.contains("{")).distinct().limit(1000)
+    return any(_pattern(t).fullmatch(name) for t in conn.execute(templates).scalars() if t)
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    parts = re.split(r"[$#]\{[^}]*\}", template)
+    return re.compile(".*".join(re.escape(p) for p in parts), re.S)
 
 
 def active_starts(conn: Connection, kind: str, name: str | None = None) -> list[dict[str, Any]]:

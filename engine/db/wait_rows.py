@@ -74,11 +74,15 @@ def matching(conn: Connection, kind: str, name: str, *, reference: str | None = 
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
-def signal_batch(conn: Connection, name: str, *, after_id: int, until_id: int, limit: int) -> list[dict[str, Any]]:
-    """The next waits for a signal, in id order, among those that existed when it was sent."""
+def signal_batch(conn: Connection, name: str, *, after_id: int, until_id: int, limit: int,
+                 exclude_incident: str | None = None) -> list[dict[str, Any]]:
+    """The next waits for a signal, in id order, among those that existed when it was sent (but not those
+    of the incident that threw it: it caught its own signal in the step that threw it)."""
     query = (select(event_waits).where(event_waits.c.kind == "signal", event_waits.c.name == name,
                                        event_waits.c.id > after_id, event_waits.c.id <= until_id)
              .order_by(event_waits.c.id).limit(limit))
+    if exclude_incident is not None:
+        query = query.where(event_waits.c.incident_id != exclude_incident)
     return [dict(r) for r in conn.execute(query).mappings()]
 
 

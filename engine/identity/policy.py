@@ -38,6 +38,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "loadtests.run": frozenset({"ops"}),
     # integration: a system speaking for the organisation (CRM, telephony, monitoring) that sends messages
     "messages.correlate": frozenset({"agent", "supervisor", "integration"}),
+    "signals.broadcast": frozenset({"supervisor", "integration"}),  # reaches every waiting incident
     "scenarios.write": frozenset({"designer"}),  # a version's scenario tests, written by its designers
     "scenarios.run": frozenset({"designer", "approver", "ops"}),
     # external-task workers (issue #14): fetch, lock and finish external tasks of the topics they may serve

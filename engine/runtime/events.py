@@ -10,18 +10,20 @@ SpiffWorkflow's own task operations (catch, update, cancel), one wait at a time.
 """
 from __future__ import annotations
 
+import re
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnEvent
-from SpiffWorkflow.bpmn.specs.defaults import EndEvent, IntermediateThrowEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent, EventBasedGateway
 from SpiffWorkflow.util.task import TaskState
+
+from .event_specs import WaitState
 
 _SCOPE_NS = uuid.UUID("0b6f4d55-6a37-4c39-9b7e-1a7c5f0e4b12")
 _ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
@@ -39,12 +41,65 @@ class AwaitedEvent:
 
     task_id: str
     element_id: str
-    kind: str  # message | signal
+    kind: str  # message | signal | trigger (a receive task without a message: a wait state)
     name: str
     data: Mapping[str, Any]
 
 
+Resolve = Callable[[str, Mapping[str, Any]], str]
+_PART = re.compile(r"[$#]\{([^}]*)\}")
+
+
+def literal(name: str, data: Mapping[str, Any]) -> str:
+    return name
+
+
+def template_resolver(evaluate: Callable[[str, Mapping[str, Any]], Any]) -> Resolve:
+    """Resolve names such as `alert-${region}` (Camunda evaluates message and signal names); a part that
+    cannot be worked out stays as written."""
+
+    def resolve(name: str, data: Mapping[str, Any]) -> str:
+        if "{" not in name:
+            return name
+
+        def part(match: re.Match[str]) -> str:
+            try:
+                return str(evaluate(match.group(1), data))
+            except Exception:  # noqa: BLE001 - an unknown variable leaves the name as written
+                return match.group(0)
+
+        return _PART.sub(part, name)
+
+    return resolve
+
+
+@dataclass(frozen=True)
+class ThrownSignal:
+    """A signal a procedure threw in this step, for every other incident waiting for it."""
+
+    name: str
+    element_id: str
+    variables: dict[str, Any]
+
+
+def signal_variables(inputs: tuple[tuple[str, str, str], ...], data: Mapping[str, Any],
+                     evaluate: Callable[[str, Mapping[str, Any]], Any]) -> dict[str, Any]:
+    """What a thrown signal carries (camunda:in on its event definition): all the thrower's variables
+    (`variables="all"`), one variable under a name (`source`/`target`), or an expression's value."""
+    carried: dict[str, Any] = {}
+    for kind, source, target in inputs:
+        if kind == "all":
+            carried.update(data)
+        elif kind == "source" and source in data:
+            carried[target] = data[source]
+        elif kind == "expression":
+            carried[target] = evaluate(source, data)
+    return carried
+
+
 def kind_of(definition: Any) -> str | None:
+    if isinstance(definition, WaitState):
+        return "trigger"
     if isinstance(definition, MessageEventDefinition):
         return "message"
     if isinstance(definition, SignalEventDefinition):
@@ -90,8 +145,11 @@ def scope_wait_id(scope: Any, start_event_id: str) -> str:
     return str(uuid.uuid5(_SCOPE_NS, f"{scope.task_tree.id}/{start_event_id}"))
 
 
-def awaited_events(workflow: Any) -> list[AwaitedEvent]:
-    """Every message and signal the incident waits for now, one entry per (catching task, name)."""
+def awaited_events(workflow: Any, resolve: Resolve = literal) -> list[AwaitedEvent]:
+    """Every message and signal the incident waits for now, one entry per (catching task, name).
+
+    `resolve` works out a name with expressions in it (`alert-${region}`) over the variables at the wait.
+    """
     found: dict[tuple[str, str, str], AwaitedEvent] = {}
     for task in workflow.event_manager.tasks.values():
         if not task.has_state(TaskState.WAITING):
@@ -99,15 +157,15 @@ def awaited_events(workflow: Any) -> list[AwaitedEvent]:
         for definition, element_id in _definitions(task):
             kind = kind_of(definition)
             if kind and definition.name:
-                wait = AwaitedEvent(str(task.id), element_id, kind, definition.name, task.data)
+                wait = AwaitedEvent(str(task.id), element_id, kind, resolve(definition.name, task.data), task.data)
                 found.setdefault((wait.task_id, kind, wait.name), wait)
     for scope in _scopes(workflow):
-        data = scope.task_tree.data if scope is not workflow else workflow.task_tree.data
         for _name, start, definition in _event_subprocess_starts(workflow, scope):
             kind = kind_of(definition)
             assert kind is not None
-            wait = AwaitedEvent(scope_wait_id(scope, start.bpmn_id), start.bpmn_id, kind, definition.name,
-                                _latest_data(scope) or data)
+            data = _latest_data(scope) or scope.task_tree.data
+            wait = AwaitedEvent(scope_wait_id(scope, start.bpmn_id), start.bpmn_id, kind,
+                                resolve(definition.name, data), data)
             found.setdefault((wait.task_id, kind, wait.name), wait)
     return list(found.values())
 
@@ -124,7 +182,7 @@ class NotWaiting(LookupError):
 
 
 def deliver(workflow: Any, wait_id: str, kind: str, name: str, variables: Mapping[str, Any],
-            *, interrupting: Mapping[str, bool]) -> str:
+            *, interrupting: Mapping[str, bool], resolve: Resolve = literal) -> str:
     """Let exactly one wait catch the event; returns the BPMN id of the element that caught it.
 
     `interrupting` says, per event subprocess start event id, whether it interrupts its scope (Camunda's
@@ -135,7 +193,7 @@ def deliver(workflow: Any, wait_id: str, kind: str, name: str, variables: Mappin
         if str(task.id) != wait_id or not task.has_state(TaskState.WAITING):
             continue
         for definition, element_id in _definitions(task):
-            if kind_of(definition) == kind and definition.name == name:
+            if kind_of(definition) == kind and resolve(definition.name or "", task.data) == name:
                 event = BpmnEvent(definition, payload)
                 if not task.task_spec.catches(task, event):
                     break
@@ -146,7 +204,7 @@ def deliver(workflow: Any, wait_id: str, kind: str, name: str, variables: Mappin
     for scope in _scopes(workflow):
         for sp_name, start, definition in _event_subprocess_starts(workflow, scope):
             if scope_wait_id(scope, start.bpmn_id) == wait_id and kind_of(definition) == kind \
-                    and definition.name == name:
+                    and resolve(definition.name, _latest_data(scope) or scope.task_tree.data) == name:
                 _start_event_subprocess(workflow, scope, sp_name, start, BpmnEvent(definition, payload),
                                         interrupting.get(start.bpmn_id, True))
                 return str(start.bpmn_id)
@@ -214,41 +272,3 @@ def begin_at(workflow: Any, element_id: str, kind: str, variables: Mapping[str, 
     event = BpmnEvent(chosen.task_spec.event_definition, dict(variables))
     chosen.task_spec.catch(chosen, event)
     chosen.task_spec._update(chosen)
-
-
-class OutboxMessageThrow(IntermediateThrowEvent):
-    """A message throw event: left STARTED like a service task, so the outbox delivers the message (a
-    webhook or an e-mail); it completes when the delivery is settled. Never delivered inside the engine."""
-
-    def _run_hook(self, my_task: Any) -> None:
-        return None
-
-
-class OutboxMessageEnd(EndEvent):
-    """A message end event, delivered through the outbox like OutboxMessageThrow."""
-
-    def _run_hook(self, my_task: Any) -> None:
-        return None
-
-
-def prepare_events(spec: Any, subprocess_specs: Mapping[str, Any]) -> None:
-    """Message events with Camunda's semantics, done once on the shared spec (it is not serialized):
-
-    - caught: the message's variables become task data (the Camunda parser's variant stores them under one
-      `<task>_Response` key), and BPMN correlation properties are not evaluated (Camunda correlates on the
-      business key and variables, which the service matches);
-    - thrown (intermediate throw and end events): outbox deliveries, as send tasks are.
-    """
-    for process in [spec, *subprocess_specs.values()]:
-        for task_spec in process.task_specs.values():
-            definition = getattr(task_spec, "event_definition", None)
-            if isinstance(definition, MessageEventDefinition):
-                if type(task_spec) is IntermediateThrowEvent:
-                    task_spec.__class__ = OutboxMessageThrow
-                elif type(task_spec) is EndEvent:
-                    task_spec.__class__ = OutboxMessageEnd
-            items = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
-            for item in items:
-                if isinstance(item, MessageEventDefinition):
-                    item.__class__ = MessageEventDefinition
-                    item.correlation_properties = []

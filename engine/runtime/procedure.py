@@ -100,7 +100,7 @@ def prepare_spec(spec: Any, subprocess_specs: dict[str, Any]) -> None:
     """
     from SpiffWorkflow.bpmn.specs.defaults import ParallelGateway
 
-    from .events import prepare_events
+    from .event_specs import prepare_events
     from .join import MergingParallelGateway
 
     prepare_events(spec, subprocess_specs)

@@ -17,7 +17,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from . import events, serializer, timers
-from .events import AwaitedEvent
+from .events import AwaitedEvent, ThrownSignal
 from .override import rewind_to_check
 from .procedure import RuntimeProcedure
 from .transitions import Snapshot, Transition, diff_transitions
@@ -66,7 +66,7 @@ class Outcome:
     written: dict[str, Any] = field(default_factory=dict)
     timers: list[WaitingTimer] = field(default_factory=list)
     waits: list[AwaitedEvent] = field(default_factory=list)
-    signals: list[Transition] = field(default_factory=list)  # signal throw events completed in this step
+    signals: list[ThrownSignal] = field(default_factory=list)  # thrown in this step, for the other incidents
     caught_by: str | None = None  # the element that caught a delivered message or signal
 
 
@@ -84,6 +84,10 @@ class Runner:
         # The workflow behind the last state this runner produced: a following step of the same
         # transaction (settling a service task) takes it instead of parsing that state again. One use only.
         self._last: tuple[str, BpmnWorkflow] | None = None
+        self.resolve = events.template_resolver(self._evaluate)
+
+    def _evaluate(self, expression: str, data: Mapping[str, Any]) -> Any:
+        return self.script_engine.environment.evaluate(expression, dict(data))
 
     def mode_of(self, service: StartedService) -> str:
         """'wait' (the service task completes when its delivery succeeds), 'fire_and_forget', or 'external'
@@ -117,7 +121,7 @@ class Runner:
 
         def act(wf: BpmnWorkflow) -> None:
             caught.append(events.deliver(wf, wait.task_id, wait.kind, wait.name, copy.deepcopy(dict(variables)),
-                                         interrupting=self.procedure.interrupting))
+                                         interrupting=self.procedure.interrupting, resolve=self.resolve))
 
         outcome = self._advance(workflow, Snapshot.of(workflow), act, dict(variables))
         outcome.caught_by = caught[0] if caught else None
@@ -288,10 +292,20 @@ class Runner:
             written=written,
             timers=[WaitingTimer(str(t.id), t.task_spec.bpmn_id, deadline) for t, deadline in due
                     if t.task_spec.bpmn_id],
-            waits=[] if status != "running" else events.awaited_events(workflow),
-            signals=[tr for tr in transitions if tr.to_state == "completed"
-                     and self.procedure.throws_signal(tr.element_id)],
+            waits=[] if status != "running" else events.awaited_events(workflow, self.resolve),
+            signals=[self._thrown(workflow, tr) for tr in transitions
+                     if tr.to_state == "completed" and self.procedure.throws_signal(tr.element_id)],
         )
+
+    def _thrown(self, workflow: BpmnWorkflow, transition: Transition) -> ThrownSignal:
+        task = self._task(workflow, transition.task_id)
+        data = dict(task.data) if task is not None else {}
+        node = self.procedure.definition.nodes[transition.element_id]
+        try:
+            variables = events.signal_variables(node.event_inputs, data, self._evaluate)
+        except Exception as err:  # noqa: BLE001 - a bad camunda:in expression fails the incident, named
+            raise IncidentFailed(f"signal {node.event_name!r} thrown at {node.id}: {err}") from err
+        return ThrownSignal(self.resolve(node.event_name or "", data), transition.element_id, variables)
 
 
 class _LoopGuard:

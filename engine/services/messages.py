@@ -21,7 +21,7 @@ from sqlalchemy import Connection
 from engine import clock
 from engine.db import event_rows, incident_rows, wait_rows
 from engine.errors import Conflict, Invalid, NotFound, Problem
-from engine.events.correlation import Correlation, decide, parse
+from engine.events.correlation import Correlation, check_variables, decide, parse
 from engine.events.triggers import Trigger
 from engine.identity import policy
 from engine.identity.principal import Principal
@@ -72,6 +72,43 @@ def correlate(engine: IncidentEngine, *, name: Any, reference: Any = None, corre
     for start in decision.start:
         results.append(_start(engine, start, request, actor, principal))
     return {"message": request.name, "results": results}
+
+
+def trigger(engine: IncidentEngine, incident_id: str, element_id: str, *, variables: Any = None,
+            actor: str | None = None, principal: Principal | None = None) -> dict[str, Any]:
+    """Move an incident on from a wait state: a receive task without a message (Camunda's
+    `RuntimeService.signal(executionId)`, REST `POST /execution/{id}/signal`); returns the incident.
+
+    Raises NotFound (no such incident, or not one the caller takes part in), Conflict (it does not wait
+    at that element), Invalid (bad variables).
+    """
+    policy.require(principal, "messages.correlate")
+    if principal is not None:
+        actor = principal.user_id
+    payload = check_variables(variables)
+    scope = policy.correlation_scope(principal)
+    with engine.uow() as uow:
+        incident = incident_rows.lock(uow.conn, incident_id)
+        if incident is None or (scope is not None and not incident_rows.is_visible(uow.conn, incident_id, scope)):
+            raise NotFound(f"no incident {incident_id}")
+        waits = wait_rows.matching(uow.conn, "trigger", element_id, limit=2, incident_id=incident_id)
+        if incident["status"] != "running" or not waits:
+            raise Conflict(f"the incident does not wait at {element_id!r} (a receive task without a message)",
+                           incident_status=incident["status"])
+        wait = waits[0]
+        runtime = engine.runtime_by_id(uow.conn, incident["procedure_id"])
+        runner = engine.runner(runtime)
+        step = Step(incident, runtime, actor, clock.now())
+        step.event("wait_triggered", {"variables": payload}, task_id=wait["task_id"], element_id=element_id,
+                   element_name=_name_of(runtime, element_id), element_type=runtime.node_type(element_id))
+        awaited = AwaitedEvent(wait["task_id"], element_id, "trigger", element_id, {})
+        try:
+            advance(uow.conn, step, runner, lambda: runner.deliver(incident["state"], awaited, payload))
+        except NotWaiting:
+            raise Conflict(f"the incident no longer waits at {element_id!r}") from None
+        view = incidents.visible_view(step.view() or incidents.view(uow.conn, incident_id), principal)
+        uow.commit()
+    return view
 
 
 def _ambiguous(request: Correlation, waits: list[dict[str, Any]], starts: list[dict[str, Any]]) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from engine.db import audit_rows, incident_rows, outbox_rows, task_rows
+from engine.db import audit_rows, broadcast_rows, incident_rows, outbox_rows, task_rows
 from engine.errors import Conflict
 from engine.runtime.check_gateway import CHECK_KINDS
 from engine.runtime.procedure import RuntimeProcedure
@@ -78,6 +78,11 @@ def record_outcome(conn: Connection, step: Step, outcome: Outcome, *, completed_
     _sync_tasks(conn, step, outcome)
     sync_timers(conn, step, outcome)
     sync_waits(conn, step, outcome)
+    for signal in outcome.signals:  # its own incident caught it already; the others get it in batches
+        broadcast_rows.queue(conn, signal.name, signal.variables, actor=step.actor, at=step.at,
+                             origin_incident_id=step.incident["id"])
+        step.event("signal_thrown", {"signal": signal.name, "variables": signal.variables},
+                   element_id=signal.element_id)
     fresh = [s for s in outcome.services if s.task_id not in step.queued]
     pulled = [s for s in fresh if mode_of is not None and mode_of(s) == "external"]
     if pulled or any(tr.to_state == "cancelled" for tr in outcome.transitions):

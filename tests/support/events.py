@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from engine import clock
 from engine.db import governance_rows
 from engine.services import procedures
 from engine.services.engine_app import IncidentEngine
@@ -16,7 +17,16 @@ def deploy(engine: IncidentEngine, name: str, *, active: bool = True, data: byte
     approval (tested in the governance suite) by setting the status the way activation does."""
     row, _ = procedures.deploy(engine, data or (EVENTS / f"{name}.bpmn").read_bytes(), actor="designer")
     if active:
-        with engine.uow() as uow:
-            governance_rows.set_status(uow.conn, row["id"], "active")
-            uow.commit()
+        activate(engine, row)
     return row
+
+
+def activate(engine: IncidentEngine, row: dict[str, Any]) -> None:
+    """Make a version active now, with the activation event a timer start counts from."""
+    with engine.uow() as uow:
+        governance_rows.set_status(uow.conn, row["id"], "active")
+        governance_rows.append_event(uow.conn, {
+            "procedure_id": row["id"], "procedure_key": row["key"], "procedure_version": row["version"],
+            "action": "activate", "from_status": row["status"], "to_status": "active", "actor": "approver",
+            "at": clock.now(), "data": {}})
+        uow.commit()
