@@ -31,6 +31,7 @@ from . import (
     scenario_report,
     scenarios,
     signals,
+    simulations,
     strategy,
     tasks,
 )
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, engine: IncidentEngine | None =
     for blueprint in (messages.blp, messages.triggers, signals.blp):
         api.register_blueprint(blueprint)
     api.register_blueprint(scenarios.blp)
+    api.register_blueprint(simulations.blp)
     app.register_blueprint(health.blp)
     app.register_blueprint(metrics_endpoint.blp)
     app.register_blueprint(reports.blp)

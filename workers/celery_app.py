@@ -10,6 +10,7 @@ from celery import Celery
 
 from engine.config import Settings
 
+from . import simulations as _simulations  # noqa: F401 - the simulation tasks, likewise
 from . import tasks as _tasks  # noqa: F401 - registers the shared tasks with every app made here
 
 DEFAULT_BROKER = "redis://127.0.0.1:6379/0"
@@ -20,7 +21,7 @@ def create_celery(settings: Settings | None = None) -> Celery:
     settings = settings or Settings.from_env()
     tick = settings.timer_tick_seconds
     app = Celery("incident_engine", broker=settings.celery_broker_url or DEFAULT_BROKER,
-                 include=["workers.tasks"])
+                 include=["workers.tasks", "workers.simulations"])
     app.conf.update(
         task_default_queue=settings.celery_queue,
         task_serializer="json",
@@ -46,6 +47,8 @@ def create_celery(settings: Settings | None = None) -> Celery:
             "dispatch-outbox": {"task": "workers.dispatch_outbox", "schedule": tick,
                                 "options": {"expires": 3 * tick}},
             "tick-events": {"task": "workers.tick_events", "schedule": tick, "options": {"expires": 3 * tick}},
+            "dispatch-simulations": {"task": "workers.dispatch_simulations", "schedule": tick,
+                                     "options": {"expires": 3 * tick}},
         },
     )
     app.incident_settings = settings  # type: ignore[attr-defined]

@@ -1,4 +1,5 @@
-"""The embedded default without a broker: two daemon threads in one process fire timers and deliver the outbox.
+"""The embedded default without a broker: daemon threads in one process fire timers, deliver the outbox
+and run what-if simulations.
 
 Single-machine only: `incident-engine serve` starts it in each web worker process (after the fork, so no
 database connection crosses a process) when CELERY_BROKER_URL is unset (or SCHEDULER is `inprocess`). It calls the same engine services as the Celery tasks, so correctness still comes from
@@ -13,7 +14,7 @@ import threading
 from collections.abc import Callable
 
 from engine.config import Settings
-from engine.services import outbox, signals, timer_starts
+from engine.services import outbox, signals, simulations, timer_starts
 from engine.services.engine_app import IncidentEngine
 from engine.services.timers import fire_due_timers
 
@@ -31,7 +32,8 @@ class InProcessScheduler:
         self._threads: list[threading.Thread] = []
 
     def start(self) -> InProcessScheduler:
-        for name, work in (("timers", self.tick_timers), ("outbox", self.tick_outbox)):
+        for name, work in (("timers", self.tick_timers), ("outbox", self.tick_outbox),
+                           ("simulations", self.tick_simulations)):
             thread = threading.Thread(target=self._loop, args=(name, work), name=f"incident-engine-{name}",
                                       daemon=True)
             thread.start()
@@ -49,6 +51,10 @@ class InProcessScheduler:
         """Timers of running incidents, then timer start events, then signals thrown by procedures."""
         fired = fire_due_timers(self.engine)
         return fired + timer_starts.tick(self.engine) + signals.deliver_pending(self.engine)
+
+    def tick_simulations(self) -> int:
+        """Run a waiting what-if simulation, if any (its own thread, so timers never wait on it)."""
+        return simulations.run_queued(self.engine)
 
     def tick_outbox(self) -> int:
         """Deliver due rows until none is left (a full batch means there may be more)."""

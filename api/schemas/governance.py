@@ -59,6 +59,8 @@ class GovernanceSchema(Schema):
     scenario_tests = fields.Dict(metadata={
         "description": "the current scenario suite, its newest run (status, passed, failed, coverage totals, "
                        "uncovered flows) and the flows declared not testable with their reasons"})
+    simulations = fields.List(fields.Dict(), metadata={
+        "description": "what-if simulations attached as evidence: window, agents, each criterion's prediction"})
     events = fields.List(fields.Nested(ProcedureEventSchema))
     briefing = fields.Dict(metadata={"description": "after activation only"})
 

@@ -414,6 +414,30 @@ scenario_runs = Table(
     Index("ix_scenario_runs_procedure", "procedure_id", "created_at"),
 )
 
+# --- what-if simulations (issue #16): request, progress, prediction; attachable as approval evidence ------
+simulations = Table(
+    "simulations",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("procedure_id", String(36), ForeignKey("procedures.id"), nullable=False),
+    Column("procedure_key", String(255), nullable=False),
+    Column("procedure_version", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("status", String(20), nullable=False),  # queued | running | done | error
+    Column("parameters", Json, nullable=False),
+    Column("progress", Json, nullable=True),
+    Column("report", Json, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("attached", Boolean, nullable=False, default=False),
+    Column("created_by", String(255), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("started_at", UTCDateTime, nullable=True),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Column("lease_until", UTCDateTime, nullable=True),  # a running simulation's worker renews it
+    Index("ix_simulations_procedure", "procedure_id", "created_at"),
+    Index("ix_simulations_status", "status", "created_at"),
+)
+
 # --- external tasks (issue #14): service tasks that pull workers fetch, lock and finish -------------------
 # One row per started `camunda:type="external"` service task whose topic is pulled (not pushed through the
 # outbox). The lock is the row: a worker holds it while `worker_id` is set and `lock_expires_at` is ahead.

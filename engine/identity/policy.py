@@ -41,6 +41,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "signals.broadcast": frozenset({"supervisor", "integration"}),  # reaches every waiting incident
     "scenarios.write": frozenset({"designer"}),  # a version's scenario tests, written by its designers
     "scenarios.run": frozenset({"designer", "approver", "ops"}),
+    "simulations.run": frozenset({"designer", "approver", "ops"}),
     # external-task workers (issue #14): fetch, lock and finish external tasks of the topics they may serve
     "external_tasks.work": frozenset({"integration"}),
     "external_tasks.read": frozenset({"integration", "supervisor", "ops"}),

@@ -60,7 +60,8 @@ def approve(engine: IncidentEngine, key: str, number: int, *, actor: str | None 
         apply(uow.conn, proc, "approve", actor, {"note": note, "fitness_tests": evidence,
                                                  "objectives": [o["id"] for o in found["objectives"]],
                                                  "scenario_run": run["id"] if run else None,
-                                                 "not_testable": found["scenarios"]["not_testable"]})
+                                                 "not_testable": found["scenarios"]["not_testable"],
+                                                 "simulations": [s["id"] for s in found["simulations"]]})
         view = status_view(uow.conn, proc)
         uow.commit()
     return view

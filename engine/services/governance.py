@@ -17,6 +17,7 @@ from engine.db import (
     governance_rows,
     procedure_rows,
     scenario_rows,
+    simulation_rows,
     strategy_rows,
 )
 from engine.errors import Conflict, Invalid, NotFound, Problem
@@ -65,7 +66,18 @@ def facts(conn: Connection, proc: dict[str, Any]) -> dict[str, Any]:
         "fitness_tests": fitness_rows.for_procedure(conn, proc["id"]),
         "lint": list((proc.get("summary") or {}).get("lint", [])),
         "scenarios": scenario_facts(conn, proc["id"]),
+        "simulations": [simulation_summary(s) for s in simulation_rows.for_procedure(conn, proc["id"])
+                        if s["attached"]],
     }
+
+
+def simulation_summary(row: dict[str, Any]) -> dict[str, Any]:
+    """A simulation attached as evidence: its window and agents, and each criterion's predicted status."""
+    report, parameters = row.get("report") or {}, row.get("parameters") or {}
+    return {"id": row["id"], "since": parameters.get("since"), "until": parameters.get("until"),
+            "agents": parameters.get("agents"), "replications": parameters.get("replications"),
+            "criteria": [{"name": c.get("name"), "status": c.get("status"), "value": c.get("value"),
+                          "target": c.get("target")} for c in report.get("criteria", [])]}
 
 
 def scenario_facts(conn: Connection, procedure_id: str) -> dict[str, Any]:
@@ -155,7 +167,8 @@ def status_view(conn: Connection, proc: dict[str, Any]) -> dict[str, Any]:
     return {"key": proc["key"], "version": proc["version"], "status": proc["status"],
             "allowed_actions": lifecycle.allowed_actions(proc["status"]),
             "approval_blockers": [u.as_dict() for u in unmet], "comments_open": found["comments_open"],
-            "scenario_tests": found["scenarios"], "events": governance_rows.events(conn, proc["id"])}
+            "scenario_tests": found["scenarios"], "simulations": found["simulations"],
+            "events": governance_rows.events(conn, proc["id"])}
 
 
 def status(engine: IncidentEngine, key: str, number: int) -> dict[str, Any]:

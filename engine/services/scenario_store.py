@@ -179,8 +179,13 @@ class EngineDriver:
         workflow = self.engine.runner(runtime).load(row["state"])
         if workflow.is_completed():
             return dict(workflow.data)
-        last = workflow.last_task
-        return dict(last.data) if last is not None else {}
+        from SpiffWorkflow.util.task import TaskState
+
+        # the data the incident's open work sees (finished history may be pruned from the state)
+        merged: dict[str, Any] = {}
+        for task in workflow.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.WAITING):
+            merged.update(task.data)
+        return merged
 
     def audit(self) -> list[dict[str, Any]]:
         if self.incident_id is None:

@@ -2,7 +2,7 @@
 signal broadcasts
 
 Revision ID: 0012_events
-Revises: 0014_external_tasks
+Revises: 0016_simulations
 Create Date: 2026-12-01
 """
 from alembic import op
@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 from engine.db.tables import UTCDateTime
 
 revision = '0012_events'
-down_revision = '0014_external_tasks'
+down_revision = '0016_simulations'
 branch_labels = None
 depends_on = None
 

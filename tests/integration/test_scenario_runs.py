@@ -236,3 +236,13 @@ def test_runs_are_listed_newest_first_and_judge_the_current_suite(engine: Incide
     assert second["suite_id"] != first["suite_id"] and second["passed"] == 1
     assert "scenarios" not in listed[0] and listed[0]["coverage_totals"]["flows_covered"] == 1
     assert scenario_tests.get_run(engine, "simple_flow", 1, first["id"])["coverage"]["uncovered_flows"] == []
+
+
+def test_scenarios_past_the_run_budget_fail_with_the_reason(engine: IncidentEngine) -> None:
+    from engine.scenarios.format import parse
+    from engine.services.scenario_runs import run_suite
+
+    row, _ = procedures.deploy(engine, SIMPLE_BPMN, actor="dana")
+    results = run_suite(engine, row, SIMPLE_BPMN, parse(SIMPLE_SCENARIOS), budget_seconds=0)
+    assert [r.passed for r in results] == [False, False]
+    assert results[0].failure is not None and "time budget" in results[0].failure.message

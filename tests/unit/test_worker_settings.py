@@ -81,11 +81,11 @@ def test_the_celery_app_acknowledges_late_retries_and_limits_every_task() -> Non
     assert conf.task_default_queue == "q" and conf.task_serializer == "json"
     schedule = conf.beat_schedule
     assert {e["task"] for e in schedule.values()} == {"workers.tick_timers", "workers.dispatch_outbox",
-                                                      "workers.tick_events"}
+                                                      "workers.tick_events", "workers.dispatch_simulations"}
     assert all(e["schedule"] == 7 and e["options"]["expires"] == 21 for e in schedule.values())
     ours = {name: task for name, task in app.tasks.items() if name.startswith("workers.")}
     assert set(ours) == {"workers.tick_timers", "workers.dispatch_outbox", "workers.deliver_outbox",
-                         "workers.tick_events"}
+                         "workers.tick_events", "workers.dispatch_simulations", "workers.run_simulation"}
     for task in ours.values():
         assert task.acks_late and task.reject_on_worker_lost
         assert task.retry_backoff and task.retry_jitter and task.retry_backoff_max == 60
