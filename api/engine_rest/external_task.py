@@ -47,6 +47,8 @@ def _topic(raw: Any) -> TopicRequest:
     ids = t.listed("processDefinitionIdIn", raw) + t.listed("processDefinitionId", raw)
     if raw.get("tenantIdIn") or raw.get("withoutTenantId") is False or raw.get("processDefinitionVersionTag"):
         raise t.bad_request("tenants and version tags are not supported by this engine")
+    if raw.get("localVariables"):  # only the task's local variables: an external task here has none
+        names = []
     return TopicRequest(raw["topicName"], lock, tuple(str(n) for n in names) if names is not None else None,
                         dict(filters), raw.get("businessKey"), tuple(keys), tuple(ids),
                         bool(raw.get("includeExtensionProperties")))
@@ -63,12 +65,17 @@ def fetch_and_lock() -> Response:
     timeout = body.get("asyncResponseTimeout") or 0
     if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout < 0:
         raise t.bad_request("asyncResponseTimeout must be a number of milliseconds")
+    sorting = body.get("sorting") or []
+    if not isinstance(sorting, list) or any(not isinstance(x, dict) or x.get("sortBy") != "createTime"
+                                            or x.get("sortOrder", "asc") not in ("asc", "desc") for x in sorting):
+        raise t.bad_request("sorting supports [{\"sortBy\": \"createTime\", \"sortOrder\": \"asc\" or \"desc\"}]")
     max_tasks = body.get("maxTasks", 10)
     if not isinstance(max_tasks, int) or isinstance(max_tasks, bool):
         raise t.bad_request("maxTasks must be a number")
     locked = external_tasks.fetch_and_lock(
         engine(), worker_id=str(body.get("workerId") or ""), topics=[_topic(x) for x in topics],
         max_tasks=max_tasks, by_priority=bool(body.get("usePriority")), wait_seconds=timeout / 1000,
+        newest_first=bool(sorting) and sorting[0].get("sortOrder") == "desc",
         park=serving.parked, principal=current_principal())
     return jsonify([locked_dto(row) for row in locked])
 

@@ -57,6 +57,8 @@ def engine_error(err: EngineError) -> Response:
     if isinstance(err, Conflict):
         if "lock_holder" in err.extra:  # a worker finishing a task it does not hold
             return error_body(400, "BadUserRequestException", err.detail)
+        if "version_status" in err.extra:  # a live start of a version that is not active: say what to do
+            return error_body(400, "BadUserRequestException", err.detail)
         if err.extra.get("state") in ("completed", "cancelled"):
             return error_body(404, "InvalidRequestException", f"{err.detail}: it no longer exists at runtime")
         if err.extra.get("assignee"):

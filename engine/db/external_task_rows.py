@@ -34,15 +34,23 @@ def _fetchable(now: datetime) -> Any:
                 or_(xt.c.lock_expires_at.is_(None), xt.c.lock_expires_at <= now))
 
 
-def lockable(conn: Connection, topics: list[str], now: datetime, *, limit: int,
-             by_priority: bool) -> list[dict[str, Any]]:
-    """Fetchable rows of these topics, locked for this transaction; rows another fetch holds are skipped."""
+def lockable(conn: Connection, topics: list[str], now: datetime, *, limit: int, by_priority: bool = False,
+             newest_first: bool = False, ids: list[str] | None = None, lock: bool = True) -> list[dict[str, Any]]:
+    """Fetchable rows of these topics (or of `ids`), locked for this transaction unless `lock` is False;
+    rows another fetch holds are skipped."""
     query = select(xt).where(xt.c.topic.in_(topics), _fetchable(now))
+    if ids is not None:
+        query = query.where(xt.c.id.in_(ids))
     order = [xt.c.priority.desc()] if by_priority else []
-    query = query.order_by(*order, xt.c.created_at, xt.c.id).limit(limit)
-    if conn.dialect.name == "postgresql":
+    created = xt.c.created_at.desc() if newest_first else xt.c.created_at
+    query = query.order_by(*order, created, xt.c.id).limit(limit)
+    if lock and conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def announce_topic(conn: Connection, topic: str) -> None:
+    announce(conn, topic)
 
 
 def next_available(conn: Connection, topics: list[str], now: datetime) -> datetime | None:

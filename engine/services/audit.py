@@ -17,15 +17,21 @@ def audit_view(row: dict[str, Any]) -> dict[str, Any]:
     return dict(row)
 
 
+def require_readable(conn: Any, incident_id: str, principal: Principal | None) -> dict[str, Any]:
+    """The incident, if the caller may read its trail (ops and admin any, others those they take part in)."""
+    policy.require(principal, "incidents.audit")
+    scope = None if policy.allowed(principal, "audit.read") else policy.visibility(principal)
+    incident = incident_rows.get(conn, incident_id)
+    if incident is None or (scope is not None and not incident_rows.is_visible(conn, incident_id, scope)):
+        raise NotFound(f"no incident {incident_id}")
+    return incident
+
+
 def for_incident(engine: IncidentEngine, incident_id: str, *,
                  principal: Principal | None = None) -> list[dict[str, Any]]:
     """One incident's trail: for ops (and admin) any incident, for others the incidents they may read."""
-    policy.require(principal, "incidents.audit")
-    scope = None if policy.allowed(principal, "audit.read") else policy.visibility(principal)
     with engine.uow(write=False) as uow:
-        if incident_rows.get(uow.conn, incident_id) is None or \
-                (scope is not None and not incident_rows.is_visible(uow.conn, incident_id, scope)):
-            raise NotFound(f"no incident {incident_id}")
+        require_readable(uow.conn, incident_id, principal)
         rows, after = [], 0
         while True:
             batch = audit_rows.for_incident(uow.conn, incident_id, after_id=after)

@@ -6,6 +6,7 @@ without its worker (an interrupting boundary event, a cancelled incident) closes
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import Connection
@@ -31,5 +32,5 @@ def sync_external_tasks(conn: Connection, step: Any, outcome: Outcome, pulled: l
             "reference": step.incident.get("reference"), "element_id": service.element_id,
             "element_name": node.name, "topic": service.topic, "state": "open",
             "priority": int(priority) if priority.lstrip("-").isdigit() else 0,
-            "variables": service.data, "properties": dict(node.properties), "created_at": step.at,
+            "variables": json.loads(json.dumps(service.data, default=str)), "properties": dict(node.properties), "created_at": step.at,
         })

@@ -92,34 +92,52 @@ def _matches(row: dict[str, Any], data: dict[str, Any], request: TopicRequest) -
             and all(merged.get(k) == v for k, v in request.process_variables.items()))
 
 
+def _choose(conn: Connection, by_name: dict[str, TopicRequest], now: datetime, max_tasks: int, by_priority: bool,
+            newest_first: bool) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Lock exactly the rows this fetch takes, so a concurrent fetch skips no task it could have had.
+
+    Without filters on variables or keys, the first `max_tasks` fetchable rows are locked at once. With
+    them, candidates are read unlocked, matched against their incident's data, and only the chosen ones
+    locked (SKIP LOCKED, re-checked as still fetchable)."""
+    topics = list(by_name)
+    filtered = any(t.process_variables or t.business_key or t.procedure_keys or t.procedure_ids
+                   for t in by_name.values())
+    rows = external_task_rows.lockable(conn, topics, now, limit=500 if filtered else max_tasks,
+                                       by_priority=by_priority, newest_first=newest_first, lock=not filtered)
+    datas = {r["incident_id"]: (incident_rows.get(conn, r["incident_id"]) or {}).get("data") or {} for r in rows}
+    if filtered:
+        chosen = [r["id"] for r in rows if _matches(r, datas[r["incident_id"]], by_name[r["topic"]])][:max_tasks]
+        rows = external_task_rows.lockable(conn, topics, now, limit=max_tasks, by_priority=by_priority,
+                                           newest_first=newest_first, ids=chosen) if chosen else []
+    return rows, datas
+
+
 def _lock(engine: IncidentEngine, worker_id: str, topics: list[TopicRequest], max_tasks: int,
-          by_priority: bool, actor: str | None) -> tuple[list[dict[str, Any]], datetime | None]:
+          by_priority: bool, newest_first: bool, actor: str | None) -> tuple[list[dict[str, Any]], datetime | None]:
     """One attempt: lock what is fetchable now; also when the next task becomes fetchable by itself."""
     by_name = {t.name: t for t in topics}
     with engine.uow() as uow:
         conn, now = uow.conn, clock.now()
-        rows = external_task_rows.lockable(conn, list(by_name), now, limit=max(max_tasks * 10, 50),
-                                           by_priority=by_priority)
-        datas = {r["incident_id"]: (incident_rows.get(conn, r["incident_id"]) or {}).get("data") or {}
-                 for r in rows}
+        rows, datas = _choose(conn, by_name, now, max_tasks, by_priority, newest_first)
         taken: list[dict[str, Any]] = []
         for row in rows:
             request = by_name[row["topic"]]
-            if len(taken) >= max_tasks or not _matches(row, datas[row["incident_id"]], request):
-                continue
             expires = now + timedelta(milliseconds=request.lock_ms)
             external_task_rows.update(conn, row["id"], {"worker_id": worker_id, "lock_expires_at": expires})
             _audit(conn, row, "external_task_locked", actor, now,
                    {"worker_id": worker_id, "topic": row["topic"], "lock_expires_at": expires.isoformat()})
             taken.append(_locked_view({**row, "worker_id": worker_id, "lock_expires_at": expires},
                                       datas[row["incident_id"]], request))
+        if len(taken) == max_tasks:  # there may be more: let other waiting fetches look once this commits
+            for topic in {t["topic"] for t in taken}:
+                external_task_rows.announce_topic(conn, topic)
         next_at = None if taken else external_task_rows.next_available(conn, list(by_name), now)
         uow.commit()
     return taken, next_at
 
 
 def fetch_and_lock(engine: IncidentEngine, *, worker_id: str, topics: list[TopicRequest], max_tasks: int = 1,
-                   by_priority: bool = False, wait_seconds: float = 0.0,
+                   by_priority: bool = False, newest_first: bool = False, wait_seconds: float = 0.0,
                    park: Callable[[], contextlib.AbstractContextManager[bool]] | None = None,
                    principal: Principal | None = None) -> list[dict[str, Any]]:
     """Lock up to `max_tasks` tasks of the topics the worker may serve; with none, wait up to
@@ -143,7 +161,7 @@ def fetch_and_lock(engine: IncidentEngine, *, worker_id: str, topics: list[Topic
     with contextlib.ExitStack() as stack:
         while True:
             seen = WAKEUP.generation()
-            taken, next_at = _lock(engine, worker_id, allowed, max_tasks, by_priority, actor)
+            taken, next_at = _lock(engine, worker_id, allowed, max_tasks, by_priority, newest_first, actor)
             left = deadline - time.monotonic()
             if taken or left <= 0:
                 return taken

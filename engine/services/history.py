@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.db import incident_rows, task_rows
+from engine.db import task_rows
 
 from . import audit
 from .engine_app import IncidentEngine
@@ -44,9 +44,7 @@ def activities(engine: IncidentEngine, incident_id: str, *, principal: Any = Non
 
 def tasks(engine: IncidentEngine, incident_id: str, *, principal: Any = None) -> list[dict[str, Any]]:
     """Every human task of the incident, open or ended, with the incident's procedure version id."""
-    audit.for_incident(engine, incident_id, principal=principal)  # the same visibility rule, or NotFound
     with engine.uow(write=False) as uow:
-        incident = incident_rows.get(uow.conn, incident_id)
-        assert incident is not None
+        incident = audit.require_readable(uow.conn, incident_id, principal)
         rows = task_rows.for_incident(uow.conn, incident_id)
     return [{**r, "procedure_id": incident["procedure_id"], "reference": incident["reference"]} for r in rows]

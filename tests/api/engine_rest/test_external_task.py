@@ -217,3 +217,16 @@ def test_a_long_poll_returns_as_soon_as_a_task_is_created(charge: Any, worker: A
     started = time.monotonic()
     assert fetch(worker, asyncResponseTimeout=300) == []  # an empty long poll waits its timeout out
     assert time.monotonic() - started >= 0.3
+
+
+def test_sorting_and_local_variables(client: Any, charge: Any, worker: Any) -> None:
+    with frozen() as clock:
+        charge(1.0, "old")
+        clock.advance(timedelta(seconds=5))
+        charge(2.0, "new")
+        [newest] = fetch(worker, sorting=[{"sortBy": "createTime", "sortOrder": "desc"}],
+                         topic={"localVariables": True})
+        assert newest["businessKey"] == "new" and newest["variables"] == {}
+        [oldest] = fetch(worker, sorting=[{"sortBy": "createTime", "sortOrder": "asc"}])
+        assert oldest["businessKey"] == "old"
+    is_error(worker.post(f"{REST}/external-task/fetchAndLock", json={**FETCH, "sorting": [{"sortBy": "priority"}]}), 400)

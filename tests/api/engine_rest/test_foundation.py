@@ -77,3 +77,14 @@ def test_an_unexpected_failure_is_a_camunda_500_without_internals(client: Any, m
     monkeypatch.setattr(procedures, "search", boom)
     body = is_error(client.get(f"{REST}/process-definition"), 500, "ProcessEngineException")
     assert "secret" not in body["message"]
+
+
+def test_the_default_engine_mount_serves_writes_too(client: Any) -> None:
+    base = f"{REST}/engine/default"
+    response = client.post(f"{base}/process-definition/key/major_incident/start", json={"variables": {
+        "priority": {"value": "P2"}, "summary": {"value": "x"}, "caller_id": {"value": "C"}}})
+    assert response.status_code == 200
+    instance = response.get_json()
+    assert instance["links"][0]["href"].endswith(f"/engine-rest/engine/default/process-instance/{instance['id']}")
+    task = client.get(f"{base}/task?processInstanceId={instance['id']}").get_json()[0]
+    assert client.post(f"{base}/task/{task['id']}/claim", json={"userId": "admin"}).status_code == 204
