@@ -22,6 +22,7 @@ from . import (
     health,
     incidents,
     logs,
+    messages,
     metrics_endpoint,
     monitoring,
     problems,
@@ -29,6 +30,7 @@ from . import (
     reports,
     scenario_report,
     scenarios,
+    signals,
     simulations,
     strategy,
     tasks,
@@ -63,6 +65,8 @@ def create_app(settings: Settings | None = None, engine: IncidentEngine | None =
                       deliveries.blp, strategy.blp, governance.blp, comments.blp, fitness.blp):
         api.register_blueprint(blueprint)
     for blueprint in (monitoring.blp, debriefs.blp, failures.blp, external_tasks.blp):
+        api.register_blueprint(blueprint)
+    for blueprint in (messages.blp, messages.triggers, signals.blp):
         api.register_blueprint(blueprint)
     api.register_blueprint(scenarios.blp)
     api.register_blueprint(simulations.blp)

@@ -153,6 +153,8 @@ class Settings:
     monitoring_margin: float = 0.1
     monitoring_min_sample: int = 5
     monitoring_window_days: int = 30
+    # events (issue #12): waits a signal reaches per transaction
+    signal_batch: int = 100
     # Camunda 7 REST dialect (issue #14): HTTP Basic users for clients that cannot send a bearer token
     basic_credentials_file: Path | None = None
     # camunda:type="external" topics that pull workers serve (fetchAndLock), unless OUTBOX_TOPICS pushes them;
@@ -240,6 +242,7 @@ class Settings:
             "test_incident_retention_days": _float("TEST_INCIDENT_RETENTION_DAYS", 7.0),
             "test_incident_purge_seconds": _float("TEST_INCIDENT_PURGE_SECONDS", 3600.0),
             "bootstrap_fitness_seconds": _int("BOOTSTRAP_FITNESS_SECONDS", 8),
+            "signal_batch": _int("SIGNAL_BATCH", 100),
         }
         values["basic_credentials_file"] = _path("BASIC_CREDENTIALS_FILE")
         values["external_task_topics"] = _networks("EXTERNAL_TASK_TOPICS", ("*",))
@@ -264,6 +267,8 @@ class Settings:
         mailing = [t.name for t in self.outbox_topics.values() if t.email_to]
         if mailing and not self.smtp_host:
             raise ValueError(f"OUTBOX_TOPICS {', '.join(mailing)} send e-mail, but SMTP_HOST is not set")
+        if self.signal_batch < 1:
+            raise ValueError("SIGNAL_BATCH must be at least 1")
         if self.outbox_max_attempts < 1 or self.timer_tick_seconds <= 0:
             raise ValueError("OUTBOX_MAX_ATTEMPTS must be at least 1 and TIMER_TICK_SECONDS positive")
         if self.test_incident_retention_days < 0 or self.test_incident_purge_seconds <= 0:

@@ -46,6 +46,7 @@ def create_celery(settings: Settings | None = None) -> Celery:
             "fire-due-timers": {"task": "workers.tick_timers", "schedule": tick, "options": {"expires": 3 * tick}},
             "dispatch-outbox": {"task": "workers.dispatch_outbox", "schedule": tick,
                                 "options": {"expires": 3 * tick}},
+            "tick-events": {"task": "workers.tick_events", "schedule": tick, "options": {"expires": 3 * tick}},
             "dispatch-simulations": {"task": "workers.dispatch_simulations", "schedule": tick,
                                      "options": {"expires": 3 * tick}},
             "purge-test-incidents": {"task": "workers.purge_test_incidents",

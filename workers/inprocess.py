@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 
 from engine.config import Settings
-from engine.services import outbox, simulations
+from engine.services import outbox, signals, simulations, timer_starts
 from engine.services.engine_app import IncidentEngine
 from engine.services.test_incidents import purge_expired
 from engine.services.timers import fire_due_timers
@@ -52,7 +52,9 @@ class InProcessScheduler:
         self._threads.clear()
 
     def tick_timers(self) -> int:
-        return fire_due_timers(self.engine)
+        """Timers of running incidents, then timer start events, then signals thrown by procedures."""
+        fired = fire_due_timers(self.engine)
+        return fired + timer_starts.tick(self.engine) + signals.deliver_pending(self.engine)
 
     def tick_simulations(self) -> int:
         """Run a waiting what-if simulation, if any (its own thread, so timers never wait on it)."""

@@ -13,7 +13,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from engine.errors import EngineError
-from engine.services import outbox
+from engine.services import outbox, signals, timer_starts
 from engine.services.test_incidents import purge_expired
 from engine.services.timers import fire_due_timers
 
@@ -46,6 +46,14 @@ def tick_timers(self: EngineTask) -> int:
     if fired >= engine.settings.timer_batch:  # a backlog (after an outage): keep going without waiting a tick
         tick_timers.apply_async(expires=3 * engine.settings.timer_tick_seconds)
     return fired
+
+
+@shared_task(bind=True, base=EngineTask, name="workers.tick_events")
+def tick_events(self: EngineTask) -> int:
+    """Beat, every TIMER_TICK_SECONDS: fire due timer start events (each firing once, decided by the
+    database), then deliver the signals procedures threw, in batches."""
+    engine = engine_for(self.app)
+    return timer_starts.tick(engine) + signals.deliver_pending(engine)
 
 
 @shared_task(bind=True, base=EngineTask, name="workers.dispatch_outbox")

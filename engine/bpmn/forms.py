@@ -131,7 +131,7 @@ def validate_submission(form: tuple[FormField, ...], data: Mapping[str, Any]) ->
             value = _convert(field, data[field.id], problems)
             if value is not None:
                 result[field.id] = value
-        elif field.required and field.default is not None:
+        elif field.default is not None:  # left out: its defaultValue, as Camunda's form handling does
             result[field.id] = field.default
         elif field.required:
             problems.append(Problem(field=field.id, message=f"field '{field.id}' is required"))

@@ -83,8 +83,14 @@ class NodeDef:
     `properties` merges camunda:properties and spiffworkflow:properties (spiffworkflow wins on a clash).
     `event_kind` is set for events only: 'none', 'timer', 'message', 'error', 'escalation', 'signal',
     'terminate', 'cancel', 'conditional', 'compensate', 'link' or 'multiple'.
-    `topic` is the outbox topic of a service task (camunda:topic, or the spiffworkflow operator name).
+    `topic` is the outbox topic of a service task (camunda:topic, or the spiffworkflow operator name), and
+    of a send task or message throw or end event (camunda:topic when external, else the message name).
     `parent` is the id of the embedded subprocess that contains the node (None at the top level).
+    `cancel_activity` is set for boundary events (cancelActivity) and for the start events of event
+    subprocesses (isInterrupting); both default to true.
+    `event_name` is the name of the message or signal a node catches or throws (receive and send tasks too).
+    `event_inputs` are the camunda:in of a thrown signal: ("all", "", ""), ("source", name, target) or
+    ("expression", text, target).
     """
 
     id: str
@@ -103,7 +109,9 @@ class NodeDef:
     line: int | None = None
     pre_script: str | None = None
     post_script: str | None = None
+    event_name: str | None = None
     external: bool = False  # camunda:type="external": a worker may pull it (unless its topic is pushed)
+    event_inputs: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -152,6 +160,10 @@ class ProcedureDefinition:
     def boundary_events(self, node_id: str) -> tuple[NodeDef, ...]:
         """Boundary events attached to a node."""
         return tuple(n for n in self.nodes.values() if n.attached_to == node_id)
+
+    def start_events(self) -> tuple[NodeDef, ...]:
+        """The start events of the process itself (not of its subprocesses)."""
+        return tuple(n for n in self.nodes.values() if n.type == "startEvent" and n.parent is None)
 
 
 # --- reading the graph of a process from the (already checked) XML -----------------------------------
@@ -269,6 +281,51 @@ def read_graph(top: Any, scope: list[Any]) -> Graph:
     return graph
 
 
+def event_name(el: Any) -> str | None:
+    """The name of the message or signal an event, receive task or send task refers to (None if none)."""
+    from engine.bpmn.support import BPMN_NS, local, namespace
+
+    refs = [(el, "messageRef", "message")] if el.get("messageRef") else []
+    refs += [(d, f"{kind}Ref", kind) for d in el if namespace(d) == BPMN_NS
+             for kind in ("message", "signal") if local(d) == f"{kind}EventDefinition"]
+    for definition, attribute, kind in refs:
+        ref = (definition.get(attribute) or "").rpartition(":")[2].strip()
+        for target in el.getroottree().getroot().iter(f"{{{BPMN_NS}}}{kind}"):
+            if target.get("id") == ref:
+                return target.get("name") or ref
+        return ref or None
+    return None
+
+
+def event_inputs(el: Any) -> tuple[tuple[str, str, str], ...]:
+    """The camunda:in of an event's signal definition: what a thrown signal carries."""
+    from engine.bpmn.support import CAMUNDA_NS, local, namespace
+
+    found: list[tuple[str, str, str]] = []
+    for definition in (d for d in el if local(d) == "signalEventDefinition"):
+        for item in (c for ext in definition if local(ext) == "extensionElements" for c in ext
+                     if local(c) == "in" and namespace(c) in CAMUNDA_NS):
+            if (item.get("variables") or "").strip() == "all":
+                found.append(("all", "", ""))
+            elif item.get("source") and item.get("target"):
+                found.append(("source", item.get("source"), item.get("target")))
+            elif item.get("sourceExpression") and item.get("target"):
+                found.append(("expression", item.get("sourceExpression"), item.get("target")))
+    return tuple(found)
+
+
+def _interrupting(el: Any, tag: str) -> bool | None:
+    from engine.bpmn.support import local
+
+    if tag == "boundaryEvent":
+        return el.get("cancelActivity", "true").strip().lower() == "true"
+    parent = el.getparent()
+    if tag == "startEvent" and parent is not None and local(parent) == "subProcess" \
+            and parent.get("triggeredByEvent") == "true":
+        return el.get("isInterrupting", "true").strip().lower() == "true"
+    return None
+
+
 def _node(el: Any, parent: str | None, lane: str | None, incoming: tuple[str, ...],
           outgoing: tuple[str, ...]) -> NodeDef:
     from engine.bpmn.support import camunda_attr, event_kinds, local
@@ -276,24 +333,28 @@ def _node(el: Any, parent: str | None, lane: str | None, incoming: tuple[str, ..
     tag = local(el)
     is_event = tag.endswith("Event")
     kinds = event_kinds(el) if is_event else []
+    name = event_name(el) if is_event or tag in ("receiveTask", "sendTask") else None
     definition = next((c for c in el if local(c) == "timerEventDefinition"), None)
     times = [t for t in (definition if definition is not None else [])
              if local(t) in ("timeDuration", "timeDate", "timeCycle")]
     timer = TimerDef(local(times[0])[4:].lower(), (times[0].text or "").strip()) if times else None
     operator = _spiff_extension(el, "serviceTaskOperator")
     topic = camunda_attr(el, "topic") if camunda_attr(el, "type") == "external" else None
+    external = topic is not None
+    if topic is None and operator is None and (tag == "sendTask" or (
+            tag in ("intermediateThrowEvent", "endEvent") and kinds == ["message"])):
+        topic = name or el.get("id")
     pre, post = _spiff_extension(el, "preScript"), _spiff_extension(el, "postScript")
     return NodeDef(
         id=el.get("id"), type=tag, name=el.get("name"), lane=lane, properties=properties(el),
-        attached_to=el.get("attachedToRef"),
-        cancel_activity=el.get("cancelActivity", "true").strip().lower() == "true"
-        if tag == "boundaryEvent" else None,
+        attached_to=el.get("attachedToRef"), cancel_activity=_interrupting(el, tag),
         timer=timer, event_kind=(kinds[0] if len(kinds) == 1 else "multiple" if kinds else "none")
         if is_event else None,
         incoming=incoming, outgoing=outgoing,
         topic=topic or (operator.get("id") if operator is not None else None), parent=parent,
         line=el.sourceline, pre_script=pre.text if pre is not None else None,
-        post_script=post.text if post is not None else None, external=topic is not None)
+        post_script=post.text if post is not None else None, event_name=name, external=external,
+        event_inputs=event_inputs(el) if "signal" in kinds else ())
 
 
 def _user_task(el: Any, lane: str | None) -> tuple[UserTaskDef, list[Problem]]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from lxml import etree
 
+from engine.bpmn import dialects, event_rules
 from engine.bpmn.model import ProcedureDefinition, properties, read_graph
 from engine.bpmn.support import (
     BPMN_NS,
@@ -141,7 +142,7 @@ def _scope(root: Any, top: Any) -> list[Any]:
 def _prepare_for_spiff(root: Any, scope: list[Any]) -> list[Problem]:
     """Drop what SpiffWorkflow would trip over but we do not run: other processes (their DMN references
     and data stores are parsed eagerly) and data stores (documentation only here). Returns warnings."""
-    warnings: list[Problem] = []
+    warnings = event_rules.prepare_references(root, scope)
     for process in list(root.iter(f"{{{BPMN_NS}}}process")):
         if process not in scope:
             process.getparent().remove(process)
@@ -241,7 +242,7 @@ def expression_problems(scope: list[Any]) -> list[Problem]:
             continue
         elif tag == "conditionExpression":
             check(el, el.text, f"condition on flow {where}")
-        elif tag in ("timeDuration", "timeDate", "timeCycle"):
+        elif tag in ("timeDuration", "timeDate", "timeCycle") and not event_rules.is_start_timer(el):
             check(el, el.text, f"timer on {where}")
         elif tag == "condition":
             check(el, el.text, f"condition of event {where}")
@@ -277,6 +278,7 @@ def load_procedure(data: bytes, *, process: str | None = None,
     tree = parse_xml(data, max_bytes=max_bytes)
     root = tree.getroot()
     _check_root(root)
+    dialects.read_operaton_as_camunda(root)
     problems = zeebe_problems(root)
     if problems:
         raise _invalid("this is a Camunda 8 (Zeebe) model, which this engine does not run", problems)
@@ -304,6 +306,7 @@ def build_spec(data: bytes, key: str) -> tuple[Any, dict[str, Any]]:
     tree = parse_xml(data, max_bytes=max(len(data), DEFAULT_MAX_BYTES))
     root = tree.getroot()
     _check_root(root)
+    dialects.read_operaton_as_camunda(root)
     top = _select_process(root, key)
     lines = {el.get("id"): el.sourceline for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
     scope = _scope(root, top)

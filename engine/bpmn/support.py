@@ -1,4 +1,4 @@
-"""What this engine cannot run (Camunda 8 models, Java delegates, messages, DMN, ...), each as a Problem."""
+"""What this engine cannot run (Camunda 8 models, Java delegates, DMN, ...), each as a Problem; events: event_rules."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from typing import Any
 from lxml import etree
 
 from engine.errors import Problem
+
+from . import event_rules
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = ("http://camunda.org/schema/1.0/bpmn", "http://activiti.org/bpmn")
@@ -21,7 +23,7 @@ PYTHON_SCRIPT_FORMATS = frozenset(
 CONTAINERS = frozenset({"process", "subProcess", "transaction", "adHocSubProcess"})
 SUPPORTED_NODES = frozenset({"startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent",
                              "boundaryEvent", "task", "userTask", "manualTask", "scriptTask", "serviceTask",
-                             "sendTask", "subProcess", "transaction", "adHocSubProcess", "callActivity",
+                             "sendTask", "receiveTask", "subProcess", "transaction", "adHocSubProcess", "callActivity",
                              "exclusiveGateway", "inclusiveGateway", "parallelGateway", "eventBasedGateway"})
 CONTAINER_EXTRAS = frozenset({"sequenceFlow", "laneSet", "dataObject", "dataObjectReference",
                               "dataStoreReference", "textAnnotation", "association", "group", "documentation",
@@ -32,7 +34,6 @@ CONTAINER_EXTRAS = frozenset({"sequenceFlow", "laneSet", "dataObject", "dataObje
                               "completionCondition", "dataInputAssociation", "dataOutputAssociation"})
 REFUSED_NODES = {
     "businessRuleTask": "business rule tasks call DMN decision tables, which procedures do not ship",
-    "receiveTask": "it waits for a message, and no API delivers messages to a running incident",
     "complexGateway": "complex gateways have no defined execution semantics in this engine",
 }
 _DETAILS = frozenset({"conditionExpression", "formalExpression", "timeDuration", "timeDate", "timeCycle",
@@ -100,13 +101,6 @@ def _elements(root: Any) -> Iterator[Any]:
 def zeebe_problems(root: Any) -> list[Problem]:
     """One problem per element carrying Camunda 8 (Zeebe) content, anywhere in the document."""
     problems: list[Problem] = []
-    platform = root.get(f"{{{MODELER_NS}}}executionPlatform")
-    if platform and platform.strip().lower() == "camunda cloud":
-        version = root.get(f"{{{MODELER_NS}}}executionPlatformVersion") or "8"
-        problems.append(problem(root,
-                                f"Camunda 8 (Zeebe) model: this file was made for Camunda Cloud {version}, "
-                                f"which {NOT_SUPPORTED}; model it for Camunda 7 (Camunda Platform) instead",
-                                "unsupported.zeebe"))
     found: dict[Any, list[str]] = {}
     for el in _elements(root):
         parent = el.getparent()
@@ -114,6 +108,15 @@ def zeebe_problems(root: Any) -> list[Problem]:
             found.setdefault(owner(parent if parent is not None else el), []).append(f"zeebe:{local(el)}")
         for attr in (a for a in el.attrib if a.startswith(f"{{{ZEEBE_NS}}}")):
             found.setdefault(owner(el), []).append(f"zeebe:{etree.QName(attr).localname}")
+    # The "Camunda Cloud" marker alone says where a modeller meant the file to run, not what it contains:
+    # a file without Zeebe content is plain BPMN and is judged by its content.
+    platform = root.get(f"{{{MODELER_NS}}}executionPlatform")
+    if found and platform and platform.strip().lower() == "camunda cloud":
+        version = root.get(f"{{{MODELER_NS}}}executionPlatformVersion") or "8"
+        problems.append(problem(root,
+                                f"Camunda 8 (Zeebe) model: this file was made for Camunda Cloud {version}, "
+                                f"which {NOT_SUPPORTED}; model it for Camunda 7 (Camunda Platform) instead",
+                                "unsupported.zeebe"))
     for target, items in found.items():
         items = list(dict.fromkeys(items))
         where = target.get("id") or local(target)
@@ -138,11 +141,6 @@ def event_kinds(el: Any) -> list[str]:
             if namespace(c) == BPMN_NS and local(c).endswith("EventDefinition")]
 
 
-def _in_event_subprocess(el: Any) -> bool:
-    parent = el.getparent()
-    return parent is not None and local(parent) == "subProcess" and parent.get("triggeredByEvent") == "true"
-
-
 def _service_problems(el: Any, tag: str) -> list[Problem]:
     name = el.get("id")
     out: list[Problem] = []
@@ -161,10 +159,6 @@ def _service_problems(el: Any, tag: str) -> list[Problem]:
                            'external topic (camunda:type="external" camunda:topic="...")',
                            "unsupported.java"))
     kind = camunda_attr(el, "type")
-    spiff_operator = any(local(c) == "serviceTaskOperator" and namespace(c) == SPIFF_NS
-                         for ext in el
-                         if local(ext) == "extensionElements"
-                         for c in ext)
     if kind is not None and kind.strip() != "external":
         out.append(problem(el, f'{tag} {name} has camunda:type="{kind}", which {NOT_SUPPORTED}; only '
                            'camunda:type="external" with a camunda:topic is', "unsupported.service"))
@@ -172,14 +166,10 @@ def _service_problems(el: Any, tag: str) -> list[Problem]:
         out.append(problem(el, f"{tag} {name} is an external task without a camunda:topic, which "
                            f"{NOT_SUPPORTED}: the topic names the worker that does the job",
                            "unsupported.service"))
-    elif tag == "sendTask" and kind is None and not spiff_operator:
-        out.append(problem(el, f"send task {name} sends a BPMN message, which {NOT_SUPPORTED}; make it an "
-                           'external task (camunda:type="external" camunda:topic="...")',
-                           "unsupported.message"))
     return out
 
 
-def _element_problems(el: Any, top: Any, thrown_signals: set[str]) -> list[Problem]:
+def _element_problems(el: Any, top: Any) -> list[Problem]:
     tag, ns, name = local(el), namespace(el), el.get("id")
     parent = el.getparent()
     if ns in CAMUNDA_NS and tag in ("executionListener", "taskListener"):
@@ -204,6 +194,8 @@ def _element_problems(el: Any, top: Any, thrown_signals: set[str]) -> list[Probl
                            "unsupported.compensation"))
     if tag in ("serviceTask", "sendTask"):
         out += _service_problems(el, tag)
+        if tag == "sendTask":
+            out += event_rules.reference_problems(el, tag)
     elif tag == "scriptTask":
         fmt = (el.get("scriptFormat") or "").strip().lower()
         if fmt not in PYTHON_SCRIPT_FORMATS:
@@ -235,44 +227,16 @@ def _element_problems(el: Any, top: Any, thrown_signals: set[str]) -> list[Probl
                                "unsupported.call"))
     elif tag in ("startEvent", "intermediateCatchEvent", "boundaryEvent", "intermediateThrowEvent",
                  "endEvent"):
-        out += _event_problems(el, tag, top, thrown_signals)
-    return out
-
-
-def _event_problems(el: Any, tag: str, top: Any, thrown_signals: set[str]) -> list[Problem]:
-    name, kinds = el.get("id"), event_kinds(el)
-    out: list[Problem] = []
-    top_start = tag == "startEvent" and not _in_event_subprocess(el)
-    for kind in ("message", "link", "compensate"):
-        if kind in kinds and not top_start:
-            why = {"message": "no API delivers messages to or from a running incident",
-                   "link": "link events are not implemented by SpiffWorkflow",
-                   "compensate": "compensation is not implemented"}[kind]
-            out.append(problem(el, f"{kind} event {name} {NOT_SUPPORTED}: {why}", f"unsupported.{kind}"))
-    if top_start and kinds:
-        out.append(problem(el,
-                           f"start event {name} is a {'/'.join(kinds)} start event; a procedure starts when "
-                           "an incident is opened through the API, so use a plain (none) start event",
-                           "unsupported.start"))
-    if tag == "boundaryEvent" and not kinds:
-        out.append(problem(el, f"boundary event {name} has no event definition", "unsupported.event"))
-    if "signal" in kinds and tag != "intermediateThrowEvent" and tag != "endEvent":
-        refs = {d.get("signalRef") or "" for d in el if local(d) == "signalEventDefinition"}
-        if not refs & thrown_signals and not (tag == "startEvent" and not _in_event_subprocess(el)):
-            out.append(problem(el, f"signal event {name} waits for a signal that this process never throws; "
-                               "signals from outside an incident are not supported", "unsupported.signal"))
+        out += event_rules.event_problems(el, tag)
+    elif tag == "receiveTask":
+        out += event_rules.reference_problems(el, tag)
     return out
 
 
 def support_problems(scope: list[Any], top: Any) -> list[Problem]:
     """Problems for everything in the deployed process (and the processes it calls) that cannot run here."""
-    thrown: set[str] = set()
-    for process in scope:
-        for el in _elements(process):
-            if local(el) in ("intermediateThrowEvent", "endEvent"):
-                thrown |= {d.get("signalRef") or "" for d in el if local(d) == "signalEventDefinition"}
     problems: list[Problem] = []
     for process in scope:
         for el in _elements(process):
-            problems += _element_problems(el, top, thrown)
+            problems += _element_problems(el, top)
     return capped(problems)

@@ -479,3 +479,95 @@ external_tasks = Table(
     Index("ix_external_tasks_topic_state", "topic", "state", "created_at"),
     Index("ix_external_tasks_incident", "incident_id"),
 )
+
+# --- events and correlation (issue #12): awaited messages and signals, declarations, timer starts ------------
+# One row per message or signal an incident waits for (a catch event, receive task, boundary event, a branch
+# of an event-based gateway, an event subprocess's start): a correlation is an indexed lookup here, never a
+# scan of workflow states. Written in the transition's transaction, like the timers table.
+event_waits = Table(
+    "event_waits",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("incident_id", String(36), ForeignKey("incidents.id"), nullable=False),
+    Column("procedure_key", String(255), nullable=False),
+    Column("task_id", String(36), nullable=False),
+    Column("element_id", String(255), nullable=False),
+    Column("kind", String(10), nullable=False),  # message | signal
+    Column("name", String(255), nullable=False),
+    Column("reference", String(255), nullable=True),  # the incident's business reference
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("task_id", "kind", "name", name="uq_event_waits_task_kind_name"),
+    Index("ix_event_waits_kind_name_reference", "kind", "name", "reference"),
+    Index("ix_event_waits_kind_name_id", "kind", "name", "id"),
+    Index("ix_event_waits_incident", "incident_id"),
+)
+
+# The variables a wait can be correlated on (`{"case_id": "C-77"}`): one row per top-level scalar variable
+# visible at the wait, its value as canonical JSON (engine.events.correlation.key_value).
+event_wait_keys = Table(
+    "event_wait_keys",
+    metadata,
+    Column("wait_id", BigId, ForeignKey("event_waits.id"), primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("value", String(255), nullable=False),
+    Index("ix_event_wait_keys_name_value", "name", "value", "wait_id"),
+)
+
+# Which messages, signals and timer start events each procedure version declares, and where: the names a
+# correlation may use, the message and signal start events of active versions, the timer starts to schedule.
+event_declarations = Table(
+    "event_declarations",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("procedure_id", String(36), ForeignKey("procedures.id"), nullable=False),
+    Column("procedure_key", String(255), nullable=False),
+    Column("kind", String(10), nullable=False),  # message | signal | timer
+    Column("role", String(10), nullable=False),  # start | catch | throw
+    Column("name", String(255), nullable=True),  # None for timers
+    Column("element_id", String(255), nullable=False),
+    Column("timer_kind", String(10), nullable=True),  # date | cycle
+    Column("timer_expression", Text, nullable=True),
+    Index("ix_event_declarations_kind_name", "kind", "name"),
+    Index("ix_event_declarations_procedure", "procedure_id"),
+    Index("ix_event_declarations_kind_role", "kind", "role"),
+)
+
+# One row per firing of a timer start event, claimed with SKIP LOCKED: each firing starts one incident, once.
+start_timer_firings = Table(
+    "start_timer_firings",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("procedure_id", String(36), ForeignKey("procedures.id"), nullable=False),
+    Column("procedure_key", String(255), nullable=False),
+    Column("element_id", String(255), nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("status", String(20), nullable=False),  # pending | claimed | fired | missed | failed | cancelled
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("claimed_until", UTCDateTime, nullable=True),  # a claimer that died is replaced after this
+    Column("fired_at", UTCDateTime, nullable=True),
+    Column("incident_id", String(36), nullable=True),
+    Column("error", Text, nullable=True),
+    UniqueConstraint("procedure_id", "element_id", "due_at", name="uq_start_timer_firings_firing"),
+    Index("ix_start_timer_firings_status_due", "status", "due_at"),
+)
+
+# A signal on its way to every incident waiting for it, in bounded batches (each its own transaction); the
+# cursor is the last wait id reached, so an interrupted broadcast resumes where it stopped.
+signal_broadcasts = Table(
+    "signal_broadcasts",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("variables", Json, nullable=False),
+    Column("actor", String(255), nullable=True),
+    Column("origin_incident_id", String(36), nullable=True),  # thrown by a procedure, or None (the API)
+    Column("status", String(20), nullable=False),  # pending | running | done
+    Column("last_wait_id", BigInteger, nullable=False, default=0),
+    Column("until_wait_id", BigInteger, nullable=False, default=0),  # the newest wait when it was sent
+    Column("reached", Integer, nullable=False, default=0),
+    Column("started", Integer, nullable=False, default=0),
+    Column("batches", Integer, nullable=False, default=0),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Index("ix_signal_broadcasts_status_created", "status", "created_at"),
+)

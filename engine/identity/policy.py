@@ -36,6 +36,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "metrics.read": frozenset({"ops", "supervisor"}),  # monitoring, recommendations, reports
     "debriefs.read": frozenset({"supervisor", "ops", "approver"}),
     "loadtests.run": frozenset({"ops"}),
+    # integration: a system speaking for the organisation (CRM, telephony, monitoring) that sends messages
+    "messages.correlate": frozenset({"agent", "supervisor", "integration"}),
+    "signals.broadcast": frozenset({"supervisor", "integration"}),  # reaches every waiting incident
     # test incidents (`"test": true`, issue #10) may run a version that is not active yet; whoever may start
     # one may also read, work and audit the test incidents they take part in (their tasks are offered to
     # the person who started them, besides the procedure's own candidates)
@@ -97,6 +100,14 @@ def visibility(principal: Principal | None) -> Visibility | None:
     if principal is None or principal.is_admin:
         return None
     return Visibility(principal.user_id, principal.groups, group_history=principal.has_role("supervisor"))
+
+
+def correlation_scope(principal: Principal | None) -> Visibility | None:
+    """The incidents a message from this caller may reach: an integration reaches every incident (it
+    speaks for the organisation, as Camunda's REST clients do); a person only those they may see."""
+    if principal is not None and principal.has_role("integration"):
+        return None
+    return visibility(principal)
 
 
 def is_candidate(principal: Principal, task: Mapping[str, Any]) -> bool:

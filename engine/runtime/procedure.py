@@ -1,6 +1,7 @@
 """A procedure version ready to run: its parsed definition and SpiffWorkflow spec, cached per process."""
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +24,31 @@ class RuntimeProcedure:
         return node.type if node is not None else None
 
     def is_service(self, element_id: str) -> bool:
-        return self.node_type(element_id) in {"serviceTask", "sendTask"}
+        """Work the outbox does: service and send tasks, and message throw and end events."""
+        node = self.definition.nodes.get(element_id)
+        if node is None:
+            return False
+        return node.type in {"serviceTask", "sendTask"} or (
+            node.event_kind == "message" and node.type in {"intermediateThrowEvent", "endEvent"})
+
+    def throws_signal(self, element_id: str) -> bool:
+        node = self.definition.nodes.get(element_id)
+        return node is not None and node.event_kind == "signal" and node.type in {"intermediateThrowEvent",
+                                                                                   "endEvent"}
+
+    @functools.cached_property
+    def listens(self) -> bool:
+        """Does the procedure catch any message or signal (so its incidents may have awaited events)?"""
+        return any((n.event_name and n.event_kind in ("message", "signal")
+                    and n.type not in ("intermediateThrowEvent", "endEvent")
+                    and not (n.type == "startEvent" and n.parent is None)) or n.type == "receiveTask"
+                   for n in self.definition.nodes.values())
+
+    @functools.cached_property
+    def interrupting(self) -> dict[str, bool]:
+        """Start event id -> whether it interrupts its scope, for the start events of event subprocesses."""
+        return {n.id: bool(n.cancel_activity) for n in self.definition.nodes.values()
+                if n.type == "startEvent" and n.cancel_activity is not None}
 
     def is_external(self, element_id: str) -> bool:
         node = self.definition.nodes.get(element_id)
@@ -75,7 +100,10 @@ def prepare_spec(spec: Any, subprocess_specs: dict[str, Any]) -> None:
     """
     from SpiffWorkflow.bpmn.specs.defaults import ParallelGateway
 
+    from .event_specs import prepare_events
     from .join import MergingParallelGateway
+
+    prepare_events(spec, subprocess_specs)
 
     for process in [spec, *subprocess_specs.values()]:
         for task_spec in process.task_specs.values():

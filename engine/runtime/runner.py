@@ -16,7 +16,8 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from . import serializer, timers
+from . import events, serializer, timers
+from .events import AwaitedEvent, ThrownSignal
 from .override import rewind_to_check
 from .procedure import RuntimeProcedure
 from .transitions import Snapshot, Transition, diff_transitions
@@ -64,6 +65,9 @@ class Outcome:
     error: str | None = None
     written: dict[str, Any] = field(default_factory=dict)
     timers: list[WaitingTimer] = field(default_factory=list)
+    waits: list[AwaitedEvent] = field(default_factory=list)
+    signals: list[ThrownSignal] = field(default_factory=list)  # thrown in this step, for the other incidents
+    caught_by: str | None = None  # the element that caught a delivered message or signal
 
 
 class Runner:
@@ -80,6 +84,10 @@ class Runner:
         # The workflow behind the last state this runner produced: a following step of the same
         # transaction (settling a service task) takes it instead of parsing that state again. One use only.
         self._last: tuple[str, BpmnWorkflow] | None = None
+        self.resolve = events.template_resolver(self._evaluate)
+
+    def _evaluate(self, expression: str, data: Mapping[str, Any]) -> Any:
+        return self.script_engine.environment.evaluate(expression, dict(data))
 
     def mode_of(self, service: StartedService) -> str:
         """'wait' (the service task completes when its delivery succeeds), 'fire_and_forget', or 'external'
@@ -88,12 +96,36 @@ class Runner:
             return "external"
         return self.topic_modes.get(service.topic or service.element_id, "fire_and_forget")
 
-    def start(self, data: Mapping[str, Any]) -> Outcome:
+    def start(self, data: Mapping[str, Any], *, start_event: str | None = None,
+              start_kind: str = "message") -> Outcome:
+        """Run a new workflow from its plain start event, or from `start_event` (a message, signal or
+        timer start event of kind `start_kind`) alone."""
         workflow = BpmnWorkflow(self.procedure.spec, self.procedure.subprocess_specs,
                                 script_engine=self.script_engine)
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(copy.deepcopy(dict(data)))
-        return self._advance(workflow, Snapshot.empty(), lambda wf: None, dict(data))
+
+        def act(wf: BpmnWorkflow) -> None:
+            if start_event is not None:
+                events.begin_at(wf, start_event, start_kind, {})
+
+        return self._advance(workflow, Snapshot.empty(), act, dict(data))
+
+    def deliver(self, state: str, wait: AwaitedEvent, variables: Mapping[str, Any]) -> Outcome:
+        """Let one wait catch its message or signal, with `variables` as the event's payload.
+
+        Raises events.NotWaiting when the workflow no longer waits there (another delivery took it).
+        """
+        workflow = self.load(state)
+        caught: list[str] = []
+
+        def act(wf: BpmnWorkflow) -> None:
+            caught.append(events.deliver(wf, wait.task_id, wait.kind, wait.name, copy.deepcopy(dict(variables)),
+                                         interrupting=self.procedure.interrupting, resolve=self.resolve))
+
+        outcome = self._advance(workflow, Snapshot.of(workflow), act, dict(variables))
+        outcome.caught_by = caught[0] if caught else None
+        return outcome
 
     def complete(self, state: str, task_id: str, values: Mapping[str, Any]) -> Outcome:
         workflow = self.load(state)
@@ -161,6 +193,7 @@ class Runner:
         before = Snapshot.of(workflow)
         workflow.cancel()
         transitions = diff_transitions(self.procedure, before, workflow)
+        workflow.get_events()
         return Outcome(serializer.dumps(workflow), "cancelled", transitions, [], [], None)
 
     def initial_state(self, data: Mapping[str, Any]) -> str:
@@ -244,6 +277,9 @@ class Runner:
         ]
         deadlines = [deadline for _task, deadline in due]
         status = "completed" if workflow.is_completed() else "running"
+        # Events nothing in the workflow caught (a signal for other incidents: the service broadcasts it
+        # from `signals`) are not kept in the state.
+        workflow.get_events()
         state = serializer.dumps(workflow)
         self._last = (state, workflow)
         return Outcome(
@@ -256,7 +292,20 @@ class Runner:
             written=written,
             timers=[WaitingTimer(str(t.id), t.task_spec.bpmn_id, deadline) for t, deadline in due
                     if t.task_spec.bpmn_id],
+            waits=[] if status != "running" else events.awaited_events(workflow, self.resolve),
+            signals=[self._thrown(workflow, tr) for tr in transitions
+                     if tr.to_state == "completed" and self.procedure.throws_signal(tr.element_id)],
         )
+
+    def _thrown(self, workflow: BpmnWorkflow, transition: Transition) -> ThrownSignal:
+        task = self._task(workflow, transition.task_id)
+        data = dict(task.data) if task is not None else {}
+        node = self.procedure.definition.nodes[transition.element_id]
+        try:
+            variables = events.signal_variables(node.event_inputs, data, self._evaluate)
+        except Exception as err:  # noqa: BLE001 - a bad camunda:in expression fails the incident, named
+            raise IncidentFailed(f"signal {node.event_name!r} thrown at {node.id}: {err}") from err
+        return ThrownSignal(self.resolve(node.event_name or "", data), transition.element_id, variables)
 
 
 class _LoopGuard:

@@ -18,6 +18,7 @@ from engine import clock
 from engine.db import governance_rows, incident_rows, procedure_rows, task_rows
 from engine.db.pages import decode_cursor, encode_cursor
 from engine.errors import Conflict, Invalid, NotFound, Problem
+from engine.events.triggers import Trigger
 from engine.identity import policy
 from engine.identity.principal import Principal
 
@@ -53,6 +54,21 @@ def require_start_data(definition: Any, data: dict[str, Any]) -> None:
     if missing:
         raise Invalid(f"this procedure needs {', '.join(missing)} in the start data",
                       [Problem("required by the procedure's start_data", field=f"data.{name}") for name in missing])
+
+
+def plain_start(definition: Any) -> Trigger | None:
+    """How the API's start begins a procedure: None for its plain start event; a procedure whose only start
+    event is a message, signal or timer start begins there (Camunda's initial activity); with several
+    start events and no plain one, there is no way in (422)."""
+    starts = definition.start_events()
+    if any(node.event_kind == "none" for node in starts) or not starts:
+        return None
+    if len(starts) == 1:
+        return Trigger(starts[0].event_kind or "message", starts[0].id, starts[0].event_name)
+    listed = ", ".join(f"{n.id} ({n.event_kind} {n.event_name or ''})".replace(" )", ")") for n in starts)
+    raise Invalid("this procedure has no plain start event",
+                  [Problem(f"it starts on one of: {listed}; send the message or signal instead",
+                           field="procedure")])
 
 
 def view(conn: Connection, incident_id: str) -> dict[str, Any]:
@@ -124,13 +140,15 @@ def _not_live(conn: Connection, procedure: str, proc: dict[str, Any]) -> dict[st
 
 def start(engine: IncidentEngine, *, procedure: str, version: int | None = None, reference: str | None = None,
           data: dict[str, Any] | None = None, test: bool = False, actor: str | None = None,
-          principal: Principal | None = None) -> tuple[dict[str, Any], bool]:
+          principal: Principal | None = None, trigger: Trigger | None = None) -> tuple[dict[str, Any], bool]:
     """Start an incident; the same reference on the same procedure returns the existing one (created=False).
 
     A live incident runs the procedure's active version (a 409 says what to do when there is none, or when
     `version` names another). A test incident (`test=True`, designers and ops) runs any version, by default
     the latest; it is marked on every row it writes, never counted by monitoring, and purged after
-    TEST_INCIDENT_RETENTION_DAYS.
+    TEST_INCIDENT_RETENTION_DAYS. A `trigger` (a message, signal or timer) starts it at that start event
+    alone; without one it starts at the plain start event (or at the only start event there is, as Camunda
+    does).
     """
     policy.require(principal, policy.TEST_INCIDENTS if test else "incidents.start")
     if principal is not None:
@@ -144,6 +162,7 @@ def start(engine: IncidentEngine, *, procedure: str, version: int | None = None,
         proc = runnable_version(uow.conn, procedure, version, test)
         runtime = engine.runtime(proc)
         require_start_data(runtime.definition, data)
+        begin = trigger or plain_start(runtime.definition)
         runner = engine.runner(runtime)
         now = clock.now()
         row = {
@@ -161,8 +180,9 @@ def start(engine: IncidentEngine, *, procedure: str, version: int | None = None,
                 raise
             return _existing(uow.conn, existing, reference or "", test, principal), False
         step = Step(row, runtime, actor, now)
-        step.event("incident_started", data, to_state="running")
-        advance(uow.conn, step, runner, lambda: runner.start(data))
+        step.event("incident_started", trigger.audit(data) if trigger else data, to_state="running")
+        advance(uow.conn, step, runner, lambda: runner.start(
+            data, start_event=begin.element_id if begin else None, start_kind=begin.kind if begin else "none"))
         result = visible_view(step.view() or view(uow.conn, row["id"]), principal)
         uow.commit()
     return result, True

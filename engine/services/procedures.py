@@ -10,8 +10,9 @@ from sqlalchemy.exc import IntegrityError
 
 from engine import clock
 from engine.bpmn.model import ProcedureDefinition
-from engine.db import procedure_rows
+from engine.db import event_rows, procedure_rows
 from engine.errors import Conflict, NotFound, TooLarge
+from engine.events.declarations import declarations
 from engine.identity import policy
 from engine.identity.principal import Principal
 
@@ -76,6 +77,7 @@ def deploy(engine: IncidentEngine, data: bytes, *, process: str | None = None,
             }
             try:
                 procedure_rows.insert(uow.conn, row)
+                event_rows.declare(uow.conn, row, declarations(definition))
                 uow.commit()
             except IntegrityError:
                 continue

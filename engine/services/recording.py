@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from engine.db import audit_rows, incident_rows, outbox_rows, task_rows
+from engine.db import audit_rows, broadcast_rows, incident_rows, outbox_rows, task_rows
 from engine.errors import Conflict
 from engine.runtime.check_gateway import CHECK_KINDS
 from engine.runtime.procedure import RuntimeProcedure
@@ -22,6 +22,7 @@ from .external_task_sync import sync_external_tasks
 from .procedures import form_fields
 from .timer_sync import sync_timers
 from .views import incident_view
+from .wait_sync import sync_waits
 
 _AUDIT_COLUMNS = ("task_id", "element_id", "element_name", "element_type", "from_state", "to_state")
 _ENDED = {"completed": "completed", "cancelled": "cancelled", "error": "cancelled"}
@@ -42,6 +43,8 @@ class Step:
     # answer the request without reading either back.
     open_rows: dict[str, dict[str, Any]] | None = None
     saved: dict[str, Any] | None = None
+    # The incident's awaited messages and signals as this transaction leaves them (read once, if at all).
+    waits: dict[tuple[str, str, str], dict[str, Any]] | None = None
 
     def view(self) -> dict[str, Any] | None:
         """The incident as the edges show it after this step, from memory; None when not saved."""
@@ -79,6 +82,12 @@ def record_outcome(conn: Connection, step: Step, outcome: Outcome, *, completed_
                    element_type=tr.element_type, from_state=tr.from_state, to_state=tr.to_state)
     _sync_tasks(conn, step, outcome)
     sync_timers(conn, step, outcome)
+    sync_waits(conn, step, outcome)
+    for signal in outcome.signals:  # its own incident caught it already; the others get it in batches
+        broadcast_rows.queue(conn, signal.name, signal.variables, actor=step.actor, at=step.at,
+                             origin_incident_id=step.incident["id"])
+        step.event("signal_thrown", {"signal": signal.name, "variables": signal.variables},
+                   element_id=signal.element_id)
     fresh = [s for s in outcome.services if s.task_id not in step.queued]
     pulled = [s for s in fresh if mode_of is not None and mode_of(s) == "external"]
     if pulled or any(tr.to_state == "cancelled" for tr in outcome.transitions):

@@ -2,14 +2,14 @@
 monitoring leaves them out without a join; a partial index for the retention job
 
 Revision ID: 0010_test_incidents
-Revises: 0016_simulations
+Revises: 0012_events
 Create Date: 2026-12-01
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0010_test_incidents'
-down_revision = '0016_simulations'
+down_revision = '0012_events'
 branch_labels = None
 depends_on = None
 

@@ -232,8 +232,6 @@ def test_malicious_spiff_prescript_and_assignee() -> None:
         ('<bpmn:serviceTask id="X" camunda:delegateExpression="${bean}"/>', "Java delegate"),
         ('<bpmn:serviceTask id="X" camunda:type="external"/>', "without a camunda:topic"),
         ('<bpmn:businessRuleTask id="X"/>', "DMN"),
-        ('<bpmn:receiveTask id="X"/>', "message"),
-        ('<bpmn:sendTask id="X"/>', "message"),
         ('<bpmn:complexGateway id="X"/>', "complexGateway X is not supported"),
         (
             '<bpmn:scriptTask id="X" scriptFormat="groovy"><bpmn:script>println 1</bpmn:script>'
@@ -250,12 +248,12 @@ def test_unsupported_elements(element: str, expected: str) -> None:
     assert any("not supported" in p.message or "cannot run" in p.message for p in problems)
 
 
-def test_message_start_event_is_refused() -> None:
+def test_a_message_start_event_needs_a_message() -> None:
     body = task_chain('<bpmn:userTask id="T"/>', "T").replace(
         '<bpmn:startEvent id="S"/>',
         '<bpmn:startEvent id="S"><bpmn:messageEventDefinition/></bpmn:startEvent>',
     )
-    assert "plain (none) start event" in text_of(problems_of(doc(process(body=body))))
+    assert "message event S names no message (messageRef)" in text_of(problems_of(doc(process(body=body))))
 
 
 def test_zeebe_model_is_refused_per_element() -> None:
@@ -367,15 +365,18 @@ def test_call_to_a_process_not_in_the_file_is_refused() -> None:
     assert "elsewhere" in text_of(problems_of(data))
 
 
-def test_a_signal_must_be_thrown_inside_the_incident() -> None:
+def test_a_signal_may_come_from_inside_or_outside_the_incident() -> None:
     signal = '<bpmn:signal id="Sig" name="go"/>'
     catch = ('<bpmn:intermediateCatchEvent id="C"><bpmn:signalEventDefinition signalRef="Sig"/>'
              "</bpmn:intermediateCatchEvent>")
     throw = ('<bpmn:intermediateThrowEvent id="T"><bpmn:signalEventDefinition signalRef="Sig"/>'
              "</bpmn:intermediateThrowEvent>")
-    assert "never throws" in text_of(problems_of(doc(process(body=task_chain(catch, "C")), extra=signal)))
+    assert load_procedure(doc(process(body=task_chain(catch, "C")), extra=signal)).nodes["C"].event_name == "go"
     definition = load_procedure(doc(process(body=task_chain(throw + catch, "T", "C")), extra=signal))
     assert definition.nodes["C"].event_kind == "signal"
+    undeclared = catch.replace('signalRef="Sig"', 'signalRef="Nope"')
+    assert "refers to signal 'Nope', which this file does not declare" in text_of(
+        problems_of(doc(process(body=task_chain(undeclared, "C")), extra=signal)))
 
 
 def test_ids_that_spiffworkflow_reserves_still_run() -> None:

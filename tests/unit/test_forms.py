@@ -48,11 +48,11 @@ def test_every_bad_field_is_listed_at_once() -> None:
     assert "P1, P2" in found["priority"]
 
 
-def test_required_field_with_default_is_filled_and_optional_fields_are_left_out() -> None:
+def test_a_field_left_out_takes_its_default_value_as_in_camunda() -> None:
     form = (FormField("priority", "Priority", "enum", required=True, default="P2", options=PRIORITY.options),
-            FormField("note", "Note", "string", default="x"))
-    assert validate_submission(form, {}) == {"priority": "P2"}
-    assert validate_submission(form, {"priority": None}) == {"priority": "P2"}
+            FormField("note", "Note", "string", default="x"), FormField("other", "Other", "string"))
+    assert validate_submission(form, {}) == {"priority": "P2", "note": "x"}
+    assert validate_submission(form, {"priority": None, "note": "mine"}) == {"priority": "P2", "note": "mine"}
 
 
 @pytest.mark.parametrize(("value", "expected"), [(42, 42), ("42", 42), ("-7", -7), (" 8 ", 8), (0, 0)])

@@ -1,0 +1,58 @@
+"""Schemas of message correlation and signal broadcast."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from .incidents import IncidentSchema
+
+NAME = validate.Length(min=1, max=255)
+
+
+class MessageSchema(Schema):
+    name = fields.String(required=True, validate=NAME,
+                         metadata={"description": "the message name (bpmn:message name) the procedure waits for"})
+    reference = fields.String(load_default=None, validate=NAME,
+                              metadata={"description": "the incident's business reference (Camunda's businessKey)"})
+    correlation = fields.Dict(keys=fields.String(), load_default=None,
+                              metadata={"description": 'variable equalities the incident must have, e.g. '
+                                                       '{"case_id": "C-77"} (strings, numbers, booleans)'})
+    variables = fields.Dict(keys=fields.String(), load_default=None,
+                            metadata={"description": "variables the message sets in the incident"})
+    all = fields.Boolean(load_default=False,
+                         metadata={"description": "deliver to every match (and start on every message start "
+                                                  "event) instead of exactly one"})
+
+
+class CorrelationResultSchema(Schema):
+    incident = fields.Nested(IncidentSchema)
+    element_id = fields.String(metadata={"description": "the BPMN element that caught the message (or the "
+                                                        "message start event the incident began at)"})
+    started = fields.Boolean(metadata={"description": "true when the message started this incident"})
+
+
+class CorrelationSchema(Schema):
+    message = fields.String()
+    results = fields.List(fields.Nested(CorrelationResultSchema))
+
+
+class SignalSchema(Schema):
+    name = fields.String(required=True, validate=NAME,
+                         metadata={"description": "the signal name (bpmn:signal name) incidents wait for"})
+    variables = fields.Dict(keys=fields.String(), load_default=None,
+                            metadata={"description": "variables the signal sets in every incident it reaches"})
+
+
+class BroadcastSchema(Schema):
+    signal = fields.String()
+    id = fields.String(metadata={"description": "the broadcast (its batches are audited with this id)"})
+    reached = fields.Integer(metadata={"description": "waiting incidents that caught the signal"})
+    started = fields.Integer(metadata={"description": "incidents started by a signal start event"})
+    batches = fields.Integer(metadata={"description": "transactions the delivery took"})
+    batch_size = fields.Integer(metadata={"description": "waits per transaction (SIGNAL_BATCH)"})
+
+
+class TriggerSchema(Schema):
+    element_id = fields.String(required=True, validate=NAME,
+                               metadata={"description": "the receive task (without a message) the incident waits at"})
+    variables = fields.Dict(keys=fields.String(), load_default=None,
+                            metadata={"description": "variables to set as it moves on"})

@@ -1,0 +1,90 @@
+"""Awaited messages and signals, and the correlation keys they are found by: every lookup is an index lookup."""
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, select
+
+from .tables import event_wait_keys, event_waits, incidents
+from .visibility import Visibility, incident_visible
+
+WaitKey = tuple[str, str, str]  # (task_id, kind, name)
+
+
+def for_incident(conn: Connection, incident_id: str) -> dict[WaitKey, dict[str, Any]]:
+    query = select(event_waits).where(event_waits.c.incident_id == incident_id)
+    return {(r["task_id"], r["kind"], r["name"]): dict(r) for r in conn.execute(query).mappings()}
+
+
+def count_for(conn: Connection, incident_id: str) -> int:
+    """How many messages and signals the incident waits for (a running incident waiting on one is not stalled)."""
+    query = select(func.count()).select_from(event_waits).where(event_waits.c.incident_id == incident_id)
+    return int(conn.execute(query).scalar() or 0)
+
+
+def insert(conn: Connection, row: dict[str, Any], keys: Mapping[str, str]) -> int:
+    wait_id = int(conn.execute(event_waits.insert().values(**row).returning(event_waits.c.id)).scalar_one())
+    set_keys(conn, wait_id, keys)
+    return wait_id
+
+
+def set_keys(conn: Connection, wait_id: int, keys: Mapping[str, str]) -> None:
+    """Replace the given keys of a wait (others stay)."""
+    if not keys:
+        return
+    conn.execute(delete(event_wait_keys).where(event_wait_keys.c.wait_id == wait_id,
+                                               event_wait_keys.c.name.in_(list(keys))))
+    conn.execute(event_wait_keys.insert(), [{"wait_id": wait_id, "name": k, "value": v} for k, v in keys.items()])
+
+
+def delete_many(conn: Connection, wait_ids: Collection[int]) -> None:
+    if wait_ids:
+        conn.execute(delete(event_wait_keys).where(event_wait_keys.c.wait_id.in_(list(wait_ids))))
+        conn.execute(delete(event_waits).where(event_waits.c.id.in_(list(wait_ids))))
+
+
+def get(conn: Connection, wait_id: int) -> dict[str, Any] | None:
+    row = conn.execute(select(event_waits).where(event_waits.c.id == wait_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def matching(conn: Connection, kind: str, name: str, *, reference: str | None = None,
+             keys: Mapping[str, str] | None = None, limit: int,
+             visible_to: Visibility | None = None, incident_id: str | None = None) -> list[dict[str, Any]]:
+    """Waits of running incidents for this message or signal, narrowed by the incident's reference and by
+    variable equalities; at most `limit`, oldest first.
+
+    Each key is a join on event_wait_keys' (name, value) index, so a lookup by one correlation variable
+    reads only the waits that have that value, however many incidents wait for the same message.
+    """
+    query = (select(event_waits).join(incidents, incidents.c.id == event_waits.c.incident_id)
+             .where(event_waits.c.kind == kind, event_waits.c.name == name, incidents.c.status == "running"))
+    if reference is not None:
+        query = query.where(event_waits.c.reference == reference)
+    if incident_id is not None:
+        query = query.where(event_waits.c.incident_id == incident_id)
+    for index, (key, value) in enumerate(sorted((keys or {}).items())):
+        alias = event_wait_keys.alias(f"k{index}")
+        query = query.join(alias, alias.c.wait_id == event_waits.c.id).where(alias.c.name == key,
+                                                                             alias.c.value == value)
+    if visible_to is not None:
+        query = query.where(incident_visible(visible_to))
+    query = query.order_by(event_waits.c.id).limit(limit)
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def signal_batch(conn: Connection, name: str, *, after_id: int, until_id: int, limit: int,
+                 exclude_incident: str | None = None) -> list[dict[str, Any]]:
+    """The next waits for a signal, in id order, among those that existed when it was sent (but not those
+    of the incident that threw it: it caught its own signal in the step that threw it)."""
+    query = (select(event_waits).where(event_waits.c.kind == "signal", event_waits.c.name == name,
+                                       event_waits.c.id > after_id, event_waits.c.id <= until_id)
+             .order_by(event_waits.c.id).limit(limit))
+    if exclude_incident is not None:
+        query = query.where(event_waits.c.incident_id != exclude_incident)
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def newest_id(conn: Connection) -> int:
+    return int(conn.execute(select(func.max(event_waits.c.id))).scalar() or 0)
