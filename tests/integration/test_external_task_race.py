@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.services import external_tasks, incidents, procedures
+from engine.services import external_tasks, incidents
 from engine.services.engine_app import IncidentEngine
 from engine.services.external_tasks import TopicRequest
 from tests.conftest import make_settings
+from tests.support.procedures import deploy_active
 
 CHARGE = Path(__file__).resolve().parents[1] / "fixtures" / "bpmn" / "external_charge.bpmn"
 
@@ -18,7 +19,7 @@ CHARGE = Path(__file__).resolve().parents[1] / "fixtures" / "bpmn" / "external_c
 def test_concurrent_fetches_share_the_tasks_without_overlap(pg_url: str) -> None:
     engine = IncidentEngine(make_settings(pg_url))
     try:
-        procedures.deploy(engine, CHARGE.read_bytes())
+        deploy_active(engine, CHARGE)
         for n in range(20):
             incidents.start(engine, procedure="external_charge", reference=f"R-{n}", data={"amount": n})
         got: dict[str, list[str]] = {}
