@@ -92,6 +92,8 @@ class Settings:
     """Service settings; `from_env` is the only place that reads the environment."""
 
     database_url: str = "sqlite:///instance/incident-engine.sqlite3"
+    # PostgreSQL: server-side prepared statements (off behind PgBouncer in transaction mode before 1.21)
+    db_prepared_statements: bool = True
     max_upload_bytes: int = 2 * 1024 * 1024
     loop_cap: int = 50
     deploy_bundled: bool = True
@@ -186,6 +188,7 @@ class Settings:
             raise ValueError(f"SCHEDULER must be one of {', '.join(SCHEDULERS)}, not {scheduler!r}")
         values: dict[str, object] = {
             "database_url": os.environ.get("DATABASE_URL", f"sqlite:///{instance / 'incident-engine.sqlite3'}"),
+            "db_prepared_statements": os.environ.get("DB_PREPARED_STATEMENTS", "1") not in ("0", "false", "no"),
             "max_upload_bytes": _int("MAX_UPLOAD_BYTES", 2 * 1024 * 1024),
             "loop_cap": _int("LOOP_CAP", 50),
             "deploy_bundled": os.environ.get("DEPLOY_BUNDLED", "1") not in ("0", "false", "no"),

@@ -20,7 +20,8 @@ class IncidentEngine:
         from engine.runtime.script_engine import SafeScriptEngine
 
         self.settings = settings
-        self.db = db or make_engine(settings.database_url)
+        self.db = db or make_engine(settings.database_url,
+                                    prepared_statements=settings.db_prepared_statements)
         self.specs = SpecCache()
         self.script_engine = SafeScriptEngine(region_country=settings.calendar_country,
                                               region_subdivision=settings.calendar_subdivision)
