@@ -174,6 +174,10 @@ class Settings:
     test_incident_purge_seconds: float = 3600.0
     bootstrap_bundled: bool = False
     bootstrap_fitness_seconds: int = 8
+    # records (issue #17): the key of the audit hash chain (default: generated into the instance folder) and
+    # the PostgreSQL role the service acts as (SET ROLE on every connection; the migrations create it)
+    audit_hmac_key: str | None = field(default=None, repr=False)
+    database_role: str | None = None
 
     def topic(self, name: str) -> Topic:
         """The configuration of `name`; an unlisted topic is fire-and-forget with no transport."""
@@ -247,6 +251,8 @@ class Settings:
             "bootstrap_fitness_seconds": _int("BOOTSTRAP_FITNESS_SECONDS", 8),
             "signal_batch": _int("SIGNAL_BATCH", 100),
         }
+        values["audit_hmac_key"] = _optional("AUDIT_HMAC_KEY")
+        values["database_role"] = _optional("DATABASE_ROLE")
         values["basic_credentials_file"] = _path("BASIC_CREDENTIALS_FILE")
         values["external_task_topics"] = _networks("EXTERNAL_TASK_TOPICS", ("*",))
         values["long_poll_max_waiters"] = _int("LONG_POLL_MAX_WAITERS", 64)
