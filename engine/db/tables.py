@@ -626,3 +626,14 @@ signal_broadcasts = Table(
     Column("finished_at", UTCDateTime, nullable=True),
     Index("ix_signal_broadcasts_status_created", "status", "created_at"),
 )
+
+# Sign-in links redeemed (issue #18): each link works once; rows are kept until the link would have expired.
+used_sign_in_links = Table(
+    "used_sign_in_links",
+    metadata,
+    Column("link_id", String(36), primary_key=True),
+    Column("user_id", String(255), nullable=False),
+    Column("used_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_used_sign_in_links_expires_at", "expires_at"),
+)
