@@ -95,7 +95,7 @@ class Settings:
     # PostgreSQL: server-side prepared statements (off behind PgBouncer in transaction mode before 1.21)
     db_prepared_statements: bool = True
     max_upload_bytes: int = 2 * 1024 * 1024
-    loop_cap: int = 50
+    loop_cap: int = 500
     deploy_bundled: bool = True
     bundled_dir: Path = field(default_factory=lambda: Path(__file__).resolve().parent.parent / "bpmn")
     instance_dir: Path = field(default_factory=lambda: Path("instance"))
@@ -190,7 +190,7 @@ class Settings:
             "database_url": os.environ.get("DATABASE_URL", f"sqlite:///{instance / 'incident-engine.sqlite3'}"),
             "db_prepared_statements": os.environ.get("DB_PREPARED_STATEMENTS", "1") not in ("0", "false", "no"),
             "max_upload_bytes": _int("MAX_UPLOAD_BYTES", 2 * 1024 * 1024),
-            "loop_cap": _int("LOOP_CAP", 50),
+            "loop_cap": _int("LOOP_CAP", 500),
             "deploy_bundled": os.environ.get("DEPLOY_BUNDLED", "1") not in ("0", "false", "no"),
             "instance_dir": instance,
             "log_level": os.environ.get("LOG_LEVEL", "INFO"),

@@ -103,3 +103,16 @@ def test_a_step_inserts_its_audit_rows_at_once_and_times_tasks_without_a_read(
     # the timing came from the rows in memory: no read of the tasks table after the audit insert
     after = [s for s, _many in statements[audit_inserts[0]:]]
     assert not [s for s in after if s.startswith("SELECT") and "FROM tasks" in s], after
+
+
+@pytest.mark.postgres
+def test_the_workflow_state_is_compressed_with_lz4(pg_url: str) -> None:
+    db = make_engine(pg_url)
+    try:
+        with db.connect() as conn:
+            method = conn.execute(text(
+                "SELECT attcompression FROM pg_attribute WHERE attrelid = 'incidents'::regclass "
+                "AND attname = 'state'")).scalar()
+        assert method == "l"
+    finally:
+        db.dispose()
