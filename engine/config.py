@@ -111,6 +111,7 @@ class Settings:
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
     jwt_leeway: int = 30
+    jwt_cache_size: int = 4096  # verified tokens remembered per process until their exp (0: off)
     jwt_claim_user: str = "sub"
     jwt_claim_name: str = "name"
     jwt_claim_roles: str = "roles"
@@ -203,6 +204,7 @@ class Settings:
             "jwt_issuer": _optional("JWT_ISSUER"),
             "jwt_audience": _optional("JWT_AUDIENCE"),
             "jwt_leeway": _int("JWT_LEEWAY", 30),
+            "jwt_cache_size": _int("JWT_CACHE_SIZE", 4096),
             "jwt_claim_user": os.environ.get("JWT_CLAIM_USER") or "sub",
             "jwt_claim_name": os.environ.get("JWT_CLAIM_NAME") or "name",
             "jwt_claim_roles": os.environ.get("JWT_CLAIM_ROLES") or "roles",

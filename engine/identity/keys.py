@@ -120,6 +120,14 @@ class VerificationKeys:
             raise KeyConfigError(f"JWT_JWKS_FILE has no {self.algorithm} signing key")
         return found
 
+    def generation(self) -> Any:
+        """Changes whenever the keys do (a JWKS file re-read); fixed for a secret or a public key file."""
+        if self._static is not None:
+            return 0
+        self._keyset()  # re-reads the file when it changed
+        assert self._jwks is not None
+        return self._jwks[0]
+
     def key_for(self, header: Mapping[str, Any]) -> Any:
         if self._static is not None:
             return self._static

@@ -14,6 +14,7 @@ from engine.config import Settings
 
 from .keys import TokenKeyError, VerificationKeys, signing_key
 from .principal import Principal
+from .token_cache import VerifiedTokens
 
 MAX_TOKEN_BYTES = 16 * 1024
 _TTL = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
@@ -62,10 +63,20 @@ class TokenVerifier:
         self.settings = settings
         self.keys = VerificationKeys(settings)
         self.algorithm = self.keys.algorithm
+        self.cache = VerifiedTokens(settings.jwt_cache_size)
 
     def verify(self, token: str) -> Principal:
         if len(token) > MAX_TOKEN_BYTES:
             raise TokenError("the token is too large")
+        generation = self.keys.generation()
+        cached = self.cache.get(token, generation)
+        if cached is not None:
+            return cached
+        principal, exp = self._verify(token)
+        self.cache.put(token, generation, principal, exp)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         s = self.settings
         try:
             header = jwt.get_unverified_header(token)
@@ -81,8 +92,9 @@ class TokenVerifier:
         if not isinstance(user, str | int) or not str(user).strip():
             raise TokenError(f"the token has no {s.jwt_claim_user!r} claim naming the user")
         name = claim(payload, s.jwt_claim_name)
-        return Principal.of(str(user), _strings(claim(payload, s.jwt_claim_roles)),
-                            _strings(claim(payload, s.jwt_claim_groups)), name if isinstance(name, str) else None)
+        principal = Principal.of(str(user), _strings(claim(payload, s.jwt_claim_roles)),
+                                 _strings(claim(payload, s.jwt_claim_groups)), name if isinstance(name, str) else None)
+        return principal, float(payload["exp"])
 
 
 def _put(payload: dict[str, Any], path: str, value: Any) -> None:
