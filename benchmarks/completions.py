@@ -54,6 +54,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 TARGET_RATIO = 0.4
 TARGET_P95_MS = 35.0
 TARGET_RSS_MB = 200.0
+TARGET_SQLITE_P95_MS = 50.0
 TARGET_GROWTH = 1.1  # CPU per completion at pass 45+ over pass 1 of a rework loop
 
 
@@ -377,13 +378,18 @@ def stop_server(server: subprocess.Popen[bytes]) -> None:
         server.wait(timeout=10)
 
 
-def run_http(args: argparse.Namespace) -> dict[str, Any]:
+def run_http(args: argparse.Namespace, backend: str = "postgresql") -> dict[str, Any]:
+    """(b) on a fresh PostgreSQL database, or (`backend="sqlite"`) on the embedded default: a SQLite file,
+    one server process with workers x threads threads (what `serve` runs on SQLite)."""
     cli = shutil.which("incident-engine", path=str(Path(sys.executable).parent)) or shutil.which("incident-engine")
     if cli is None:
         raise SystemExit("incident-engine is not installed in this environment (pip install -e .)")
     load_before = os.getloadavg()
-    db_name, db_url = create_database(args.pg_admin_url)
     instance = Path(tempfile.mkdtemp(prefix="ie-bench-"))
+    sqlite = backend == "sqlite"
+    workers, threads = (1, args.workers * args.threads) if sqlite else (args.workers, args.threads)
+    db_name, db_url = ("sqlite", f"sqlite:///{instance / 'bench.sqlite3'}") if sqlite \
+        else create_database(args.pg_admin_url)
     log_path = instance / "server.log"
     port = free_port()
     env = {**os.environ, **dict(kv.split("=", 1) for kv in args.server_env),
@@ -391,8 +397,8 @@ def run_http(args: argparse.Namespace) -> dict[str, Any]:
     server: subprocess.Popen[bytes] | None = None
     sampler: RssSampler | None = None
     try:
-        cmd = [cli, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers),
-               "--threads", str(args.threads)]
+        cmd = [cli, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+               "--threads", str(threads)]
         print(f"[b] database {db_name}; starting: {' '.join(cmd)}", file=sys.stderr)
         with open(log_path, "wb") as log:
             server = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -442,7 +448,7 @@ def run_http(args: argparse.Namespace) -> dict[str, Any]:
         for c in clients:
             c.close()
         loop = None
-        if args.loop_passes:
+        if args.loop_passes and not sqlite:
             print(f"[d] {args.clients} incidents x {args.loop_passes} rework-loop passes ...", file=sys.stderr)
             loop = run_loop(lambda: Http("127.0.0.1", port, headers), args.clients, args.loop_passes,
                             lambda: (cpu_seconds(server_tree(server.pid)), sum(postgres_cpu(db_name).values())))
@@ -459,7 +465,8 @@ def run_http(args: argparse.Namespace) -> dict[str, Any]:
         if server is not None:
             stop_server(server)
         try:
-            drop_database(args.pg_admin_url, db_name)
+            if not sqlite:
+                drop_database(args.pg_admin_url, db_name)
         except Exception as err:  # noqa: BLE001 - report, do not hide the benchmark's own error
             print(f"[b] could not drop database {db_name}: {err}", file=sys.stderr)
 
@@ -495,7 +502,7 @@ def run_http(args: argparse.Namespace) -> dict[str, Any]:
         "incidents_completed": stats.incidents_completed,
         "start_p50_ms": ip.summary_ms(starts_in_window)["p50_ms"],
         "per_element_p50_ms": {k: round(ip.summary_ms(v)["p50_ms"], 2) for k, v in sorted(by_element.items())},
-        "clients": args.clients, "workers": args.workers, "threads": args.threads, "auth": auth,
+        "clients": args.clients, "workers": workers, "threads": threads, "auth": auth, "backend": backend,
         "server_boot_s": round(boot_s, 1), "server_alive_at_end": server_alive, "server_log_errors": errors_in_log,
         "server_log_tail": log_tail if not server_alive or errors_in_log else [],
         "rss_idle_mb": idle_rss / 2**20, "rss_peak_mb": sampler.peak_total / 2**20,
@@ -538,6 +545,10 @@ def print_report(report: dict[str, Any]) -> None:
         p95_ok = b["p95_ms"] < TARGET_P95_MS
         rows.append((f"(b)  HTTP+PostgreSQL, {b['clients']} clients", b,
                      f"p95 < {TARGET_P95_MS:.0f} ms   {verdict(p95_ok)}"))
+    lite = report.get("http_sqlite")
+    if lite:
+        rows.append((f"(b') HTTP+SQLite, {lite['clients']} clients", lite,
+                     f"p95 < {TARGET_SQLITE_P95_MS:.0f} ms   {verdict(lite['p95_ms'] < TARGET_SQLITE_P95_MS)}"))
     print()
     print(f"{'':34} {'compl/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'n':>7}   target")
     for label, r, target in rows:
@@ -575,6 +586,11 @@ def print_report(report: dict[str, Any]) -> None:
             print("WARNING: other processes used a noticeable share of the cores during the window; "
                   "re-run on a quiet machine before comparing runs")
         print("p50 ms by task, HTTP:", ", ".join(f"{k.removeprefix('Task_')} {v}" for k, v in b["per_element_p50_ms"].items()))
+        if lite:
+            cpu_lite = lite["cpu_ms_per_completion"]
+            print(f"(b') SQLite: 1 process x {lite['threads']} threads; {lite['completes_ok_in_window']} ok of "
+                  f"{lite['completes_in_window']} completes, errors {lite['errors'] or 'none'}; server CPU "
+                  f"{_f(cpu_lite['server'], '.2f')} ms per completion; b'/a {lite['completions_per_s'] / a['completions_per_s']:.2f}")
         loop = b.get("loop")
         if loop and "error" in loop:
             print(f"(d) rework loop over HTTP FAILED after {loop['passes_done']} passes: {loop['error']}")
@@ -609,6 +625,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (one per core)")
     parser.add_argument("--threads", type=int, default=4, help="gthread threads per worker (workers x threads = clients)")
+    parser.add_argument("--skip-sqlite", action="store_true", help="skip (b'), the HTTP run on SQLite")
     parser.add_argument("--loop-passes", type=int, default=50,
                         help="(d): rework-loop passes per client after the window (0: skip)")
     parser.add_argument("--startup-timeout", type=float, default=120.0)
@@ -634,6 +651,9 @@ def main(argv: list[str] | None = None) -> int:
         report["inprocess_runner"] = run_inprocess(ld, args.inprocess_seconds, args.pool, "service")
     if not args.skip_http:
         report["http"] = run_http(args)
+        if not args.skip_sqlite:
+            print("[b'] the same on the embedded SQLite default ...", file=sys.stderr)
+            report["http_sqlite"] = run_http(args, "sqlite")
         a = report["inprocess_ceiling"]["completions_per_s"]
         b = report["http"]["completions_per_s"]
         report["ratios"] = {"b_over_a": b / a if a else 0.0}
@@ -654,6 +674,10 @@ def main(argv: list[str] | None = None) -> int:
     args.json.write_text(json.dumps(report, indent=2, default=str) + "\n")
     print(f"\nwritten: {args.json}")
     http_ = report.get("http")
+    lite = report.get("http_sqlite")
+    if lite and (lite["errors"] or lite["completes_ok_in_window"] != lite["completes_in_window"]):
+        print("the SQLite HTTP run had failed requests; see errors above", file=sys.stderr)
+        return 1
     if http_ and (http_["errors"] or (http_.get("loop") or {}).get("error") or http_["completes_ok_in_window"] != http_["completes_in_window"]
                   or not http_["server_alive_at_end"]):
         print("the HTTP run had failed requests; see errors above", file=sys.stderr)
