@@ -89,7 +89,7 @@ def test_a_step_inserts_its_audit_rows_at_once_and_times_tasks_without_a_read(
         view = complete(engine, view, "Task_LogIncident", MAJOR_LOG)
     finally:
         observe.forget(listener)
-    audit_inserts = [i for i, (s, _many) in enumerate(statements) if s.startswith("INSERT INTO audit")]
+    audit_inserts = [i for i, (s, _many) in enumerate(statements) if s.startswith("INSERT INTO audit (")]
     assert len(audit_inserts) == 1, [statements[i] for i in audit_inserts]
     if engine.db.dialect.name == "postgresql":  # one multi-row INSERT, not an executemany of one per row
         assert "incident_id__1)s" in statements[audit_inserts[0]][0]
