@@ -66,3 +66,19 @@ def _sqlite_transactions(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write", True) else "BEGIN")
+
+
+def act_as(engine: Engine, role: str) -> None:
+    """Every PostgreSQL connection of `engine` acts as `role` (SET ROLE), with that role's rights only: the
+    service's own role may insert audit rows but not change or delete them."""
+    if engine.dialect.name != "postgresql":
+        return
+    if not role.replace("_", "").isalnum():
+        raise ValueError(f"DATABASE_ROLE must be a plain identifier, not {role!r}")
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute(f'SET ROLE "{role}"')
+        cur.close()
+        dbapi_conn.commit()  # a SET inside a transaction that is rolled back would be undone

@@ -2,13 +2,13 @@
 of a transition; SQLite unchanged). Rows already stored keep pglz until their next transition rewrites them.
 
 Revision ID: 0015_state_lz4
-Revises: 0010_test_incidents
+Revises: 0018_sign_in_links
 Create Date: 2026-12-01
 """
 from alembic import op
 
 revision = '0015_state_lz4'
-down_revision = '0010_test_incidents'
+down_revision = '0018_sign_in_links'
 branch_labels = None
 depends_on = None
 
