@@ -37,11 +37,13 @@ from . import (
     tasks,
     web,
 )
+from .json_provider import OrjsonProvider
 
 
 def create_app(settings: Settings | None = None, engine: IncidentEngine | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__, instance_path=str(settings.instance_dir.resolve()))
+    app.json = OrjsonProvider(app)
     app.config.update(
         API_TITLE="Incident-procedure engine",
         API_VERSION="v1",
