@@ -122,10 +122,14 @@ def _worker(args: argparse.Namespace) -> int:
     from workers.celery_app import create_celery
 
     settings = Settings.from_env()
-    argv = ["worker", f"--loglevel={args.loglevel}", f"--queues={settings.celery_queue}",
-            f"--pool={args.pool}"]
-    if args.concurrency:
-        argv.append(f"--concurrency={args.concurrency}")
+    if args.fitness:  # Locust runs: their own queue, one at a time in this worker
+        argv = ["worker", f"--loglevel={args.loglevel}", f"--queues={settings.fitness_queue}",
+                f"--pool={args.pool}", "--concurrency=1", "--prefetch-multiplier=1"]
+    else:
+        argv = ["worker", f"--loglevel={args.loglevel}", f"--queues={settings.celery_queue}",
+                f"--pool={args.pool}"]
+        if args.concurrency:
+            argv.append(f"--concurrency={args.concurrency}")
     create_celery(settings).worker_main(argv)
     return 0
 
@@ -256,10 +260,13 @@ def build_parser() -> argparse.ArgumentParser:
                       help="a group; for the integration role, a topic it may serve (* for all)")
     cred.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     cred.set_defaults(func=_credentials)
-    work = sub.add_parser("worker", help="run a Celery worker (timers, outbox deliveries); needs the broker")
+    work = sub.add_parser("worker", help="run a Celery worker (timers, outbox deliveries; with --fitness, "
+                                         "fitness tests); needs the broker")
     work.add_argument("--concurrency", type=int, default=0, help="default: one process per CPU")
     work.add_argument("--pool", default="prefork", choices=("prefork", "solo", "threads"))
     work.add_argument("--loglevel", default="INFO")
+    work.add_argument("--fitness", action="store_true",
+                      help="serve FITNESS_QUEUE instead: fitness tests (Locust runs), one at a time")
     work.set_defaults(func=_worker)
     beat = sub.add_parser("beat", help="run Celery beat: a timer and outbox tick every TIMER_TICK_SECONDS")
     beat.add_argument("--loglevel", default="INFO")
