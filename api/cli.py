@@ -70,6 +70,15 @@ def gunicorn_options(settings: Settings, args: argparse.Namespace) -> dict[str, 
         "errorlog": "-",
         "child_exit": _child_exit,
     }
+    def worker_exit(_server: Any, worker: Any) -> None:
+        from api.serving import exit_now_if_stopping
+
+        scheduler = getattr(worker, "incident_scheduler", None)
+        if scheduler is not None:
+            scheduler.stop()
+        exit_now_if_stopping(worker)  # Ctrl-C stops serve in about a second, never gunicorn's 30 s
+
+    options["worker_exit"] = worker_exit
     if settings.scheduler == "inprocess":
 
         def post_worker_init(worker: Any) -> None:
@@ -77,12 +86,7 @@ def gunicorn_options(settings: Settings, args: argparse.Namespace) -> dict[str, 
 
             worker.incident_scheduler = InProcessScheduler(settings).start()
 
-        def worker_exit(_server: Any, worker: Any) -> None:
-            scheduler = getattr(worker, "incident_scheduler", None)
-            if scheduler is not None:
-                scheduler.stop()
-
-        options.update(post_worker_init=post_worker_init, worker_exit=worker_exit)
+        options.update(post_worker_init=post_worker_init)
     return options
 
 
