@@ -134,6 +134,7 @@ class Settings:
     # --- timers and workers
     celery_broker_url: str | None = None
     celery_queue: str = "incident-engine"
+    fitness_queue: str = "incident-engine-fitness"
     scheduler: str = "inprocess"
     timer_tick_seconds: float = 10.0
     timer_batch: int = 100
@@ -243,6 +244,7 @@ class Settings:
             "web_page_size": _int("WEB_PAGE_SIZE", 50),
             "celery_broker_url": broker,
             "celery_queue": os.environ.get("CELERY_QUEUE") or "incident-engine",
+            "fitness_queue": os.environ.get("FITNESS_QUEUE") or "incident-engine-fitness",
             "scheduler": scheduler,
             "timer_tick_seconds": _float("TIMER_TICK_SECONDS", 10.0),
             "timer_batch": _int("TIMER_BATCH", 100),
