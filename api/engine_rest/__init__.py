@@ -18,13 +18,13 @@ from engine.errors import EngineError
 from engine.identity.credentials import BasicCredentials
 from engine.identity.tokens import TokenError
 
-from . import external_task, history, incident, process_definition, process_instance, task, version
+from . import external_task, history, incident, message, process_definition, process_instance, signal, task, version
 from .translate import MOUNTS, RestError, engine_error, error_body
 
 log = logging.getLogger("incident_engine.engine_rest")
 REALM = "default"  # Camunda's realm is the engine name
 RESOURCES = (version.blp, process_definition.blp, process_instance.blp, task.blp, history.blp, incident.blp,
-             external_task.blp)
+             external_task.blp, message.blp, signal.blp)
 
 
 def _challenge(message: str) -> Response:
