@@ -18,7 +18,17 @@ from engine.errors import EngineError
 from engine.identity.credentials import BasicCredentials
 from engine.identity.tokens import TokenError
 
-from . import external_task, history, incident, message, process_definition, process_instance, signal, task, version
+from . import (
+    external_task,
+    history,
+    incident,
+    message,
+    process_definition,
+    process_instance,
+    signal,
+    task,
+    version,
+)
 from .translate import MOUNTS, RestError, engine_error, error_body
 
 log = logging.getLogger("incident_engine.engine_rest")
