@@ -93,6 +93,8 @@ class Settings:
 
     database_url: str = "sqlite:///instance/incident-engine.sqlite3"
     max_upload_bytes: int = 2 * 1024 * 1024
+    max_deployment_bytes: int = 8 * 1024 * 1024  # a whole deployment (each file is also under max_upload_bytes)
+    max_deployment_files: int = 50
     loop_cap: int = 50
     deploy_bundled: bool = True
     bundled_dir: Path = field(default_factory=lambda: Path(__file__).resolve().parent.parent / "bpmn")
@@ -187,6 +189,8 @@ class Settings:
         values: dict[str, object] = {
             "database_url": os.environ.get("DATABASE_URL", f"sqlite:///{instance / 'incident-engine.sqlite3'}"),
             "max_upload_bytes": _int("MAX_UPLOAD_BYTES", 2 * 1024 * 1024),
+            "max_deployment_bytes": _int("MAX_DEPLOYMENT_BYTES", 8 * 1024 * 1024),
+            "max_deployment_files": _int("MAX_DEPLOYMENT_FILES", 50),
             "loop_cap": _int("LOOP_CAP", 50),
             "deploy_bundled": os.environ.get("DEPLOY_BUNDLED", "1") not in ("0", "false", "no"),
             "instance_dir": instance,
