@@ -1,14 +1,14 @@
 """sign-in failures: the shared back-off on repeated failed HTTP Basic sign-ins
 
 Revision ID: 0014_sign_in_failures
-Revises: 0010_test_incidents
+Revises: 0013_deployments
 Create Date: 2026-12-01
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0014_sign_in_failures'
-down_revision = '0010_test_incidents'
+down_revision = '0013_deployments'
 branch_labels = None
 depends_on = None
 
