@@ -35,6 +35,7 @@ from . import (
     simulations,
     strategy,
     tasks,
+    web,
 )
 
 
@@ -77,5 +78,6 @@ def create_app(settings: Settings | None = None, engine: IncidentEngine | None =
     app.register_blueprint(reports.blp)
     app.register_blueprint(scenario_report.blp)
     engine_rest.install(app)
+    web.install(app, settings)
     metrics_endpoint.instrument(app)
     return app

@@ -55,6 +55,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 Json = JSON().with_variant(JSONB(), "postgresql")
+NullableJson = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")  # None is SQL NULL
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 procedures = Table(
@@ -198,9 +199,26 @@ audit = Table(
     Column("at", UTCDateTime, nullable=False),
     Column("data", Json, nullable=True),
     Column("test", Boolean, nullable=False, server_default=false()),  # of a test incident
+    # the hash chain (issue #17): place in the incident's chain, keyed hash chained to the row before,
+    # the erasable personal payload and its MAC (which the hash covers, so erasure keeps the chain valid)
+    Column("seq", Integer, nullable=True),
+    Column("hash", String(64), nullable=True),
+    Column("personal", NullableJson, nullable=True),
+    Column("personal_mac", String(64), nullable=True),
     Index("ix_audit_incident", "incident_id", "id"),
+    Index("uq_audit_incident_seq", "incident_id", "seq", unique=True),
     Index("ix_audit_procedure_at", "procedure_key", "at"),
     Index("ix_audit_procedure_kind_at", "procedure_key", "kind", "at"),
+)
+
+# The last link of each incident's audit chain: appends lock it (so one incident's writers queue and two
+# incidents never wait on each other), and verification checks that no row was cut from the end.
+audit_chain_heads = Table(
+    "audit_chain_heads",
+    metadata,
+    Column("incident_id", String(36), primary_key=True),
+    Column("seq", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
 )
 
 outbox = Table(
@@ -607,6 +625,17 @@ signal_broadcasts = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("finished_at", UTCDateTime, nullable=True),
     Index("ix_signal_broadcasts_status_created", "status", "created_at"),
+)
+
+# Sign-in links redeemed (issue #18): each link works once; rows are kept until the link would have expired.
+used_sign_in_links = Table(
+    "used_sign_in_links",
+    metadata,
+    Column("link_id", String(36), primary_key=True),
+    Column("user_id", String(255), nullable=False),
+    Column("used_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_used_sign_in_links_expires_at", "expires_at"),
 )
 
 # Failed HTTP Basic sign-ins, by a hash of (user, client address): the back-off that makes guessing

@@ -1,7 +1,7 @@
 """deployments: sets of BPMN, DMN and form files deployed together; versions of decisions and forms
 
 Revision ID: 0013_deployments
-Revises: 0010_test_incidents
+Revises: 0017_records
 Create Date: 2026-12-01
 """
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0013_deployments'
-down_revision = '0010_test_incidents'
+down_revision = '0017_records'
 branch_labels = None
 depends_on = None
 

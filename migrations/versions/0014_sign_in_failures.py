@@ -1,14 +1,14 @@
 """sign-in failures: the shared back-off on repeated failed HTTP Basic sign-ins
 
 Revision ID: 0014_sign_in_failures
-Revises: 0013_deployments
+Revises: 0018_sign_in_links
 Create Date: 2026-12-01
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0014_sign_in_failures'
-down_revision = '0013_deployments'
+down_revision = '0018_sign_in_links'
 branch_labels = None
 depends_on = None
 
