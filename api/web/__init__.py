@@ -15,8 +15,9 @@ from werkzeug.wrappers import Response
 from engine.config import Settings
 from engine.errors import EngineError, Forbidden, NotFound
 from engine.identity.keys import web_secret
+from engine.identity.policy import allowed
 
-from . import inbox, incidents, signin, tasks
+from . import inbox, incidents, procedures, signin, starting, supervisor, tasks
 from .formatting import FILTERS
 from .session import CookieSessions, csrf_ok, csrf_token, load_principal
 
@@ -25,6 +26,14 @@ web.register_blueprint(signin.bp)
 web.register_blueprint(inbox.bp)
 web.register_blueprint(tasks.bp)
 web.register_blueprint(incidents.bp)
+web.register_blueprint(starting.bp)
+web.register_blueprint(supervisor.bp)
+web.register_blueprint(procedures.bp)
+
+# the main navigation: (endpoint, label, permission that shows it)
+NAV = (("web.inbox.inbox", "Inbox", "tasks.work"), ("web.starting.new", "Start an incident", "incidents.start"),
+       ("web.supervisor.supervisor", "Supervisor", "tasks.assign"),
+       ("web.procedures.workbench", "Procedures", "procedures.read"))
 
 
 def _csp(settings: Settings) -> str:
@@ -71,7 +80,9 @@ def _engine_error(err: EngineError) -> tuple[str, int]:
 
 @web.app_context_processor
 def _globals() -> dict[str, Any]:
-    return {"csrf_token": csrf_token, "me": g.get("principal")}
+    me = g.get("principal")
+    links = [(endpoint, label) for endpoint, label, permission in NAV if me is not None and allowed(me, permission)]
+    return {"csrf_token": csrf_token, "me": me, "nav_links": links}
 
 
 def install(app: Flask, settings: Settings) -> None:

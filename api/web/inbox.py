@@ -10,7 +10,7 @@ from engine.services import claims
 from engine.services import inbox as inbox_service
 
 from ..extensions import engine
-from .session import signed_in
+from .session import home_for, signed_in
 
 bp = Blueprint("inbox", __name__)
 
@@ -20,8 +20,9 @@ def _filters() -> dict[str, Any]:
 
 
 @bp.get("/")
+@signed_in
 def home() -> Any:
-    return redirect(url_for(".inbox"))
+    return redirect(home_for(g.principal))
 
 
 @bp.get("/inbox")
@@ -30,11 +31,25 @@ def inbox() -> Any:
     """My tasks, then my groups' unclaimed ones (paged), filtered by procedure and lane."""
     size = engine().settings.web_page_size
     filters = _filters()
-    mine, mine_next = inbox_service.queue(engine(), g.principal, mine=True, limit=size, **filters)
-    open_tasks, open_next = inbox_service.queue(engine(), g.principal, limit=size, cursor=request.args.get("cursor"),
-                                        **filters)
+    mine, mine_next = inbox_service.queue(engine(), g.principal, holder="me", limit=size, **filters)
+    open_tasks, open_next = _group_queue(filters)
     return render_template("web/inbox.html", mine=mine, mine_more=mine_next is not None, open_tasks=open_tasks,
-                           next_cursor=open_next, filters=filters)
+                           next_cursor=open_next, filters=filters,
+                           refresh_seconds=engine().settings.web_refresh_seconds)
+
+
+def _group_queue(filters: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
+    return inbox_service.queue(engine(), g.principal, limit=engine().settings.web_page_size,
+                               cursor=request.args.get("cursor"), **filters)
+
+
+@bp.get("/inbox/group-queue")
+@signed_in
+def group_queue() -> Any:
+    """The group queue's table alone, for the inbox to refresh itself without a reload."""
+    filters = _filters()
+    open_tasks, open_next = _group_queue(filters)
+    return render_template("web/_group_queue.html", open_tasks=open_tasks, next_cursor=open_next, filters=filters)
 
 
 @bp.post("/tasks/<task_id>/claim")
