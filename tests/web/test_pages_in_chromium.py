@@ -66,9 +66,12 @@ def browsers() -> Iterator[Callable[[], Any]]:
 
 
 def _wait(driver: Any, condition: Callable[[Any], Any], seconds: float = 20) -> Any:
+    """Until `condition` holds; an element replaced meanwhile (a navigation, the queue's refresh) is retried."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, seconds).until(condition)
+    return WebDriverWait(driver, seconds, ignored_exceptions=(NoSuchElementException,
+                                                              StaleElementReferenceException)).until(condition)
 
 
 def _sign_in(driver: Any, served: Served, sub: str, path: str = "/inbox") -> None:
@@ -116,7 +119,23 @@ def test_an_agent_works_an_incident_to_its_end_while_a_colleague_watches_the_que
     assert "Alice Agent" in alice.find_element(By.CSS_SELECTOR, ".who").text
     _shot(alice, "inbox.png")
 
-    alice.find_element(By.CSS_SELECTOR, f"{row} button").click()
+    alice.set_window_size(820, 1180)  # a tablet held upright: nothing runs off the side
+    assert alice.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+    _shot(alice, "inbox-tablet.png")
+    alice.set_window_size(1366, 1000)
+
+    # the keyboard alone reaches the claim button (Tab from the top of the page) and presses it
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    on_claim = ("var a = document.activeElement; return a.tagName === 'BUTTON' && !!a.closest("
+                f"'#group-tasks tr[data-task=\"{task_id}\"]')")
+    for _ in range(40):
+        ActionChains(alice).send_keys(Keys.TAB).perform()
+        if alice.execute_script(on_claim):
+            break  # the queue does not refresh under the keyboard focus, so the button stays put
+    assert alice.execute_script(on_claim), "the claim button is not reachable with Tab"
+    ActionChains(alice).send_keys(Keys.ENTER).perform()
     _wait(alice, lambda d: d.current_url.endswith(f"/tasks/{task_id}"))
     # Bob's inbox refreshes its group queue without a reload: the task Alice took leaves it
     _wait(bob, lambda d: not d.find_elements(By.CSS_SELECTOR, row))
@@ -140,8 +159,8 @@ def test_an_agent_works_an_incident_to_its_end_while_a_colleague_watches_the_que
     _wait(alice, lambda d: d.find_element(By.ID, "task-name").text == "Resolve")
     alice.find_element(By.ID, "f-resolution").send_keys("Line card replaced")
     alice.find_element(By.ID, "complete").click()
-    status = _wait(alice, lambda d: d.find_element(By.CSS_SELECTOR, "#incident-summary .status"))
-    assert status.text == "completed"
+    _wait(alice, lambda d: d.current_url.endswith(f"/incidents/{view['id']}"))
+    assert alice.find_element(By.CSS_SELECTOR, "#incident-summary .status").text == "completed"
     assert incidents.get(served.engine, view["id"])["data"]["resolution"] == "Line card replaced"
     assert _severe(alice) == [] and _severe(bob) == []
 
