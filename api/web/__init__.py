@@ -17,7 +17,7 @@ from engine.errors import EngineError, Forbidden, NotFound
 from engine.identity.keys import web_secret
 from engine.identity.policy import allowed
 
-from . import inbox, incidents, procedures, signin, starting, supervisor, tasks
+from . import governing, inbox, incidents, procedures, signin, starting, supervisor, tasks
 from .formatting import FILTERS
 from .session import CookieSessions, csrf_ok, csrf_token, load_principal
 
@@ -29,6 +29,7 @@ web.register_blueprint(incidents.bp)
 web.register_blueprint(starting.bp)
 web.register_blueprint(supervisor.bp)
 web.register_blueprint(procedures.bp)
+web.register_blueprint(governing.bp)
 
 # the main navigation: (endpoint, label, permission that shows it)
 NAV = (("web.inbox.inbox", "Inbox", "tasks.work"), ("web.starting.new", "Start an incident", "incidents.start"),

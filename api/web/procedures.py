@@ -10,6 +10,7 @@ from engine.identity import policy
 from engine.services import checks, comments, governance, procedures
 
 from ..extensions import engine
+from .governing import actions_for
 from .session import signed_in
 
 bp = Blueprint("procedures", __name__)
@@ -63,6 +64,7 @@ def version(key: str, number: int) -> Any:
     return render_template("web/version.html", proc=row, versions=versions, findings=findings, status=status,
                            comments=notes, elements=_elements(row), summary=row.get("summary") or {},
                            bpmn_xml=xml, comment_counts=counts,
+                           actions=actions_for(principal, status["allowed_actions"]),
                            may_comment=policy.allowed(principal, "comments.write"))
 
 

@@ -130,3 +130,39 @@ def test_an_agent_starts_an_incident_from_the_start_form(web_engine: IncidentEng
     incident = incidents.get(web_engine, task["incident_id"])
     assert incident["reference"] == "CRM-77" and incident["created_by"] == "agent1"
     assert open_task(incident, "Task_LogIncident")["id"] == task["id"]
+
+
+def test_governance_from_the_workbench_goes_through_the_same_rules(web_engine: IncidentEngine, signed_in: Any) -> None:
+    dana = signed_in("dana", ["designer"])
+    page = dana.get("/procedures")
+    dana.post("/procedures", data={"csrf_token": csrf_of(page.text),
+                                   "file": (io.BytesIO(UNOWNED.read_bytes()), "web_unowned.bpmn")},
+              content_type="multipart/form-data")
+    version = dana.get("/procedures/web_unowned/versions/1").text
+    assert 'id="action-submit"' in version and 'id="action-approve"' not in version  # designers submit
+    base = "/procedures/web_unowned/versions/1"
+    dana.post(f"{base}/comments", data={"csrf_token": csrf_of(version), "element_id": "Task_Orphan",
+                                        "body": "Give it a lane"})
+    submitted = dana.post(f"{base}/actions/submit", data={"csrf_token": csrf_of(version)}, follow_redirects=True)
+    assert "Done: submit." in submitted.text and 'id="gov-status">in review' in submitted.text
+
+    bob = signed_in("bob", ["approver"])
+    review = bob.get(base).text
+    # in review without evidence: an approver may reject; approving is refused by the same rules as the API
+    assert 'id="action-reject"' in review and 'id="action-approve"' not in review and 'id="action-submit"' not in review
+    refused = bob.post(f"{base}/actions/approve", data={"csrf_token": csrf_of(review)}, follow_redirects=True)
+    assert "Not done:" in refused.text
+    assert procedures.version(web_engine, "web_unowned", 1)["status"] == "in_review"
+    no_reason = bob.post(f"{base}/actions/reject", data={"csrf_token": csrf_of(review)}, follow_redirects=True)
+    assert "needs a reason" in no_reason.text
+
+    comment_id = re.search(r'data-comment="([^"]+)"', review)
+    assert comment_id
+    resolved = dana.post(f"{base}/comments/{comment_id.group(1)}/resolve",
+                         data={"csrf_token": csrf_of(version), "reply": "Put in the service-desk lane in v2"},
+                         follow_redirects=True)
+    assert "Comment resolved." in resolved.text and "Put in the service-desk lane in v2" in resolved.text
+    rejected = bob.post(f"{base}/actions/reject", data={"csrf_token": csrf_of(review), "reason": "no lane yet"},
+                        follow_redirects=True)
+    assert "Done: reject." in rejected.text and procedures.version(web_engine, "web_unowned", 1)["status"] == "rejected"
+    assert dana.post(f"{base}/actions/approve", data={"csrf_token": csrf_of(version)}).status_code == 403
