@@ -31,10 +31,11 @@ web.register_blueprint(supervisor.bp)
 web.register_blueprint(procedures.bp)
 web.register_blueprint(governing.bp)
 
-# the main navigation: (endpoint, label, permission that shows it)
-NAV = (("web.inbox.inbox", "Inbox", "tasks.work"), ("web.starting.new", "Start an incident", "incidents.start"),
-       ("web.supervisor.supervisor", "Supervisor", "tasks.assign"),
-       ("web.procedures.workbench", "Procedures", "procedures.read"))
+# the main navigation: (endpoint, label, permissions of which one shows it)
+NAV = (("web.inbox.inbox", "Inbox", ("tasks.work", "incidents.test")),
+       ("web.starting.new", "Start an incident", ("incidents.start", "incidents.test")),
+       ("web.supervisor.supervisor", "Supervisor", ("tasks.assign",)),
+       ("web.procedures.workbench", "Procedures", ("procedures.read",)))
 
 
 def _csp(settings: Settings) -> str:
@@ -82,7 +83,8 @@ def _engine_error(err: EngineError) -> tuple[str, int]:
 @web.app_context_processor
 def _globals() -> dict[str, Any]:
     me = g.get("principal")
-    links = [(endpoint, label) for endpoint, label, permission in NAV if me is not None and allowed(me, permission)]
+    links = [(endpoint, label) for endpoint, label, permissions in NAV
+             if me is not None and any(allowed(me, p) for p in permissions)]
     return {"csrf_token": csrf_token, "me": me, "nav_links": links}
 
 

@@ -65,7 +65,8 @@ def version(key: str, number: int) -> Any:
                            comments=notes, elements=_elements(row), summary=row.get("summary") or {},
                            bpmn_xml=xml, comment_counts=counts,
                            actions=actions_for(principal, status["allowed_actions"]),
-                           may_comment=policy.allowed(principal, "comments.write"))
+                           may_comment=policy.allowed(principal, "comments.write"),
+                           may_test=policy.allowed(principal, policy.TEST_INCIDENTS))
 
 
 def _elements(row: dict[str, Any]) -> list[dict[str, str]]:

@@ -18,8 +18,21 @@ ALWAYS = ("summary", "priority")
 PRIORITIES = ("P1", "P2", "P3", "P4")
 
 
+def _testing() -> bool:
+    """Whether this person starts test incidents (designers, ops) rather than live ones (agents, supervisors)."""
+    return not policy.allowed(g.principal, "incidents.start")
+
+
 def _live_procedures() -> list[dict[str, Any]]:
+    """What the form offers: the active versions; for test incidents, any version (the latest by default)."""
     rows = procedures.search(engine(), principal=g.principal)
+    if _testing():
+        wanted = request.values.get("version")
+        latest = {r["key"]: r for r in procedures.latest(engine(), principal=g.principal)}
+        if wanted and wanted.isdigit():
+            chosen = [r for r in rows if r["key"] == request.values.get("procedure") and r["version"] == int(wanted)]
+            latest.update({r["key"]: r for r in chosen})
+        return sorted(latest.values(), key=lambda r: r["key"])
     return sorted((r for r in rows if r["status"] == "active"), key=lambda r: r["key"])
 
 
@@ -33,7 +46,7 @@ def start_fields(proc: dict[str, Any]) -> list[str]:
 def _form(status: int = 200, **context: Any) -> Any:
     live = _live_procedures()
     chosen = next((p for p in live if p["key"] == (request.values.get("procedure") or "")), None)
-    return render_template("web/start.html", live=live, chosen=chosen, priorities=PRIORITIES,
+    return render_template("web/start.html", live=live, chosen=chosen, priorities=PRIORITIES, testing=_testing(),
                            fields=start_fields(chosen) if chosen else [], values=request.form,
                            errors=context.pop("errors", {}), general=context.pop("general", []),
                            **context), status
@@ -42,15 +55,16 @@ def _form(status: int = 200, **context: Any) -> Any:
 @bp.get("/incidents/new")
 @signed_in
 def new() -> Any:
-    policy.require(g.principal, "incidents.start")
+    policy.require_any(g.principal, "incidents.start", policy.TEST_INCIDENTS)
     return _form()
 
 
 @bp.post("/incidents")
 @signed_in
 def start() -> Any:
-    """Start a live incident on the procedure's active version, with the form's values as its data."""
-    policy.require(g.principal, "incidents.start")
+    """Start a live incident on the procedure's active version (or a test incident on the chosen version),
+    with the form's values as its data."""
+    policy.require_any(g.principal, "incidents.start", policy.TEST_INCIDENTS)
     key = (request.form.get("procedure") or "").strip()
     live = {p["key"]: p for p in _live_procedures()}
     if key not in live:
@@ -59,7 +73,9 @@ def start() -> Any:
             if request.form.get(name, "").strip()}
     reference = (request.form.get("reference") or "").strip() or None
     try:
+        testing = _testing()
         view, _created = incidents.start(engine(), procedure=key, reference=reference, data=data,
+                                         test=testing, version=live[key]["version"] if testing else None,
                                          principal=g.principal)
     except Invalid as err:
         errors: dict[str, list[str]] = {}

@@ -166,3 +166,28 @@ def test_governance_from_the_workbench_goes_through_the_same_rules(web_engine: I
                         follow_redirects=True)
     assert "Done: reject." in rejected.text and procedures.version(web_engine, "web_unowned", 1)["status"] == "rejected"
     assert dana.post(f"{base}/actions/approve", data={"csrf_token": csrf_of(version)}).status_code == 403
+
+
+def test_a_designer_tries_a_draft_as_a_test_incident_in_the_browser(web_engine: IncidentEngine, signed_in: Any) -> None:
+    draft, _ = procedures.deploy(web_engine, WEB_DESK.read_bytes(), actor="dana")
+    assert draft["status"] == "draft"
+    dana = signed_in("dana", ["designer"])
+    version = dana.get("/procedures/web_desk/versions/1").text
+    link = re.search(r'id="try-it" href="([^"]+)"', version)
+    assert link
+    form = dana.get(link.group(1).replace("&amp;", "&"))
+    assert form.status_code == 200 and "Start a test incident" in form.text and 'name="version" value="1"' in form.text
+    started = dana.post("/incidents", data={"csrf_token": csrf_of(form.text), "procedure": "web_desk",
+                                            "version": "1", "summary": "trying my draft"})
+    assert started.status_code == 302 and started.headers["Location"].startswith("/tasks/")
+    task = tasks.get(web_engine, started.headers["Location"].rsplit("/", 1)[1])
+    assert task["test"] is True
+    inbox = dana.get("/inbox").text  # a designer's inbox is the tasks of their test incidents
+    assert f'data-task="{task["id"]}"' in inbox and "test incidents" in inbox
+    page = dana.get(started.headers["Location"])
+    assert page.status_code == 200 and 'id="task-form"' in page.text
+    done = dana.post(started.headers["Location"] + "/complete", data={
+        "csrf_token": csrf_of(page.text), "summary": "tried", "callers": "1"})
+    assert done.status_code == 302 and done.headers["Location"].startswith("/tasks/")
+    agent = signed_in("agent1", ["agent"], ["service-desk"])
+    assert f'data-task="{task["id"]}"' not in agent.get("/inbox").text  # test work stays out of live queues
