@@ -237,6 +237,30 @@ def _credentials(args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit_verify(args: argparse.Namespace) -> int:
+    """Recompute the audit hash chains; one line per broken incident (or each, with --verbose); exit 1 if any."""
+    from engine.services.audit_chain import verify_all
+    from engine.services.engine_app import IncidentEngine
+
+    engine = IncidentEngine(Settings.from_env())
+    checked = broken = 0
+    try:
+        for verdict in verify_all(engine, args.incident):
+            checked += 1
+            fault = verdict["first_broken"]
+            if fault is not None:
+                broken += 1
+                print(f"{verdict['incident_id']}: BROKEN at chain row {fault['seq']} (audit id {fault['audit_id']}): "
+                      f"{fault['reason']}")
+            elif args.verbose:
+                print(f"{verdict['incident_id']}: ok, {verdict['chained']} chained row(s)"
+                      + (f", {verdict['unchained']} written before the chain" if verdict["unchained"] else ""))
+    finally:
+        engine.db.dispose()
+    print(f"{checked} incident chain(s) verified, {broken} broken")
+    return 1 if broken else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="incident-engine", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -247,6 +271,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--threads", type=int, default=8)
     serve.set_defaults(func=_serve)
     sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(func=_migrate)
+    audit = sub.add_parser("audit", help="the audit trail").add_subparsers(dest="audit_command", required=True)
+    verify = audit.add_parser("verify", help="recompute the audit hash chains and report the first broken row")
+    verify.add_argument("--incident", default=None, help="only this incident's chain")
+    verify.add_argument("--verbose", action="store_true", help="a line for every incident, not only broken ones")
+    verify.set_defaults(func=_audit_verify)
     dep = sub.add_parser("deploy", help="upload BPMN files as new procedure versions")
     dep.add_argument("files", nargs="+")
     dep.add_argument("--process", default=None)

@@ -92,7 +92,11 @@ class Settings:
     """Service settings; `from_env` is the only place that reads the environment."""
 
     database_url: str = "sqlite:///instance/incident-engine.sqlite3"
+    # PostgreSQL: server-side prepared statements (off behind PgBouncer in transaction mode before 1.21)
+    db_prepared_statements: bool = True
     max_upload_bytes: int = 2 * 1024 * 1024
+    max_deployment_bytes: int = 8 * 1024 * 1024  # a whole deployment (each file is also under max_upload_bytes)
+    max_deployment_files: int = 50
     loop_cap: int = 50
     deploy_bundled: bool = True
     bundled_dir: Path = field(default_factory=lambda: Path(__file__).resolve().parent.parent / "bpmn")
@@ -186,6 +190,10 @@ class Settings:
     test_incident_purge_seconds: float = 3600.0
     bootstrap_bundled: bool = False
     bootstrap_fitness_seconds: int = 8
+    # records (issue #17): the key of the audit hash chain (default: generated into the instance folder) and
+    # the PostgreSQL role the service acts as (SET ROLE on every connection; the migrations create it)
+    audit_hmac_key: str | None = field(default=None, repr=False)
+    database_role: str | None = None
 
     def topic(self, name: str) -> Topic:
         """The configuration of `name`; an unlisted topic is fire-and-forget with no transport."""
@@ -200,7 +208,10 @@ class Settings:
             raise ValueError(f"SCHEDULER must be one of {', '.join(SCHEDULERS)}, not {scheduler!r}")
         values: dict[str, object] = {
             "database_url": os.environ.get("DATABASE_URL", f"sqlite:///{instance / 'incident-engine.sqlite3'}"),
+            "db_prepared_statements": os.environ.get("DB_PREPARED_STATEMENTS", "1") not in ("0", "false", "no"),
             "max_upload_bytes": _int("MAX_UPLOAD_BYTES", 2 * 1024 * 1024),
+            "max_deployment_bytes": _int("MAX_DEPLOYMENT_BYTES", 8 * 1024 * 1024),
+            "max_deployment_files": _int("MAX_DEPLOYMENT_FILES", 50),
             "loop_cap": _int("LOOP_CAP", 50),
             "deploy_bundled": os.environ.get("DEPLOY_BUNDLED", "1") not in ("0", "false", "no"),
             "instance_dir": instance,
@@ -270,6 +281,8 @@ class Settings:
             "bootstrap_fitness_seconds": _int("BOOTSTRAP_FITNESS_SECONDS", 8),
             "signal_batch": _int("SIGNAL_BATCH", 100),
         }
+        values["audit_hmac_key"] = _optional("AUDIT_HMAC_KEY")
+        values["database_role"] = _optional("DATABASE_ROLE")
         values["basic_credentials_file"] = _path("BASIC_CREDENTIALS_FILE")
         values["external_task_topics"] = _networks("EXTERNAL_TASK_TOPICS", ("*",))
         values["long_poll_max_waiters"] = _int("LONG_POLL_MAX_WAITERS", 64)

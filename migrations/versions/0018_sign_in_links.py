@@ -1,14 +1,14 @@
 """sign-in links: each one-time link redeemed, so it cannot be used twice
 
 Revision ID: 0018_sign_in_links
-Revises: 0010_test_incidents
+Revises: 0013_deployments
 Create Date: 2026-12-01
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0018_sign_in_links'
-down_revision = '0010_test_incidents'
+down_revision = '0013_deployments'
 branch_labels = None
 depends_on = None
 
