@@ -341,7 +341,7 @@ class _LoopGuard:
         for task in workflow.tasks.values():
             if prune.counts_as_pass(task):
                 counts[task.task_spec.bpmn_id] = counts.get(task.task_spec.bpmn_id, 0) + 1
-        if prune.deepest(workflow) > MAX_DEPTH:
+        if prune.deeper_than(workflow, MAX_DEPTH):
             raise IncidentFailed("the workflow's history is too deep for the engine; "
                                  "the procedure loops too often (inside a subprocess)")
         if not counts:
