@@ -15,7 +15,7 @@ from engine.services import deployments, incidents, tasks
 from engine.services.engine_app import IncidentEngine
 from tests.conftest import FIXTURES
 from tests.support.procedures import activate
-from tests.support.web import csrf_of
+from tests.support.web import chromium_driver, csrf_of
 
 DEPLOY = FIXTURES / "deployments"
 AGENT = Principal.of("agent1", ["agent"], ["service-desk"])
@@ -58,18 +58,7 @@ def test_the_page_carries_the_schema_and_the_engine_checks_the_posted_data(
 
 @pytest.fixture
 def chromium() -> Iterator[Any]:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    from tests.web.test_pages_in_chromium import CHROMEDRIVER, CHROMIUM
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--no-first-run", "--window-size=1366,1100"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    driver = chromium_driver(height=1100)
     try:
         yield driver
     finally:
