@@ -12,6 +12,7 @@ from . import (
     auth,
     checks,
     comments,
+    data_subjects,
     debriefs,
     deliveries,
     engine_rest,
@@ -21,6 +22,7 @@ from . import (
     governance,
     health,
     incidents,
+    legal_holds,
     logs,
     messages,
     metrics_endpoint,
@@ -70,6 +72,8 @@ def create_app(settings: Settings | None = None, engine: IncidentEngine | None =
         api.register_blueprint(blueprint)
     api.register_blueprint(scenarios.blp)
     api.register_blueprint(simulations.blp)
+    api.register_blueprint(data_subjects.blp)
+    api.register_blueprint(legal_holds.blp)
     app.register_blueprint(health.blp)
     app.register_blueprint(metrics_endpoint.blp)
     app.register_blueprint(reports.blp)
