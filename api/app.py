@@ -15,6 +15,7 @@ from . import (
     data_subjects,
     debriefs,
     deliveries,
+    deployments,
     engine_rest,
     external_tasks,
     failures,
@@ -36,6 +37,7 @@ from . import (
     simulations,
     strategy,
     tasks,
+    web,
 )
 
 
@@ -53,7 +55,7 @@ def create_app(settings: Settings | None = None, engine: IncidentEngine | None =
         OPENAPI_SWAGGER_UI_CONFIG={"persistAuthorization": True},
         API_SPEC_OPTIONS=auth.SPEC_OPTIONS,
         # Multipart framing needs a little room over the BPMN size cap; the service checks the file itself.
-        MAX_CONTENT_LENGTH=settings.max_upload_bytes + 64 * 1024,
+        MAX_CONTENT_LENGTH=max(settings.max_upload_bytes, settings.max_deployment_bytes) + 64 * 1024,
         JSON_SORT_KEYS=False,
     )
     app.extensions["incident_engine"] = engine or IncidentEngine(settings)
@@ -72,6 +74,7 @@ def create_app(settings: Settings | None = None, engine: IncidentEngine | None =
         api.register_blueprint(blueprint)
     api.register_blueprint(scenarios.blp)
     api.register_blueprint(simulations.blp)
+    api.register_blueprint(deployments.blp)
     api.register_blueprint(data_subjects.blp)
     api.register_blueprint(legal_holds.blp)
     app.register_blueprint(health.blp)
@@ -79,5 +82,6 @@ def create_app(settings: Settings | None = None, engine: IncidentEngine | None =
     app.register_blueprint(reports.blp)
     app.register_blueprint(scenario_report.blp)
     engine_rest.install(app)
+    web.install(app, settings)
     metrics_endpoint.instrument(app)
     return app

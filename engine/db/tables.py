@@ -71,8 +71,45 @@ procedures = Table(
     Column("summary", Json, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("created_by", String(255), nullable=True),
+    Column("deployment_id", String(36), nullable=True),  # NULL: uploaded before deployments existed
+    Column("version_tag", String(255), nullable=True),
     UniqueConstraint("key", "version"),
     UniqueConstraint("key", "sha256", name="uq_procedures_key_sha256"),
+)
+
+# A set of files deployed together; `resources` lists what each file brought (created or unchanged).
+deployments = Table(
+    "deployments",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(255), nullable=True),
+    Column("source", String(255), nullable=True),
+    Column("tenant_id", String(255), nullable=True),
+    Column("resources", Json, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(255), nullable=True),
+    Index("ix_deployments_name_created", "name", "created_at"),
+)
+
+# Versions of the non-BPMN resources: DMN decisions (one row per decision) and Camunda forms.
+resources = Table(
+    "resources",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("name", String(500), nullable=True),
+    Column("filename", String(255), nullable=False),
+    Column("version_tag", String(255), nullable=True),
+    Column("sha256", String(64), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("summary", Json, nullable=False),
+    Column("deployment_id", String(36), ForeignKey("deployments.id"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(255), nullable=True),
+    UniqueConstraint("kind", "key", "version", name="uq_resources_kind_key_version"),
+    UniqueConstraint("kind", "key", "sha256", name="uq_resources_kind_key_sha256"),
 )
 
 incidents = Table(
@@ -640,4 +677,15 @@ signal_broadcasts = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("finished_at", UTCDateTime, nullable=True),
     Index("ix_signal_broadcasts_status_created", "status", "created_at"),
+)
+
+# Sign-in links redeemed (issue #18): each link works once; rows are kept until the link would have expired.
+used_sign_in_links = Table(
+    "used_sign_in_links",
+    metadata,
+    Column("link_id", String(36), primary_key=True),
+    Column("user_id", String(255), nullable=False),
+    Column("used_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_used_sign_in_links_expires_at", "expires_at"),
 )
