@@ -12,8 +12,10 @@ from . import (
     auth,
     checks,
     comments,
+    data_subjects,
     debriefs,
     deliveries,
+    deployments,
     engine_rest,
     external_tasks,
     failures,
@@ -21,6 +23,7 @@ from . import (
     governance,
     health,
     incidents,
+    legal_holds,
     logs,
     messages,
     metrics_endpoint,
@@ -34,6 +37,7 @@ from . import (
     simulations,
     strategy,
     tasks,
+    web,
 )
 
 
@@ -51,7 +55,7 @@ def create_app(settings: Settings | None = None, engine: IncidentEngine | None =
         OPENAPI_SWAGGER_UI_CONFIG={"persistAuthorization": True},
         API_SPEC_OPTIONS=auth.SPEC_OPTIONS,
         # Multipart framing needs a little room over the BPMN size cap; the service checks the file itself.
-        MAX_CONTENT_LENGTH=settings.max_upload_bytes + 64 * 1024,
+        MAX_CONTENT_LENGTH=max(settings.max_upload_bytes, settings.max_deployment_bytes) + 64 * 1024,
         JSON_SORT_KEYS=False,
     )
     app.extensions["incident_engine"] = engine or IncidentEngine(settings)
@@ -70,10 +74,14 @@ def create_app(settings: Settings | None = None, engine: IncidentEngine | None =
         api.register_blueprint(blueprint)
     api.register_blueprint(scenarios.blp)
     api.register_blueprint(simulations.blp)
+    api.register_blueprint(deployments.blp)
+    api.register_blueprint(data_subjects.blp)
+    api.register_blueprint(legal_holds.blp)
     app.register_blueprint(health.blp)
     app.register_blueprint(metrics_endpoint.blp)
     app.register_blueprint(reports.blp)
     app.register_blueprint(scenario_report.blp)
     engine_rest.install(app)
+    web.install(app, settings)
     metrics_endpoint.instrument(app)
     return app

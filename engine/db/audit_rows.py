@@ -23,12 +23,20 @@ def append(conn: Connection, rows: list[dict[str, Any]]) -> None:
     by_incident: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         row.setdefault("personal", None)
+        row.setdefault("test", False)
         by_incident.setdefault(row["incident_id"], []).append(row)
+    postgres = conn.dialect.name == "postgresql"
     for incident_id, own in by_incident.items():
         head = chain.seal(key, _lock_head(conn, incident_id), own)
-        conn.execute(update(audit_chain_heads).where(audit_chain_heads.c.incident_id == incident_id)
-                     .values(seq=head[0], hash=head[1]))
-    conn.execute(audit.insert(), rows)
+        move = (update(audit_chain_heads).where(audit_chain_heads.c.incident_id == incident_id)
+                .values(seq=head[0], hash=head[1]))
+        if postgres:  # the rows and the head in one statement: one round trip fewer per transition
+            conn.execute(move.add_cte(audit.insert().values(own).cte("sealed")))
+    if not postgres:
+        conn.execute(audit.insert(), rows)
+        for incident_id, own in by_incident.items():
+            conn.execute(update(audit_chain_heads).where(audit_chain_heads.c.incident_id == incident_id)
+                         .values(seq=own[-1]["seq"], hash=own[-1]["hash"]))
     observe.note_audit(conn, rows)
 
 

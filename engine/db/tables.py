@@ -71,8 +71,45 @@ procedures = Table(
     Column("summary", Json, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("created_by", String(255), nullable=True),
+    Column("deployment_id", String(36), nullable=True),  # NULL: uploaded before deployments existed
+    Column("version_tag", String(255), nullable=True),
     UniqueConstraint("key", "version"),
     UniqueConstraint("key", "sha256", name="uq_procedures_key_sha256"),
+)
+
+# A set of files deployed together; `resources` lists what each file brought (created or unchanged).
+deployments = Table(
+    "deployments",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(255), nullable=True),
+    Column("source", String(255), nullable=True),
+    Column("tenant_id", String(255), nullable=True),
+    Column("resources", Json, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(255), nullable=True),
+    Index("ix_deployments_name_created", "name", "created_at"),
+)
+
+# Versions of the non-BPMN resources: DMN decisions (one row per decision) and Camunda forms.
+resources = Table(
+    "resources",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("name", String(500), nullable=True),
+    Column("filename", String(255), nullable=False),
+    Column("version_tag", String(255), nullable=True),
+    Column("sha256", String(64), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("summary", Json, nullable=False),
+    Column("deployment_id", String(36), ForeignKey("deployments.id"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(255), nullable=True),
+    UniqueConstraint("kind", "key", "version", name="uq_resources_kind_key_version"),
+    UniqueConstraint("kind", "key", "sha256", name="uq_resources_kind_key_sha256"),
 )
 
 incidents = Table(
@@ -182,6 +219,58 @@ audit_chain_heads = Table(
     Column("incident_id", String(36), primary_key=True),
     Column("seq", Integer, nullable=False),
     Column("hash", String(64), nullable=False),
+)
+
+# Personal data (issue #17), kept apart from everything else: the workflow, incident data, task data,
+# audit data, outbox payloads and debriefs hold the marker "[personal]"; the value is here (and in the
+# `personal` payload of the audit row that recorded it). Erasure clears `value`; the row stays as evidence.
+personal_data = Table(
+    "personal_data",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("incident_id", String(36), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("value", NullableJson, nullable=True),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("retain_until", UTCDateTime, nullable=True),  # set when the incident ends
+    Column("erased_at", UTCDateTime, nullable=True),
+    Column("erased_reason", String(40), nullable=True),
+    UniqueConstraint("incident_id", "name", name="uq_personal_data_incident_name"),
+    Index("ix_personal_data_due", "retain_until"),
+)
+
+# Whose personal data an incident holds: the keyed hash of the data subject's identifier (never the
+# identifier itself, so the link survives an erasure without keeping who it was).
+data_subjects = Table(
+    "data_subjects",
+    metadata,
+    Column("incident_id", String(36), primary_key=True),
+    Column("subject_key", String(64), primary_key=True),
+    Column("linked_at", UTCDateTime, nullable=False),
+    Index("ix_data_subjects_subject", "subject_key"),
+)
+
+legal_holds = Table(
+    "legal_holds",
+    metadata,
+    Column("incident_id", String(36), primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("set_by", String(255), nullable=True),
+    Column("set_at", UTCDateTime, nullable=False),
+)
+
+# Every erasure or access request, answered or not: who asked, when, for whom (keyed hash), on what basis.
+subject_requests = Table(
+    "subject_requests",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("kind", String(20), nullable=False),  # erasure | access
+    Column("subject_key", String(64), nullable=False),
+    Column("requested_by", String(255), nullable=True),
+    Column("requested_at", UTCDateTime, nullable=False),
+    Column("legal_basis", Text, nullable=True),
+    Column("result", Json, nullable=True),
+    Index("ix_subject_requests_subject", "subject_key", "requested_at"),
 )
 
 outbox = Table(
@@ -588,4 +677,15 @@ signal_broadcasts = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("finished_at", UTCDateTime, nullable=True),
     Index("ix_signal_broadcasts_status_created", "status", "created_at"),
+)
+
+# Sign-in links redeemed (issue #18): each link works once; rows are kept until the link would have expired.
+used_sign_in_links = Table(
+    "used_sign_in_links",
+    metadata,
+    Column("link_id", String(36), primary_key=True),
+    Column("user_id", String(255), nullable=False),
+    Column("used_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_used_sign_in_links_expires_at", "expires_at"),
 )

@@ -8,6 +8,7 @@ from sqlalchemy import Connection
 
 from engine.runtime.runner import IncidentFailed, Outcome, Runner
 
+from .personal_sync import keep_personal
 from .recording import Step, record_outcome, save_failure, save_incident
 
 _MAX_SERVICE_ROUNDS = 100
@@ -38,6 +39,7 @@ def advance(conn: Connection, step: Step, runner: Runner, act: Callable[[], Outc
         record_outcome(conn, step, outcome, completed_task=completed_task if first else None,
                        submitted=submitted if first else None, mode_of=runner.mode_of)
     data.update(outcomes[0].written)
+    keep_personal(conn, step, outcomes)
     save_incident(conn, step, outcomes[-1], data=data)
     return outcomes[-1]
 

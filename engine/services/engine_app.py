@@ -21,7 +21,8 @@ class IncidentEngine:
         from engine.runtime.script_engine import SafeScriptEngine
 
         self.settings = settings
-        self.db = db or make_engine(settings.database_url)
+        self.db = db or make_engine(settings.database_url,
+                                    prepared_statements=settings.db_prepared_statements)
         if settings.database_role:
             act_as(self.db, settings.database_role)
         keys.bind(self.db, keys.load(settings))

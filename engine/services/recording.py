@@ -9,8 +9,10 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from engine import observe
 from engine.db import audit_rows, broadcast_rows, incident_rows, outbox_rows, task_rows
 from engine.errors import Conflict
+from engine.records.declarations import declared, sift
 from engine.runtime.check_gateway import CHECK_KINDS
 from engine.runtime.procedure import RuntimeProcedure
 from engine.runtime.runner import Outcome, StartedService
@@ -54,10 +56,16 @@ class Step:
         return incident_view(self.saved, rows)
 
     def event(self, kind: str, data: dict[str, Any] | None = None, **columns: Any) -> None:
+        """An audit row; declared personal values go to its erasable `personal` payload, the marker to `data`."""
+        personal = None
+        names = declared(self.runtime.definition).names
+        if names and isinstance(data, dict):
+            data, found = sift(data, names)
+            personal = found or None
         self.audit.append({
             "incident_id": self.incident["id"], "procedure_key": self.runtime.key,
             "procedure_version": self.runtime.version, "kind": kind, "actor": self.actor, "at": self.at,
-            "data": data, **dict.fromkeys(_AUDIT_COLUMNS), **columns, "test": self.test,
+            "data": data, **dict.fromkeys(_AUDIT_COLUMNS), **columns, "test": self.test, "personal": personal,
         })
 
     @property
@@ -119,6 +127,8 @@ def _sync_tasks(conn: Connection, step: Step, outcome: Outcome) -> None:
     for task_id in stored - open_now.keys():
         state = _ENDED.get(ended_states.get(task_id, "cancelled"), "cancelled")
         task_rows.end(conn, task_id, state, step.at, step.actor if state == "completed" else None)
+        if state == "completed":
+            observe.note_task_ended(conn, open_rows[task_id], step.at)
         del open_rows[task_id]
     rows = []
     for task_id in open_now.keys() - stored:
