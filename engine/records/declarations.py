@@ -88,6 +88,18 @@ def sift(values: Mapping[str, Any] | None, names: frozenset[str]) -> tuple[dict[
     return kept, personal
 
 
+def refuse_markers(definition: ProcedureDefinition, values: Mapping[str, Any]) -> None:
+    """A personal field submitted as a marker (say, "[erased]" echoed back after an erasure) is refused:
+    the form asks for the value itself again."""
+    from engine.errors import Invalid, Problem
+
+    names = declared(definition).names
+    echoed = sorted(n for n in names & values.keys() if values[n] in (MARKER, ERASED))
+    if echoed:
+        raise Invalid("a personal value must be given again, not its marker",
+                      [Problem(f"give the value of '{n}' (it was erased or is held apart)", field=n) for n in echoed])
+
+
 def resolve(values: Mapping[str, Any], stored: Mapping[str, Any]) -> dict[str, Any]:
     """`values` with each marker replaced by the stored personal value (or the erased marker)."""
     def held(name: str) -> Any:

@@ -20,6 +20,7 @@ from engine.db.tables import idempotency
 from engine.errors import Conflict, Invalid, NotFound, Problem
 from engine.identity import policy
 from engine.identity.principal import Principal
+from engine.records.declarations import refuse_markers
 
 from .advance import advance
 from .claims import offered_task, take, visible_task
@@ -104,6 +105,7 @@ def complete(engine: IncidentEngine, task_id: str, data: dict[str, Any], *, acto
         runtime = engine.runtime_by_id(conn, incident["procedure_id"])
         user_task = runtime.definition.user_task(task["element_id"])
         values = validate_submission(user_task.form if user_task else (), data)
+        refuse_markers(runtime.definition, values)
         runner = engine.runner(runtime)
         step = Step(incident, runtime, actor, at)
         advance(conn, step, runner, lambda: runner.complete(incident["state"], task_id, values),
