@@ -88,6 +88,15 @@ def sift(values: Mapping[str, Any] | None, names: frozenset[str]) -> tuple[dict[
     return kept, personal
 
 
+def mark_erased(value: Any, names: frozenset[str]) -> Any:
+    """`value` (any JSON) with the marker of each erased name read as erased, wherever a dict holds it."""
+    if isinstance(value, dict):
+        return {k: (ERASED if k in names and v == MARKER else mark_erased(v, names)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mark_erased(v, names) for v in value]
+    return value
+
+
 def refuse_markers(definition: ProcedureDefinition, values: Mapping[str, Any]) -> None:
     """A personal field submitted as a marker (say, "[erased]" echoed back after an erasure) is refused:
     the form asks for the value itself again."""

@@ -13,7 +13,7 @@ from engine.db import personal_rows
 from engine.db.tables import audit, metadata, personal_data, subject_requests
 from engine.errors import Invalid
 from engine.records.declarations import ERASED, MARKER
-from engine.services import audit_chain, data_subjects, incidents, legal_holds, monitoring, retention
+from engine.services import audit_chain, data_subjects, debriefs, incidents, legal_holds, monitoring, retention
 from engine.services.engine_app import IncidentEngine
 from tests.support.incidents import complete, deploy_bundled, frozen
 
@@ -134,6 +134,24 @@ def test_retention_erases_ended_incidents_once_and_figures_still_work(engine: In
     figures = monitoring.procedure_metrics(engine, "customer_complaint", since=T0 - timedelta(days=1),
                                            until=T0 + timedelta(days=1))
     assert figures["incidents"]["started"] == 2, figures["incidents"]  # erased incidents still count
+
+
+def test_a_debrief_of_an_erased_major_complaint_still_works_and_reads_erased(engine: IncidentEngine) -> None:
+    deploy_bundled(engine)
+    with frozen(T0):
+        view, _ = incidents.start(engine, procedure="customer_complaint", data={
+            "received_at": T0.isoformat(), "customer_name": NAME, "channel": "phone", "priority": "P1"})
+        before = json.dumps(debriefs.debrief(engine, view["id"]), default=str)
+        assert MARKER in before and NAME not in before
+        data_subjects.erase(engine, EMAIL, legal_basis="Art. 17", actor="dpo-1")  # not linked yet: no email
+        complete(engine, view, "Task_AcknowledgeComplaint",
+                 {"acknowledged": True, "customer_email": EMAIL, "contact_verified": True})
+        data_subjects.erase(engine, EMAIL, legal_basis="Art. 17", actor="dpo-1")
+    after = debriefs.debrief(engine, view["id"])
+    text = json.dumps(after, default=str)
+    assert ERASED in text and MARKER not in text and NAME not in text and EMAIL not in text
+    assert after["incident"]["id"] == view["id"] and after["major"] is True
+    assert "personal_data_erased" in [r["kind"] for r in after["timeline"]]
 
 
 def test_export_returns_everything_held_about_the_subject(engine: IncidentEngine) -> None:
