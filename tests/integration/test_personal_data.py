@@ -13,7 +13,15 @@ from engine.db import personal_rows
 from engine.db.tables import audit, metadata, personal_data, subject_requests
 from engine.errors import Invalid
 from engine.records.declarations import ERASED, MARKER
-from engine.services import audit_chain, data_subjects, debriefs, incidents, legal_holds, monitoring, retention
+from engine.services import (
+    audit_chain,
+    data_subjects,
+    debriefs,
+    incidents,
+    legal_holds,
+    monitoring,
+    retention,
+)
 from engine.services.engine_app import IncidentEngine
 from tests.support.incidents import complete, deploy_bundled, frozen
 
