@@ -40,7 +40,8 @@ def canonical(value: Any) -> bytes:
                       default=str).encode()
 
 
-def _at(value: datetime | str | None) -> str | None:
+def timestamp(value: datetime | str | None) -> str | None:
+    """A timestamp as the chain hashes it (and as the database is given it): ISO 8601 in UTC, microseconds."""
     if isinstance(value, datetime):
         value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
         return value.isoformat(timespec="microseconds")
@@ -59,7 +60,7 @@ def row_hash(key: bytes, previous: str, row: Mapping[str, Any]) -> str:
     """The hash of `row` chained to `previous`. Keyed too: whoever can write to the database but does not
     hold the key cannot rebuild the chain after an edit."""
     fields = {name: row.get(name) for name in FIELDS}
-    fields["at"] = _at(fields["at"])
+    fields["at"] = timestamp(fields["at"])
     fields["test"] = bool(fields["test"])
     return hmac.new(key, previous.encode() + b"\x00" + canonical(fields), hashlib.sha256).hexdigest()
 
