@@ -2,8 +2,8 @@
 is erasing a personal payload, and rows are deleted only with a test incident."""
 from __future__ import annotations
 
-from collections.abc import Iterable
 import json
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 

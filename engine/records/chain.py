@@ -25,12 +25,17 @@ FIELDS = ("incident_id", "seq", "procedure_key", "procedure_version", "kind", "t
 
 def _normal(value: Any) -> Any:
     """A JSON value as any database gives it back: PostgreSQL's jsonb reads 1.0 or 1e20 back as an integer."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, Mapping):
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is float:
+        return int(value) if value.is_integer() else value
+    if kind is dict or isinstance(value, Mapping):
         return {str(k): _normal(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_normal(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     return value
 
 
