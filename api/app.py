@@ -14,12 +14,14 @@ from . import (
     comments,
     data_subjects,
     debriefs,
+    decisions,
     deliveries,
     deployments,
     engine_rest,
     external_tasks,
     failures,
     fitness,
+    forms,
     governance,
     health,
     incidents,
@@ -81,6 +83,8 @@ def create_app(settings: Settings | None = None, engine: IncidentEngine | None =
     api.register_blueprint(scenarios.blp)
     api.register_blueprint(simulations.blp)
     api.register_blueprint(deployments.blp)
+    api.register_blueprint(decisions.blp)
+    api.register_blueprint(forms.blp)
     api.register_blueprint(data_subjects.blp)
     api.register_blueprint(legal_holds.blp)
     app.register_blueprint(health.blp)
