@@ -33,6 +33,7 @@ class FormField:
     min_length: int | None = None
     minimum: float | None = None
     maximum: float | None = None
+    personal: bool = False  # the field property `personal` = true: its value is personal data (issue #17)
 
     @property
     def option_ids(self) -> tuple[str, ...]:

@@ -226,6 +226,58 @@ audit_chain_heads = Table(
     Column("hash", String(64), nullable=False),
 )
 
+# Personal data (issue #17), kept apart from everything else: the workflow, incident data, task data,
+# audit data, outbox payloads and debriefs hold the marker "[personal]"; the value is here (and in the
+# `personal` payload of the audit row that recorded it). Erasure clears `value`; the row stays as evidence.
+personal_data = Table(
+    "personal_data",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("incident_id", String(36), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("value", NullableJson, nullable=True),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("retain_until", UTCDateTime, nullable=True),  # set when the incident ends
+    Column("erased_at", UTCDateTime, nullable=True),
+    Column("erased_reason", String(40), nullable=True),
+    UniqueConstraint("incident_id", "name", name="uq_personal_data_incident_name"),
+    Index("ix_personal_data_due", "retain_until"),
+)
+
+# Whose personal data an incident holds: the keyed hash of the data subject's identifier (never the
+# identifier itself, so the link survives an erasure without keeping who it was).
+data_subjects = Table(
+    "data_subjects",
+    metadata,
+    Column("incident_id", String(36), primary_key=True),
+    Column("subject_key", String(64), primary_key=True),
+    Column("linked_at", UTCDateTime, nullable=False),
+    Index("ix_data_subjects_subject", "subject_key"),
+)
+
+legal_holds = Table(
+    "legal_holds",
+    metadata,
+    Column("incident_id", String(36), primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("set_by", String(255), nullable=True),
+    Column("set_at", UTCDateTime, nullable=False),
+)
+
+# Every erasure or access request, answered or not: who asked, when, for whom (keyed hash), on what basis.
+subject_requests = Table(
+    "subject_requests",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("kind", String(20), nullable=False),  # erasure | access
+    Column("subject_key", String(64), nullable=False),
+    Column("requested_by", String(255), nullable=True),
+    Column("requested_at", UTCDateTime, nullable=False),
+    Column("legal_basis", Text, nullable=True),
+    Column("result", Json, nullable=True),
+    Index("ix_subject_requests_subject", "subject_key", "requested_at"),
+)
+
 outbox = Table(
     "outbox",
     metadata,

@@ -10,6 +10,7 @@ from engine.runtime.runner import IncidentFailed, Outcome, Runner
 
 from . import calls
 from .decisions import settle_business_rule
+from .personal_sync import keep_personal
 from .recording import Step, record_outcome, save_failure, save_incident
 
 _MAX_SERVICE_ROUNDS = 100
@@ -51,6 +52,7 @@ def advance(conn: Connection, step: Step, runner: Runner, act: Callable[[], Outc
                        submitted=submitted if first else None, mode_of=runner.mode_of)
     for outcome in outcomes:  # what was submitted, and what a business rule task decided
         data.update(outcome.written)
+    keep_personal(conn, step, outcomes)
     save_incident(conn, step, outcomes[-1], data=data)
     if outcomes[-1].status == "completed" and step.incident.get("parent_incident_id"):
         calls.child_completed(conn, step, runner, outcomes[-1])

@@ -15,12 +15,13 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from engine import clock
-from engine.db import governance_rows, incident_rows, procedure_rows, task_rows
+from engine.db import governance_rows, incident_rows, personal_rows, procedure_rows, task_rows
 from engine.db.pages import decode_cursor, encode_cursor
 from engine.errors import Conflict, Invalid, NotFound, Problem
 from engine.events.triggers import Trigger
 from engine.identity import policy
 from engine.identity.principal import Principal
+from engine.records.declarations import MARKER, declared, resolve, sift
 
 from .advance import advance
 from .calls import cancel_children
@@ -171,10 +172,11 @@ def start(engine: IncidentEngine, *, procedure: str, version: int | None = None,
         begin = trigger or plain_start(runtime.definition)
         runner = engine.runner(runtime)
         now = clock.now()
+        kept, _personal = sift(data, declared(runtime.definition).names)  # the runner keeps the values apart
         row = {
             "id": str(uuid.uuid4()), "procedure_id": proc["id"], "procedure_key": proc["key"],
-            "procedure_version": proc["version"], "reference": reference, "status": "running", "data": data,
-            "state": runner.initial_state(data), "row_version": 1, "created_at": now, "updated_at": now,
+            "procedure_version": proc["version"], "reference": reference, "status": "running", "data": kept,
+            "state": runner.initial_state(kept), "row_version": 1, "created_at": now, "updated_at": now,
             "created_by": actor, "test": test,
         }
         try:
@@ -202,7 +204,10 @@ def get(engine: IncidentEngine, incident_id: str, *, principal: Principal | None
         if row is None:
             raise NotFound(f"no incident {incident_id}")
         policy.require_on(principal, "incidents.read", row)
-        return _readable(uow.conn, incident_id, principal)
+        found = _readable(uow.conn, incident_id, principal)
+        if MARKER in (found.get("data") or {}).values():  # personal values, from the store (or erased)
+            found["data"] = resolve(found["data"], personal_rows.values(uow.conn, incident_id))
+        return found
 
 
 def page(engine: IncidentEngine, *, status: str | None = None, procedure: str | None = None, limit: int = 50,

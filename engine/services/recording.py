@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 from engine import observe
 from engine.db import audit_rows, broadcast_rows, incident_rows, outbox_rows, task_rows
 from engine.errors import Conflict
+from engine.records.declarations import declared, sift
 from engine.runtime.check_gateway import CHECK_KINDS
 from engine.runtime.procedure import RuntimeProcedure
 from engine.runtime.runner import Outcome, StartedService
@@ -55,10 +56,16 @@ class Step:
         return incident_view(self.saved, rows)
 
     def event(self, kind: str, data: dict[str, Any] | None = None, **columns: Any) -> None:
+        """An audit row; declared personal values go to its erasable `personal` payload, the marker to `data`."""
+        personal = None
+        names = declared(self.runtime.definition).names
+        if names and isinstance(data, dict):
+            data, found = sift(data, names)
+            personal = found or None
         self.audit.append({
             "incident_id": self.incident["id"], "procedure_key": self.runtime.key,
             "procedure_version": self.runtime.version, "kind": kind, "actor": self.actor, "at": self.at,
-            "data": data, **dict.fromkeys(_AUDIT_COLUMNS), **columns, "test": self.test,
+            "data": data, **dict.fromkeys(_AUDIT_COLUMNS), **columns, "test": self.test, "personal": personal,
         })
 
     @property
