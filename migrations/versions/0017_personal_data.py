@@ -1,7 +1,7 @@
 """personal data: the personal-data store, data-subject links, legal holds and subject requests
 
 Revision ID: 0017_personal_data
-Revises: 0014_sign_in_failures
+Revises: 0013_call_activities
 Create Date: 2026-12-01
 """
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0017_personal_data'
-down_revision = '0014_sign_in_failures'
+down_revision = '0013_call_activities'
 branch_labels = None
 depends_on = None
 
