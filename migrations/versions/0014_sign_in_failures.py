@@ -1,14 +1,14 @@
 """sign-in failures: the shared back-off on repeated failed HTTP Basic sign-ins
 
 Revision ID: 0014_sign_in_failures
-Revises: 0018_sign_in_links
+Revises: 0015_state_lz4
 Create Date: 2026-12-01
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0014_sign_in_failures'
-down_revision = '0018_sign_in_links'
+down_revision = '0015_state_lz4'
 branch_labels = None
 depends_on = None
 
