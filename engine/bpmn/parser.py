@@ -8,7 +8,7 @@ from typing import Any
 
 from lxml import etree
 
-from engine.bpmn import dialects, event_rules, io_mapping
+from engine.bpmn import camunda_attributes, dialects, event_rules, io_mapping
 from engine.bpmn.model import ProcedureDefinition, properties, read_graph
 from engine.bpmn.support import (
     BPMN_NS,
@@ -227,6 +227,7 @@ def expression_problems(scope: list[Any]) -> list[Problem]:
     """Compile every expression and script that would run; each refusal is a Problem."""
     from engine.expressions import ExpressionError, compile_expression, compile_script
     from engine.runtime.script_engine import TIMER_FUNCTIONS
+    from engine.services import task_attributes
 
     problems: list[Problem] = []
 
@@ -287,6 +288,12 @@ def expression_problems(scope: list[Any]) -> list[Problem]:
                 for item in split_identities(camunda_attr(el, attr) or ""):
                     if "${" in item or "#{" in item:
                         check(el, item, f"camunda:{attr} of task {where}")
+            for attr, kind in (("dueDate", "date"), ("followUpDate", "date"), ("priority", "priority")):
+                raw = (camunda_attr(el, attr) or "").strip()
+                if raw.startswith(("${", "#{")):
+                    check(el, raw, f"camunda:{attr} of task {where}")
+                elif raw and (why := task_attributes.constant_problem(raw, kind)):
+                    problems.append(problem(el, f"camunda:{attr} of task {where} ('{raw}') {why}", "expression"))
     return capped(problems)
 
 
@@ -314,7 +321,7 @@ def load_procedure(data: bytes, *, process: str | None = None,
     if problems:
         raise _invalid(f"process {key} cannot run on this engine", problems)
     lines = {el.get("id"): el.sourceline for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
-    warnings = [*graph.warnings, *_prepare_for_spiff(root, scope)]
+    warnings = [*graph.warnings, *camunda_attributes.warnings(scope), *_prepare_for_spiff(root, scope)]
     spec, subprocess_specs = _spiff(tree, key, lines, _rename_reserved(root, scope))
     return ProcedureDefinition(key=key, name=(top.get("name") or key).strip(),
                                process_properties=properties(top), user_tasks=graph.user_tasks,

@@ -22,3 +22,50 @@ def test_a_mapping_that_names_an_unknown_variable_puts_the_incident_in_error(cli
     body = incident.get_json()
     assert incident.status_code == 201 and body["status"] == "error", body
     assert "inputParameter 'doubled' of Task_Review" in body["error"] and "amount" in body["error"]
+
+
+def _callback(client: Any, urgency: int, by: str) -> dict[str, Any]:
+    body = start(client, "task_attributes", {"urgency": urgency, "callback_by": by}, test=True).get_json()
+    return open_task(body, "Task_Callback")
+
+
+def test_due_follow_up_priority_initiator_and_form_key_reach_the_task(client: Any) -> None:
+    assert upload(client, FIXTURES / "camunda" / "task_attributes.bpmn").status_code == 201
+    task = _callback(client, 3, "2026-02-03T10:00:00Z")
+    assert task["assignee"] == "admin"  # camunda:initiator put the starter in ${starter}
+    assert task["due_at"].startswith("2026-02-03T10:00:00") and task["priority"] == 30
+    assert task["follow_up_at"] is not None and task["form_key"] == "embedded:app:forms/callback.html"
+    got = client.get(f"/api/v1/tasks/{task['id']}").get_json()
+    assert (got["priority"], got["form_key"]) == (30, "embedded:app:forms/callback.html")
+    camunda = client.get(f"/engine-rest/task/{task['id']}").get_json()
+    assert camunda["priority"] == 30 and camunda["followUp"] and camunda["due"].startswith("2026-02-03T10:00:00")
+
+
+def test_the_queue_sorts_and_filters_by_priority_and_dates_with_cursors(client: Any) -> None:
+    assert upload(client, FIXTURES / "camunda" / "task_attributes.bpmn").status_code == 201
+    ids = {u: _callback(client, u, f"2026-02-0{u}T10:00:00Z")["id"] for u in (2, 5, 1, 4)}
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = client.get("/api/v1/tasks", query_string={
+            "sort": "priority", "limit": 1, "test": "true", **({"cursor": cursor} if cursor else {})}).get_json()
+        seen += [t["id"] for t in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == [ids[5], ids[4], ids[2], ids[1]]
+    due = client.get("/api/v1/tasks", query_string={"sort": "due", "test": "true"}).get_json()["items"]
+    assert [t["id"] for t in due] == [ids[1], ids[2], ids[4], ids[5]]
+    high = client.get("/api/v1/tasks", query_string={"min_priority": 40, "test": "true"}).get_json()["items"]
+    assert {t["id"] for t in high} == {ids[5], ids[4]}
+    other = client.get("/api/v1/tasks", query_string={"sort": "due", "cursor": cursor or _cursor(client),
+                                                      "test": "true"})
+    assert other.status_code == 422  # a cursor of another order
+    camunda = client.get("/engine-rest/task", query_string={"sortBy": "priority", "sortOrder": "desc",
+                                                             "minPriority": 20}).get_json()
+    assert [t["id"] for t in camunda] == [ids[5], ids[4], ids[2]]
+
+
+def _cursor(client: Any) -> str:
+    page = client.get("/api/v1/tasks", query_string={"sort": "priority", "limit": 1, "test": "true"}).get_json()
+    return str(page["next_cursor"])
