@@ -164,7 +164,7 @@ def main() -> None:
             if v.category and args.list in v.category:
                 print(f"{v.name}\n    " + "\n    ".join(p.message[:200] for p in v.problems[:3]))
     if args.run:
-        results = collections.Counter()
+        results: collections.Counter[str] = collections.Counter()
         for v in accepted:
             for process in v.processes:
                 kind, steps, reason = run(corpus() / v.name, process)

@@ -34,7 +34,7 @@ def test_refusals_are_for_agreed_reasons_or_named_gaps(verdicts: list[y.Verdict]
 
 
 def test_every_accepted_model_runs_to_an_end_or_a_named_reason(verdicts: list[y.Verdict]) -> None:
-    results = collections.Counter()
+    results: collections.Counter[str] = collections.Counter()
     for v in (v for v in verdicts if v.category is None):
         for process in v.processes:
             kind, steps, reason = y.run(y.corpus() / v.name, process)
