@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import threading
 from typing import Any
 
@@ -140,10 +141,23 @@ def _scope(root: Any, top: Any) -> list[Any]:
     return scope
 
 
+def _collection_name(text: str) -> str | None:
+    """The variable a camunda:collection names: `items`, `${items}` or `#{items}`; None for anything else."""
+    text = text.strip()
+    if text[:2] in ("${", "#{") and text.endswith("}"):
+        text = text[2:-1].strip()
+    return text if text.isidentifier() else None
+
+
 def _prepare_for_spiff(root: Any, scope: list[Any]) -> list[Problem]:
     """Drop what SpiffWorkflow would trip over but we do not run: other processes (their DMN references
     and data stores are parsed eagerly) and data stores (documentation only here). Returns warnings."""
     warnings = event_rules.prepare_references(root, scope)
+    for loop in (e for p in scope for e in p.iter(f"{{{BPMN_NS}}}multiInstanceLoopCharacteristics")):
+        for ns in CAMUNDA_NS:  # SpiffWorkflow reads camunda:collection as a plain variable name
+            name = _collection_name(loop.get(f"{{{ns}}}collection") or "")
+            if name:
+                loop.set(f"{{{ns}}}collection", name)
     for process in list(root.iter(f"{{{BPMN_NS}}}process")):
         if process not in scope:
             process.getparent().remove(process)
@@ -267,9 +281,9 @@ def expression_problems(scope: list[Any]) -> list[Problem]:
                 check(script, script.text, f"script of task {where}", script=True)
         elif tag == "multiInstanceLoopCharacteristics" and camunda_attr(el, "collection") is not None:
             collection = camunda_attr(el, "collection") or ""
-            if not collection.isidentifier():
-                problems.append(problem(el, f"camunda:collection of {where} must be the name of a list in "
-                                        f"the task data (got '{collection}')", "expression"))
+            if not _collection_name(collection):
+                problems.append(problem(el, f"camunda:collection of {where} must name a list in the task data, "
+                                        f"as `items` or `${{items}}` (got '{collection}')", "expression"))
         elif tag == "inputOutput" and ns in CAMUNDA_NS and el.getparent() is not None \
                 and local(el.getparent()) == "extensionElements":
             mapping, _ = io_mapping.read_mapping(el.getparent().getparent())
@@ -286,8 +300,11 @@ def expression_problems(scope: list[Any]) -> list[Problem]:
         elif tag == "userTask":
             for attr in ("candidateGroups", "candidateUsers", "assignee"):
                 for item in split_identities(camunda_attr(el, attr) or ""):
-                    if "${" in item or "#{" in item:
+                    if item.startswith(("${", "#{")):
                         check(el, item, f"camunda:{attr} of task {where}")
+                    else:  # text with ${...} parts, such as kermit_${loopCounter}
+                        for part in re.findall(r"[$#]\{([^{}]*)\}", item):
+                            check(el, part, f"camunda:{attr} of task {where}")
             for attr, kind in (("dueDate", "date"), ("followUpDate", "date"), ("priority", "priority")):
                 raw = (camunda_attr(el, attr) or "").strip()
                 if raw.startswith(("${", "#{")):

@@ -69,3 +69,22 @@ def test_the_queue_sorts_and_filters_by_priority_and_dates_with_cursors(client: 
 def _cursor(client: Any) -> str:
     page = client.get("/api/v1/tasks", query_string={"sort": "priority", "limit": 1, "test": "true"}).get_json()
     return str(page["next_cursor"])
+
+
+def test_each_multi_instance_task_is_a_row_of_its_own(client: Any) -> None:
+    assert upload(client, FIXTURES / "camunda" / "multi_instance.bpmn").status_code == 201
+    body = start(client, "multi_instance", {"reviewers": ["admin", "bob", "admin"], "signatures": 1},
+                 test=True).get_json()
+    reviews = [t for t in body["open_tasks"] if t["element_id"] == "Task_Review"]
+    assert sorted(t["assignee"] for t in reviews) == ["admin", "admin", "bob"]
+    mine = [t for t in reviews if t["assignee"] == "admin"]
+    first = complete(client, mine[0], {"verdict": "ok"})
+    assert first.status_code == 200 and len(open_tasks_of(first.get_json(), "Task_Review")) == 2
+    second = complete(client, mine[1], {"verdict": "ok"}).get_json()  # two of three: bob's is cancelled
+    assert open_tasks_of(second, "Task_Review") == [] and open_tasks_of(second, "Task_Sign")
+    bobs = client.get(f"/api/v1/tasks/{next(t['id'] for t in reviews if t['assignee'] == 'bob')}").get_json()
+    assert bobs["state"] == "cancelled"
+
+
+def open_tasks_of(incident: dict[str, Any], element_id: str) -> list[dict[str, Any]]:
+    return [t for t in incident["open_tasks"] if t["element_id"] == element_id]
