@@ -15,7 +15,10 @@ from copy import deepcopy
 from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
-from SpiffWorkflow.camunda.specs.multiinstance_task import ParallelMultiInstanceTask, SequentialMultiInstanceTask
+from SpiffWorkflow.camunda.specs.multiinstance_task import (
+    ParallelMultiInstanceTask,
+    SequentialMultiInstanceTask,
+)
 from SpiffWorkflow.util.task import TaskState
 
 LOOP_COUNTER = "loopCounter"
@@ -51,7 +54,7 @@ class _CamundaCounters:
 
     def create_child(self, my_task: Any, item: Any, key_or_index: Any = None) -> None:
         # the instance inherits loopCounter from the activity while it is created, then it is taken back
-        my_task.data[LOOP_COUNTER] = sum(1 for _ in self._instances(my_task))  # type: ignore[attr-defined]
+        my_task.data[LOOP_COUNTER] = len(list(self._instances(my_task)))  # type: ignore[attr-defined]
         try:
             super().create_child(my_task, item, key_or_index)  # type: ignore[misc]
         finally:
