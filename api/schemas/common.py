@@ -7,6 +7,7 @@ from marshmallow import Schema, fields, validate
 class ProblemEntrySchema(Schema):
     message = fields.String(required=True)
     field = fields.String()
+    file = fields.String(metadata={"description": "the deployment resource (file name) the problem is in"})
     line = fields.Integer()
     column = fields.Integer()
     element_id = fields.String()
