@@ -37,11 +37,13 @@ from . import (
     tasks,
     web,
 )
+from .json_provider import OrjsonProvider
 
 
 def create_app(settings: Settings | None = None, engine: IncidentEngine | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__, instance_path=str(settings.instance_dir.resolve()))
+    app.json = OrjsonProvider(app)
     app.config.update(
         API_TITLE="Incident-procedure engine",
         API_VERSION="v1",
@@ -56,7 +58,11 @@ def create_app(settings: Settings | None = None, engine: IncidentEngine | None =
         MAX_CONTENT_LENGTH=max(settings.max_upload_bytes, settings.max_deployment_bytes) + 64 * 1024,
         JSON_SORT_KEYS=False,
     )
-    app.extensions["incident_engine"] = engine or IncidentEngine(settings)
+    app.extensions["incident_engine"] = engine = engine or IncidentEngine(settings)
+    if settings.scheduler == "celery":  # with a broker, fitness tests run on a worker, never in a web process
+        from workers.fitness import dispatcher
+
+        app.extensions["fitness_dispatch"] = dispatcher(settings, engine)
     logs.configure(app, settings.log_level)
     auth.install(app, settings)
     api = problems.ProblemApi(app)

@@ -97,7 +97,7 @@ class Settings:
     max_upload_bytes: int = 2 * 1024 * 1024
     max_deployment_bytes: int = 8 * 1024 * 1024  # a whole deployment (each file is also under max_upload_bytes)
     max_deployment_files: int = 50
-    loop_cap: int = 50
+    loop_cap: int = 500
     deploy_bundled: bool = True
     bundled_dir: Path = field(default_factory=lambda: Path(__file__).resolve().parent.parent / "bpmn")
     instance_dir: Path = field(default_factory=lambda: Path("instance"))
@@ -113,6 +113,7 @@ class Settings:
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
     jwt_leeway: int = 30
+    jwt_cache_size: int = 4096  # verified tokens remembered per process until their exp (0: off)
     jwt_claim_user: str = "sub"
     jwt_claim_name: str = "name"
     jwt_claim_roles: str = "roles"
@@ -133,6 +134,7 @@ class Settings:
     # --- timers and workers
     celery_broker_url: str | None = None
     celery_queue: str = "incident-engine"
+    fitness_queue: str = "incident-engine-fitness"
     scheduler: str = "inprocess"
     timer_tick_seconds: float = 10.0
     timer_batch: int = 100
@@ -211,7 +213,7 @@ class Settings:
             "max_upload_bytes": _int("MAX_UPLOAD_BYTES", 2 * 1024 * 1024),
             "max_deployment_bytes": _int("MAX_DEPLOYMENT_BYTES", 8 * 1024 * 1024),
             "max_deployment_files": _int("MAX_DEPLOYMENT_FILES", 50),
-            "loop_cap": _int("LOOP_CAP", 50),
+            "loop_cap": _int("LOOP_CAP", 500),
             "deploy_bundled": os.environ.get("DEPLOY_BUNDLED", "1") not in ("0", "false", "no"),
             "instance_dir": instance,
             "log_level": os.environ.get("LOG_LEVEL", "INFO"),
@@ -224,6 +226,7 @@ class Settings:
             "jwt_issuer": _optional("JWT_ISSUER"),
             "jwt_audience": _optional("JWT_AUDIENCE"),
             "jwt_leeway": _int("JWT_LEEWAY", 30),
+            "jwt_cache_size": _int("JWT_CACHE_SIZE", 4096),
             "jwt_claim_user": os.environ.get("JWT_CLAIM_USER") or "sub",
             "jwt_claim_name": os.environ.get("JWT_CLAIM_NAME") or "name",
             "jwt_claim_roles": os.environ.get("JWT_CLAIM_ROLES") or "roles",
@@ -241,6 +244,7 @@ class Settings:
             "web_page_size": _int("WEB_PAGE_SIZE", 50),
             "celery_broker_url": broker,
             "celery_queue": os.environ.get("CELERY_QUEUE") or "incident-engine",
+            "fitness_queue": os.environ.get("FITNESS_QUEUE") or "incident-engine-fitness",
             "scheduler": scheduler,
             "timer_tick_seconds": _float("TIMER_TICK_SECONDS", 10.0),
             "timer_batch": _int("TIMER_BATCH", 100),

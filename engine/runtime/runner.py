@@ -16,7 +16,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from . import events, serializer, timers
+from . import events, prune, serializer, timers
 from .events import AwaitedEvent, ThrownSignal
 from .override import rewind_to_check
 from .procedure import RuntimeProcedure
@@ -280,12 +280,15 @@ class Runner:
         ]
         deadlines = [deadline for _task, deadline in due]
         status = "completed" if workflow.is_completed() else "running"
-        waits = [] if status != "running" else events.awaited_events(workflow, self.resolve)
-        if status == "running" and not (open_tasks or services or due or waits):
-            _require_a_way_on(workflow)
         # Events nothing in the workflow caught (a signal for other incidents: the service broadcasts it
         # from `signals`) are not kept in the state.
         workflow.get_events()
+        waits = [] if status != "running" else events.awaited_events(workflow, self.resolve)
+        if status == "running" and not (open_tasks or services or due or waits):
+            _require_a_way_on(workflow)
+        signals = [self._thrown(workflow, tr) for tr in transitions
+                   if tr.to_state == "completed" and self.procedure.throws_signal(tr.element_id)]
+        prune.prune(workflow)  # everything above read the history it needed; keep the saved state flat
         state = serializer.dumps(workflow)
         self._last = (state, workflow)
         return Outcome(
@@ -299,8 +302,7 @@ class Runner:
             timers=[WaitingTimer(str(t.id), t.task_spec.bpmn_id, deadline) for t, deadline in due
                     if t.task_spec.bpmn_id],
             waits=waits,
-            signals=[self._thrown(workflow, tr) for tr in transitions
-                     if tr.to_state == "completed" and self.procedure.throws_signal(tr.element_id)],
+            signals=signals,
         )
 
     def _thrown(self, workflow: BpmnWorkflow, transition: Transition) -> ThrownSignal:
@@ -314,6 +316,13 @@ class Runner:
         return ThrownSignal(self.resolve(node.event_name or "", data), transition.element_id, variables)
 
 
+# The automatic steps one transition may take: 200 per allowed pass, but never more than at the old default
+# cap of 50 (a higher cap is for long rework loops across many transitions, not for longer single steps).
+_STEPS_PER_PASS, _STEP_PASSES_MAX = 200, 50
+# SpiffWorkflow stops seeing tasks deeper than 1,000 levels (a false "completed"); refuse well before.
+MAX_DEPTH = 600
+
+
 class _LoopGuard:
     """Stops runaway loops: more passes through one element than the cap, or an endless automatic cycle."""
 
@@ -321,20 +330,22 @@ class _LoopGuard:
         self.cap = cap
         self.procedure = procedure
         self.steps = 0
+        self.budget = min(cap, _STEP_PASSES_MAX) * _STEPS_PER_PASS
 
     def __call__(self, task: Any) -> None:
         self.steps += 1
-        if self.steps > self.cap * 200:
-            raise IncidentFailed(f"more than {self.cap * 200} automatic steps in one transition; "
+        if self.steps > self.budget:
+            raise IncidentFailed(f"more than {self.budget} automatic steps in one transition; "
                                  "the procedure has an endless loop without a human task")
 
     def check(self, workflow: BpmnWorkflow) -> None:
-        counts: dict[str, int] = {}
+        counts = prune.pruned_passes(workflow)  # passes earlier saves dropped from the tree still count
         for task in workflow.tasks.values():
-            bpmn_id = task.task_spec.bpmn_id
-            if bpmn_id and task.has_state(TaskState.DEFINITE_MASK | TaskState.FINISHED_MASK) \
-                    and not task.has_state(TaskState.CANCELLED):
-                counts[bpmn_id] = counts.get(bpmn_id, 0) + 1
+            if prune.counts_as_pass(task):
+                counts[task.task_spec.bpmn_id] = counts.get(task.task_spec.bpmn_id, 0) + 1
+        if prune.deepest(workflow) > MAX_DEPTH:
+            raise IncidentFailed("the workflow's history is too deep for the engine; "
+                                 "the procedure loops too often (inside a subprocess)")
         if not counts:
             return
         element, passes = max(counts.items(), key=lambda kv: kv[1])

@@ -30,6 +30,7 @@ def test_a_timer_cycle_whose_expression_gives_nothing_fails_the_incident() -> No
         runner.start({})
 
 
+@pytest.mark.corpus
 def test_an_escalation_spiffworkflow_drops_fails_the_incident_instead_of_stalling() -> None:
     # Camunda's own test model: a non-interrupting escalation event subprocess catching an escalation
     # thrown in an embedded subprocess; SpiffWorkflow 3.2 starts the handler and then opens nothing.
