@@ -13,12 +13,14 @@ from . import (
     checks,
     comments,
     debriefs,
+    decisions,
     deliveries,
     deployments,
     engine_rest,
     external_tasks,
     failures,
     fitness,
+    forms,
     governance,
     health,
     incidents,
@@ -79,6 +81,8 @@ def create_app(settings: Settings | None = None, engine: IncidentEngine | None =
     api.register_blueprint(scenarios.blp)
     api.register_blueprint(simulations.blp)
     api.register_blueprint(deployments.blp)
+    api.register_blueprint(decisions.blp)
+    api.register_blueprint(forms.blp)
     app.register_blueprint(health.blp)
     app.register_blueprint(metrics_endpoint.blp)
     app.register_blueprint(reports.blp)

@@ -131,6 +131,7 @@ class Settings:
     public_url: str = "http://127.0.0.1:8000"
     login_link_minutes: int = 10
     web_page_size: int = 50
+    web_refresh_seconds: int = 20  # the inbox refreshes its group queue this often (0: never)
     # --- timers and workers
     celery_broker_url: str | None = None
     celery_queue: str = "incident-engine"
@@ -242,6 +243,7 @@ class Settings:
             "public_url": (os.environ.get("PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
             "login_link_minutes": _int("LOGIN_LINK_MINUTES", 10),
             "web_page_size": _int("WEB_PAGE_SIZE", 50),
+            "web_refresh_seconds": _int("WEB_REFRESH_SECONDS", 20),
             "celery_broker_url": broker,
             "celery_queue": os.environ.get("CELERY_QUEUE") or "incident-engine",
             "fitness_queue": os.environ.get("FITNESS_QUEUE") or "incident-engine-fitness",

@@ -90,8 +90,11 @@ class Runner:
         return self.script_engine.environment.evaluate(expression, dict(data))
 
     def mode_of(self, service: StartedService) -> str:
-        """'wait' (the service task completes when its delivery succeeds), 'fire_and_forget', or 'external'
-        (a camunda:type="external" task that waits for a pull worker to fetch and complete it)."""
+        """'wait' (the service task completes when its delivery succeeds), 'fire_and_forget', 'external'
+        (a camunda:type="external" task that waits for a pull worker to fetch and complete it), or
+        'decision' (a business rule task, settled in the same transition by our DMN evaluator)."""
+        if self.procedure.node_type(service.element_id) == "businessRuleTask":
+            return "decision"
         if service.topic and self.procedure.is_external(service.element_id) and self.pulls(service.topic):
             return "external"
         return self.topic_modes.get(service.topic or service.element_id, "fire_and_forget")

@@ -20,7 +20,7 @@ from sqlalchemy.pool import StaticPool
 
 from engine import clock
 from engine.bpmn.parser import load_procedure
-from engine.db import event_rows, incident_rows, procedure_rows, timer_rows
+from engine.db import deployment_rows, event_rows, incident_rows, procedure_rows, resource_rows, timer_rows
 from engine.db.database import make_engine
 from engine.db.tables import metadata
 from engine.errors import EngineError
@@ -38,14 +38,23 @@ SUPERVISOR = "scenario-test:supervisor"
 
 @contextmanager
 def isolated_engine(live: IncidentEngine, procedure: dict[str, Any], bpmn: bytes) -> Iterator[IncidentEngine]:
-    """An engine over a new in-memory database that holds only this procedure version (same id and bytes)."""
+    """An engine over a new in-memory database that holds this procedure version (same id and bytes), and
+    the deployed decisions and forms (with their deployments) its business rule tasks and forms resolve."""
     db = make_engine("sqlite://", poolclass=StaticPool)
     try:
         metadata.create_all(db)
         settings = dataclasses.replace(live.settings, database_url="sqlite://", deploy_bundled=False)
         engine = IncidentEngine(settings, db=db)
         engine.specs, engine.script_engine = live.specs, live.script_engine
+        with live.uow(write=False) as uow:  # the decisions and forms it may use, with their deployments
+            resources = resource_rows.everything(uow.conn)
+            wanted = {r["deployment_id"] for r in resources} | {procedure.get("deployment_id")}
+            deployed = [d for d in (deployment_rows.get(uow.conn, i) for i in wanted if i) if d is not None]
         with engine.uow() as uow:
+            for deployment in deployed:
+                deployment_rows.insert(uow.conn, deployment)
+            for resource in resources:
+                resource_rows.insert(uow.conn, resource)
             row = {**{k: v for k, v in procedure.items() if k != "bpmn"}, "bpmn": bpmn}
             procedure_rows.insert(uow.conn, row)
             event_rows.declare(uow.conn, row, declarations(load_procedure(bpmn, process=procedure["key"])))
@@ -199,7 +208,17 @@ class EngineDriver:
         return [_json_ready(r) for r in audit.for_incident(self.engine, self.incident_id)]
 
     def decisions(self) -> dict[str, dict[str, Any]]:
-        return {}
+        """{business rule task id: the outputs of its last evaluation} from the `decision_evaluated` audit rows:
+        one result's {output: value}, or {output: [values]} when several rules hit."""
+        made: dict[str, dict[str, Any]] = {}
+        for row in self.audit():
+            if row.get("kind") != "decision_evaluated" or not row.get("element_id"):
+                continue
+            outputs = list((row.get("data") or {}).get("outputs") or [])
+            names = list(dict.fromkeys(k for o in outputs for k in o))
+            made[row["element_id"]] = outputs[0] if len(outputs) == 1 else {n: [o.get(n) for o in outputs]
+                                                                          for n in names}
+        return made
 
 
 def _json_ready(row: dict[str, Any]) -> dict[str, Any]:

@@ -18,10 +18,12 @@ from engine.db import task_order, task_rows, transition_rows
 from engine.db.pages import decode_cursor, encode_cursor
 from engine.db.tables import idempotency
 from engine.errors import Conflict, Invalid, NotFound, Problem
+from engine.forms.validate import validate_camunda_submission
 from engine.identity import policy
 from engine.identity.principal import Principal
 
 from .advance import advance
+from .camunda_forms import form_of, task_form
 from .claims import offered_task, take, visible_task
 from .engine_app import IncidentEngine
 from .incidents import view as incident_view
@@ -62,7 +64,12 @@ def page(engine: IncidentEngine, *, state: str | None = "ready", lane: str | Non
 def get(engine: IncidentEngine, task_id: str, *, principal: Principal | None = None) -> dict[str, Any]:
     policy.require_any(principal, "tasks.work", policy.TEST_INCIDENTS)
     with engine.uow(write=False) as uow:
-        return task_view(visible_task(uow.conn, task_id, principal))
+        view = task_view(visible_task(uow.conn, task_id, principal))
+    try:
+        view["camunda_form"] = task_form(engine, task_id, principal=principal)
+    except Conflict as err:  # a deferred form reference still unresolved: the task is shown, its form is not
+        view["camunda_form"], view["camunda_form_error"] = None, err.detail
+    return view
 
 
 def _request_hash(data: Any) -> str:
@@ -114,7 +121,9 @@ def complete(engine: IncidentEngine, task_id: str, data: dict[str, Any], *, acto
                 open_rows[task_id] = {**open_rows[task_id], "assignee": held["assignee"],
                                       "claimed_at": held["claimed_at"]}
         user_task = runtime.definition.user_task(task["element_id"])
-        values = validate_submission(user_task.form if user_task else (), data)
+        camunda_form = form_of(conn, runtime, task["element_id"])
+        values = validate_camunda_submission(camunda_form[1], data) if camunda_form else \
+            validate_submission(user_task.form if user_task else (), data)
         runner = engine.runner(runtime)
         advance(conn, step, runner, lambda: runner.complete(incident["state"], task_id, values),
                 completed_task=task_id, submitted=values)
