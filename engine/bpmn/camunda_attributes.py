@@ -1,9 +1,10 @@
 """Camunda 7 attributes and extension elements this engine accepts without acting on them: each a lint warning.
 
 Nothing in a Camunda file is accepted and then silently ignored: an attribute or element is honoured
-(forms, candidates, assignee, due and follow-up dates, priority, initiator, external topics, input/output
-mappings, signal payloads, multi-instance collections), refused with a 422 (Java code, listeners,
-connectors, scripts in other languages: engine.bpmn.support), or named here with what it means here.
+(forms, Camunda Forms, DMN decisions, candidates, assignee, due and follow-up dates, priority, initiator,
+external topics, input/output mappings, signal payloads, multi-instance collections), refused with a 422
+(Java code, listeners, connectors, scripts in other languages: engine.bpmn.support), or named here with
+what it means here.
 """
 from __future__ import annotations
 
@@ -30,9 +31,9 @@ MEANING: dict[str, str] = {
     "errorMessageVariable": "a caught error's message is not stored in a variable",
     "escalationCodeVariable": "a caught escalation's code is not stored in a variable",
     "resultVariable": "a script task's assignments are its result",
-    "formRef": "Camunda Forms (formRef) are read from deployments, not yet from one uploaded BPMN file",
-    "formRefBinding": "Camunda Forms (formRef) are read from deployments, not yet from one uploaded BPMN file",
-    "formRefVersion": "Camunda Forms (formRef) are read from deployments, not yet from one uploaded BPMN file",
+    "formRef": "a start form is not shown: an incident starts with the data posted to it",
+    "formRefBinding": "a start form is not shown: an incident starts with the data posted to it",
+    "formRefVersion": "a start form is not shown: an incident starts with the data posted to it",
     "diagramRelationId": "it only links the Modeler's diagram to its other resources",
     "failedJobRetryTimeCycle": "external tasks retry as their workers say (retries, retryTimeout)",
     "formProperty": "legacy form properties are not read; use camunda:formData/formField",
@@ -56,6 +57,11 @@ HONOURED: dict[str, frozenset[str]] = {
                        "messageEventDefinition"}),
     "topic": frozenset({"serviceTask", "sendTask", "businessRuleTask", "intermediateThrowEvent", "endEvent",
                         "messageEventDefinition"}),
+    "formRef": frozenset({"userTask"}), "formRefBinding": frozenset({"userTask"}),
+    "formRefVersion": frozenset({"userTask"}), "formRefVersionTag": frozenset({"userTask"}),
+    **dict.fromkeys(("decisionRef", "decisionRefBinding", "decisionRefVersion", "decisionRefVersionTag",
+                     "mapDecisionResult"), frozenset({"businessRuleTask"})),
+    "resultVariable": frozenset({"businessRuleTask"}),
     "collection": frozenset({"multiInstanceLoopCharacteristics"}),
     "elementVariable": frozenset({"multiInstanceLoopCharacteristics"}),
 }
