@@ -72,22 +72,13 @@ def matching_query(kind: str, name: str, *, reference: str | None = None, keys: 
         query = query.where(event_waits.c.reference == reference)
     if incident_id is not None:
         query = query.where(event_waits.c.incident_id == incident_id)
-    # Oldest first, ordered by a column the selective index already sorts: PostgreSQL would otherwise walk
-    # (kind, name, id) in id order through every wait for the name, hoping for an early match (measured:
-    # benchmarks/correlation.py). By a variable: (name, value, wait_id); by reference: (kind, name,
-    # reference) and a sort of its few rows. The order is the same: ids, oldest first.
-    order: list[Any] = [event_waits.c.id]
     for index, (key, value) in enumerate(sorted((keys or {}).items())):
         alias = event_wait_keys.alias(f"k{index}")
         query = query.join(alias, alias.c.wait_id == event_waits.c.id).where(alias.c.name == key,
                                                                              alias.c.value == value)
-        if index == 0:
-            order = [alias.c.wait_id]
-    if reference is not None and not keys:
-        order = [event_waits.c.reference, event_waits.c.id]
     if visible_to is not None:
         query = query.where(incident_visible(visible_to))
-    return query.order_by(*order).limit(limit)
+    return query.order_by(event_waits.c.id).limit(limit)
 
 
 def signal_batch(conn: Connection, name: str, *, after_id: int, until_id: int, limit: int,
