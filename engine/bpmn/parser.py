@@ -310,6 +310,9 @@ def expression_problems(scope: list[Any]) -> list[Problem]:
                     else:  # text with ${...} parts, such as kermit_${loopCounter}
                         for part in re.findall(r"[$#]\{([^{}]*)\}", item):
                             check(el, part, f"camunda:{attr} of task {where}")
+            if len(camunda_attr(el, "formKey") or "") > 500:
+                problems.append(problem(el, f"camunda:formKey of task {where} is longer than 500 characters",
+                                        "expression"))
             for attr, kind in (("dueDate", "date"), ("followUpDate", "date"), ("priority", "priority")):
                 raw = (camunda_attr(el, attr) or "").strip()
                 if raw.startswith(("${", "#{")):

@@ -17,6 +17,7 @@ from typing import Any
 from engine.calendar import parse_duration
 
 DEFAULT_PRIORITY = 50
+PRIORITY_RANGE = (-(2**31), 2**31 - 1)  # a 32-bit integer, as Camunda's (and the tasks.priority column)
 
 
 def constant_problem(raw: str, kind: str) -> str | None:
@@ -25,10 +26,11 @@ def constant_problem(raw: str, kind: str) -> str | None:
         return None
     if kind == "priority":
         try:
-            int(raw)
+            value = int(raw)
         except ValueError:
             return "is neither a whole number nor a ${...} expression"
-        return None
+        low, high = PRIORITY_RANGE
+        return None if low <= value <= high else f"is outside {low}..{high}"
     if _moment(raw, datetime(2026, 1, 1, tzinfo=UTC)) is None:
         return "is neither an ISO 8601 date-time (2026-03-01T09:00:00Z) nor a duration (PT4H) nor a ${...} expression"
     return None
@@ -46,6 +48,14 @@ def _value(raw: str, data: Mapping[str, Any]) -> Any:
 
 
 def _moment(value: Any, opened: datetime) -> datetime | None:
+    try:
+        found = _parsed(value, opened)
+        return found.astimezone(UTC) if found is not None else None
+    except (OverflowError, ValueError):  # 0001-01-01T00:00+01:00 has no UTC time
+        return None
+
+
+def _parsed(value: Any, opened: datetime) -> datetime | None:
     if isinstance(value, datetime):
         return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
     if not isinstance(value, str) or not value.strip():
@@ -69,6 +79,12 @@ def moment(raw: str | None, data: Mapping[str, Any], opened: datetime) -> dateti
 
 
 def priority(raw: str | None, data: Mapping[str, Any]) -> int:
+    """The priority, held to PRIORITY_RANGE (an expression may give any whole number)."""
+    low, high = PRIORITY_RANGE
+    return max(low, min(high, _priority(raw, data)))
+
+
+def _priority(raw: str | None, data: Mapping[str, Any]) -> int:
     if not raw:
         return DEFAULT_PRIORITY
     value = _value(raw, data)

@@ -22,6 +22,8 @@ def test_dates_are_iso_date_times_durations_or_expressions() -> None:
     assert ta.moment("${sla}", {"sla": "P1D"}, OPENED) == OPENED + timedelta(days=1)
     assert ta.moment("${by}", {}, OPENED) is None  # unknown: no date, as an unresolved candidate expression
     assert ta.moment(None, {}, OPENED) is None
+    assert ta.moment("0001-01-01T00:00:00+01:00", {}, OPENED) is None  # no UTC time: no date, no crash
+    assert ta.moment("P99999Y", {}, OPENED) is None
 
 
 def test_priority_is_a_whole_number_defaulting_to_camundas_50() -> None:
@@ -31,6 +33,8 @@ def test_priority_is_a_whole_number_defaulting_to_camundas_50() -> None:
     assert ta.priority("${urgency}", {"urgency": "7"}) == 7
     assert ta.priority("${urgency}", {}) == 50
     assert ta.priority("${flag}", {"flag": True}) == 50
+    assert ta.priority("${n}", {"n": 10**12}) == 2**31 - 1  # held to the column's 32 bits
+    assert ta.constant_problem("99999999999", "priority") == "is outside -2147483648..2147483647"
 
 
 def test_the_model_keeps_the_attributes_and_warns_about_the_rest() -> None:
@@ -52,6 +56,7 @@ def test_the_model_keeps_the_attributes_and_warns_about_the_rest() -> None:
     ("dueDate", "tomorrow", "neither an ISO 8601 date-time"),
     ("followUpDate", "${dateTime().plusDays(1)}", "followUpDate of task Task_Check"),
     ("priority", "high", "neither a whole number"),
+    ("formKey", "x" * 501, "formKey of task Task_Check is longer than 500 characters"),
 ])
 def test_a_bad_constant_or_expression_is_refused_at_upload(attribute: str, value: str, why: str) -> None:
     data = FIXTURE.read_text(encoding="utf-8").replace(
