@@ -97,6 +97,7 @@ class Settings:
     max_upload_bytes: int = 2 * 1024 * 1024
     max_deployment_bytes: int = 8 * 1024 * 1024  # a whole deployment (each file is also under max_upload_bytes)
     max_deployment_files: int = 50
+    call_depth_limit: int = 10  # incidents in one chain of call activities across files
     loop_cap: int = 500
     deploy_bundled: bool = True
     bundled_dir: Path = field(default_factory=lambda: Path(__file__).resolve().parent.parent / "bpmn")
@@ -214,6 +215,7 @@ class Settings:
             "max_upload_bytes": _int("MAX_UPLOAD_BYTES", 2 * 1024 * 1024),
             "max_deployment_bytes": _int("MAX_DEPLOYMENT_BYTES", 8 * 1024 * 1024),
             "max_deployment_files": _int("MAX_DEPLOYMENT_FILES", 50),
+            "call_depth_limit": _int("CALL_DEPTH_LIMIT", 10),
             "loop_cap": _int("LOOP_CAP", 500),
             "deploy_bundled": os.environ.get("DEPLOY_BUNDLED", "1") not in ("0", "false", "no"),
             "instance_dir": instance,

@@ -40,12 +40,12 @@ MEANING: dict[str, str] = {
     "potentialStarter": "who may start incidents is the incidents.start permission",
     "formKey": "a start form is not shown: an incident starts with the data posted to it",
     "formHandlerClass": "no Java form handler runs here; forms are validated by this engine",
-    "in": "a call activity in the same file passes all variables in and out",
-    "out": "a call activity in the same file passes all variables in and out",
+    "in": "a call activity of a process in the same file passes all variables in and out",
+    "out": "a call activity of a process in the same file passes all variables in and out",
     "calledElementBinding": "the called process is the one in the same file",
     "calledElementVersion": "the called process is the one in the same file",
     "calledElementVersionTag": "the called process is the one in the same file",
-    "calledElementTenantId": "the called process is the one in the same file",
+    "calledElementTenantId": "tenants are not modelled here",
 }
 # attribute -> the elements where this engine honours it
 HONOURED: dict[str, frozenset[str]] = {
@@ -89,13 +89,30 @@ def warnings(scope: list[Any]) -> list[Problem]:
             ns, _, name = attr[1:].partition("}") if attr.startswith("{") else ("", "", attr)
             if ns not in s.CAMUNDA_NS or name in _ELSEWHERE_ATTRIBUTES or tag in HONOURED.get(name, ()):
                 continue
+            if tag == "callActivity" and name.startswith("calledElement") and _calls_another_file(el):
+                continue  # engine.bpmn.model.call_def reads the binding of a call that starts a child incident
             found.append(_warning(el, f"camunda:{name}", tag, name))
-        if s.namespace(el) in s.CAMUNDA_NS and tag not in HONOURED_ELEMENTS and not _signal_payload(el):
+        if s.namespace(el) in s.CAMUNDA_NS and tag not in HONOURED_ELEMENTS and not _signal_payload(el) \
+                and not _mapping_of_a_child_incident(el):
             parent = el.getparent()
             if parent is not None and s.namespace(parent) in s.CAMUNDA_NS:
                 continue  # the outer camunda element is named once
             found.append(_warning(el, f"camunda:{tag}", "extension element", tag))
     return found
+
+
+def _calls_another_file(el: Any) -> bool:
+    s = _support()
+    called = (el.get("calledElement") or "").strip()
+    return called not in {p.get("id") for p in el.getroottree().getroot().iter(f"{{{s.BPMN_NS}}}process")}
+
+
+def _mapping_of_a_child_incident(el: Any) -> bool:
+    """camunda:in/out of a call activity whose process is in another file (a child incident honours them)."""
+    s = _support()
+    holder = el.getparent().getparent() if el.getparent() is not None else None
+    return s.local(el) in ("in", "out") and holder is not None and s.local(holder) == "callActivity" \
+        and _calls_another_file(holder)
 
 
 def _signal_payload(el: Any) -> bool:

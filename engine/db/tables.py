@@ -133,11 +133,16 @@ incidents = Table(
     # A test incident (issue #10, `"test": true` at start) may run a version that is not active; monitoring
     # never counts it, and the retention job purges it.
     Column("test", Boolean, nullable=False, server_default=false()),
+    # A child incident, started by a call activity of another procedure (issue 13): the parent incident and
+    # the call activity's SpiffWorkflow task that waits for the child.
+    Column("parent_incident_id", String(36), nullable=True),
+    Column("parent_task_id", String(36), nullable=True),
     UniqueConstraint("procedure_key", "reference", name="uq_incidents_procedure_reference"),
     Index("ix_incidents_status_created", "status", "created_at"),
     Index("ix_incidents_procedure_created", "procedure_key", "created_at"),
     Index("ix_incidents_created_by", "created_by"),
     Index("ix_incidents_procedure_ended", "procedure_key", "ended_at"),
+    Index("ix_incidents_parent", "parent_incident_id"),
 )
 
 tasks = Table(

@@ -84,6 +84,7 @@ class Runner:
         # The workflow behind the last state this runner produced: a following step of the same
         # transaction (settling a service task) takes it instead of parsing that state again. One use only.
         self._last: tuple[str, BpmnWorkflow] | None = None
+        self.engine: Any = None  # the IncidentEngine that made this runner (call activities start child incidents)
         self.resolve = events.template_resolver(self._evaluate)
 
     def _evaluate(self, expression: str, data: Mapping[str, Any]) -> Any:
@@ -95,6 +96,9 @@ class Runner:
         'decision' (a business rule task, settled in the same transition by our DMN evaluator)."""
         if self.procedure.node_type(service.element_id) == "businessRuleTask":
             return "decision"
+        node = self.procedure.definition.nodes.get(service.element_id)
+        if node is not None and node.call is not None:
+            return "call"
         if service.topic and self.procedure.is_external(service.element_id) and self.pulls(service.topic):
             return "external"
         return self.topic_modes.get(service.topic or service.element_id, "fire_and_forget")
@@ -346,7 +350,7 @@ class _LoopGuard:
         for task in workflow.tasks.values():
             if prune.counts_as_pass(task):
                 counts[task.task_spec.bpmn_id] = counts.get(task.task_spec.bpmn_id, 0) + 1
-        if prune.deepest(workflow) > MAX_DEPTH:
+        if prune.deeper_than(workflow, MAX_DEPTH):
             raise IncidentFailed("the workflow's history is too deep for the engine; "
                                  "the procedure loops too often (inside a subprocess)")
         if not counts:

@@ -23,6 +23,7 @@ from engine.identity import policy
 from engine.identity.principal import Principal
 
 from .advance import advance
+from .calls import cancel_children
 from .engine_app import IncidentEngine
 from .recording import Step, record_outcome, save_incident
 from .views import incident_view
@@ -85,7 +86,12 @@ def view(conn: Connection, incident_id: str) -> dict[str, Any]:
     row = incident_rows.get(conn, incident_id)
     if row is None:
         raise NotFound(f"no incident {incident_id}")
-    return incident_view(row, task_rows.open_for(conn, [incident_id])[incident_id])
+    found = incident_view(row, task_rows.open_for(conn, [incident_id])[incident_id])
+    children = incident_rows.children(conn, incident_id)
+    if children:  # an incident whose call activities started child incidents lists them
+        found["child_incidents"] = [{"id": c["id"], "procedure": c["procedure_key"], "version": c["procedure_version"],
+                                     "status": c["status"], "parent_task_id": c["parent_task_id"]} for c in children]
+    return found
 
 
 def visible_view(view: dict[str, Any], principal: Principal | None) -> dict[str, Any]:
@@ -245,6 +251,7 @@ def cancel(engine: IncidentEngine, incident_id: str, *, reason: str, actor: str 
         step.event("incident_cancelled", {"reason": reason}, from_state=incident["status"], to_state="cancelled")
         record_outcome(uow.conn, step, outcome)
         save_incident(uow.conn, step, outcome, data=incident["data"])
+        cancel_children(uow.conn, engine, incident_id, actor, step.at, f"the calling incident was cancelled: {reason}")
         result = visible_view(view(uow.conn, incident_id), principal)
         uow.commit()
     return result
