@@ -1,7 +1,7 @@
 """task attributes: camunda:followUpDate, camunda:priority and camunda:formKey on the tasks table
 
 Revision ID: 0012_task_attributes
-Revises: 0014_sign_in_failures
+Revises: 0013_call_activities
 Create Date: 2026-12-01
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from engine.db.tables import UTCDateTime
 
 revision = '0012_task_attributes'
-down_revision = '0014_sign_in_failures'
+down_revision = '0013_call_activities'
 branch_labels = None
 depends_on = None
 
