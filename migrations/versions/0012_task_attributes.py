@@ -1,7 +1,7 @@
 """task attributes: camunda:followUpDate, camunda:priority and camunda:formKey on the tasks table
 
 Revision ID: 0012_task_attributes
-Revises: 0013_call_activities
+Revises: 0017_personal_data
 Create Date: 2026-12-01
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from engine.db.tables import UTCDateTime
 
 revision = '0012_task_attributes'
-down_revision = '0013_call_activities'
+down_revision = '0017_personal_data'
 branch_labels = None
 depends_on = None
 
