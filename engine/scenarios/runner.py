@@ -49,6 +49,7 @@ class Driver(Protocol):
     def audit(self) -> list[dict[str, Any]]: ...
     def decisions(self) -> dict[str, dict[str, Any]]: ...
     def now(self) -> datetime: ...
+    def called_element_type(self, element_id: str) -> str | None: ...  # of a process a call activity starts
 
 
 @dataclass
@@ -165,11 +166,12 @@ class ScenarioRun:
     def _element(self, number: str, step: Step, kinds: tuple[str, ...] | None = None) -> str:
         target = str(step.target)
         node = self.definition.nodes.get(target)
-        if node is None:
+        kind = node.type if node is not None else self.driver.called_element_type(target)
+        if kind is None:
             raise _Stop(Failure(number, step.action, step.line, f"the procedure has no element {target}"))
-        if kinds is not None and node.type not in kinds:
+        if kinds is not None and kind not in kinds:
             raise _Stop(Failure(number, step.action, step.line,
-                                f"{target} is a {node.type}, not a {' or '.join(kinds)}"))
+                                f"{target} is a {kind}, not a {' or '.join(kinds)}"))
         return target
 
     def _step(self, number: str, step: Step) -> None:
@@ -209,7 +211,8 @@ class ScenarioRun:
 
     def _judge(self, number: str | None, action: str, expectation: Expectation, line: int | None = None) -> None:
         seen = self._engine(self._observe, number, action, line)
-        difference = compare(self.definition, expectation, seen)
+        difference = compare(self.definition, expectation, seen,
+                             lambda n: self.driver.called_element_type(n) is not None)
         if difference is not None:
             where = f"after step {number}" if number else "at the end"
             raise _Stop(Failure(number, action, difference.line or line, f"{where}: {difference.message}",

@@ -16,13 +16,14 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.pool import StaticPool
 
 from engine import clock
 from engine.bpmn.parser import load_procedure
 from engine.db import deployment_rows, event_rows, incident_rows, procedure_rows, resource_rows, timer_rows
 from engine.db.database import make_engine
-from engine.db.tables import metadata
+from engine.db.tables import metadata, procedures
 from engine.errors import EngineError
 from engine.events.declarations import declarations
 from engine.scenarios.runner import StepRefused
@@ -34,6 +35,7 @@ from .timers import fire_due_timers
 
 ACTOR = "scenario-test"
 SUPERVISOR = "scenario-test:supervisor"
+MAX_CALLED_VERSIONS = 50  # called process versions copied into one scenario's database
 
 
 @contextmanager
@@ -46,9 +48,12 @@ def isolated_engine(live: IncidentEngine, procedure: dict[str, Any], bpmn: bytes
         settings = dataclasses.replace(live.settings, database_url="sqlite://", deploy_bundled=False)
         engine = IncidentEngine(settings, db=db)
         engine.specs, engine.script_engine = live.specs, live.script_engine
-        with live.uow(write=False) as uow:  # the decisions and forms it may use, with their deployments
+        definition = load_procedure(bpmn, process=procedure["key"])
+        with live.uow(write=False) as uow:  # the decisions, forms and called processes it may use
             resources = resource_rows.everything(uow.conn)
-            wanted = {r["deployment_id"] for r in resources} | {procedure.get("deployment_id")}
+            called = _called_versions(uow.conn, definition, procedure["key"])
+            wanted = {r["deployment_id"] for r in resources} | {procedure.get("deployment_id")} \
+                | {r.get("deployment_id") for r, _ in called}
             deployed = [d for d in (deployment_rows.get(uow.conn, i) for i in wanted if i) if d is not None]
         with engine.uow() as uow:
             for deployment in deployed:
@@ -57,11 +62,33 @@ def isolated_engine(live: IncidentEngine, procedure: dict[str, Any], bpmn: bytes
                 resource_rows.insert(uow.conn, resource)
             row = {**{k: v for k, v in procedure.items() if k != "bpmn"}, "bpmn": bpmn}
             procedure_rows.insert(uow.conn, row)
-            event_rows.declare(uow.conn, row, declarations(load_procedure(bpmn, process=procedure["key"])))
+            event_rows.declare(uow.conn, row, declarations(definition))
+            for callee, _ in called:
+                procedure_rows.insert(uow.conn, callee)
             uow.commit()
         yield engine
     finally:
         db.dispose()
+
+
+def _called_versions(conn: Any, definition: Any, own_key: str) -> list[tuple[dict[str, Any], Any]]:
+    """Every version of each process the version's call activities may start, and theirs in turn (bounded):
+    a scenario's incident is a test incident, whose children run the called key's latest or pinned version."""
+    found: list[tuple[dict[str, Any], Any]] = []
+    seen, todo = {own_key}, [definition]
+    while todo and len(found) < MAX_CALLED_VERSIONS:
+        keys = sorted({n.call.key for n in todo.pop().nodes.values() if getattr(n, "call", None)} - seen)
+        for key in keys:
+            seen.add(key)
+            for listed in procedure_rows.versions(conn, key)[-MAX_CALLED_VERSIONS:]:
+                full = procedure_rows.get_by_id(conn, listed["id"])
+                data = procedure_rows.bpmn(conn, listed["id"])
+                if full is None or data is None:
+                    continue
+                callee = load_procedure(data, process=key)
+                found.append(({**full, "bpmn": data}, callee))
+                todo.append(callee)
+    return found
 
 
 def _refused(err: EngineError) -> StepRefused:
@@ -76,6 +103,7 @@ class EngineDriver:
         self.procedure = procedure
         self.clock = clock.FixedClock()
         self.incident_id: str | None = None
+        self._called_types: dict[str, str] | None = None
 
     @contextmanager
     def clocked(self) -> Iterator[None]:
@@ -87,6 +115,19 @@ class EngineDriver:
 
     def now(self) -> datetime:
         return self.clock.now()
+
+    def called_element_type(self, element_id: str) -> str | None:
+        """The type of `element_id` in a process the version's call activities start (its own are the
+        runner's to know): a scenario completes the user tasks of child incidents too."""
+        if self._called_types is None:
+            self._called_types = {}
+            with self.engine.uow(write=False) as uow:
+                others = [r for r in uow.conn.execute(select(procedures.c.id)).scalars() if r != self.procedure["id"]]
+                for procedure_id in others:
+                    runtime = self.engine.runtime_by_id(uow.conn, procedure_id)
+                    for node_id, node in runtime.definition.nodes.items():
+                        self._called_types.setdefault(node_id, node.type)
+        return self._called_types.get(element_id)
 
     def _id(self) -> str:
         if self.incident_id is None:
@@ -112,11 +153,25 @@ class EngineDriver:
             raise StepRefused(f"the incident is {view['status']}{reason}")
         return view
 
+    def _open_tasks(self, view: dict[str, Any]) -> list[dict[str, Any]]:
+        """The open user tasks of the incident and of the child incidents its call activities started."""
+        found, todo, seen = list(view["open_tasks"]), list(view.get("child_incidents") or []), {view["id"]}
+        while todo:
+            child = todo.pop(0)
+            if child["id"] in seen or child["status"] != "running":
+                continue
+            seen.add(child["id"])
+            inner = incidents.get(self.engine, child["id"])
+            found.extend(inner["open_tasks"])
+            todo.extend(inner.get("child_incidents") or [])
+        return found
+
     def complete(self, element_id: str, data: dict[str, Any]) -> None:
         view = self._running()
-        found = [t for t in view["open_tasks"] if t["element_id"] == element_id]
+        open_tasks = self._open_tasks(view)
+        found = [t for t in open_tasks if t["element_id"] == element_id]
         if not found:
-            shown = ", ".join(t["element_id"] for t in view["open_tasks"]) or "none"
+            shown = ", ".join(t["element_id"] for t in open_tasks) or "none"
             raise StepRefused(f"{element_id} is not open (open tasks: {shown})")
         try:
             tasks.complete(self.engine, found[0]["id"], data, actor=ACTOR)
@@ -182,7 +237,7 @@ class EngineDriver:
 
     def status(self) -> tuple[str, tuple[str, ...], dict[str, Any], str | None]:
         view = self._view()
-        return (view["status"], tuple(t["element_id"] for t in view["open_tasks"]),
+        return (view["status"], tuple(t["element_id"] for t in self._open_tasks(view)),
                 {**self._variables(), **dict(view.get("data") or {})}, view.get("error"))
 
     def _variables(self) -> dict[str, Any]:
