@@ -55,6 +55,9 @@ def create_celery(settings: Settings | None = None) -> Celery:
             "purge-test-incidents": {"task": "workers.purge_test_incidents",
                                      "schedule": settings.test_incident_purge_seconds,
                                      "options": {"expires": settings.test_incident_purge_seconds}},
+            "erase-expired-personal-data": {"task": "workers.erase_expired_personal_data",
+                                            "schedule": settings.retention_job_seconds,
+                                            "options": {"expires": settings.retention_job_seconds}},
         },
     )
     app.incident_settings = settings  # type: ignore[attr-defined]

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from engine.config import Settings
 from engine.services import outbox, signals, simulations, timer_starts
 from engine.services.engine_app import IncidentEngine
+from engine.services.retention import erase_expired
 from engine.services.test_incidents import purge_expired
 from engine.services.timers import fire_due_timers
 
@@ -38,7 +39,9 @@ class InProcessScheduler:
         for name, work, every in (("timers", self.tick_timers, self.tick_seconds),
                                   ("outbox", self.tick_outbox, self.tick_seconds),
                                   ("simulations", self.tick_simulations, self.tick_seconds),
-                                  ("test-incidents", self.purge_test_incidents, purge_every)):
+                                  ("test-incidents", self.purge_test_incidents, purge_every),
+                                  ("retention", self.erase_expired_personal_data,
+                                   self.engine.settings.retention_job_seconds)):
             thread = threading.Thread(target=self._loop, args=(name, work, every), name=f"incident-engine-{name}",
                                       daemon=True)
             thread.start()
@@ -76,6 +79,9 @@ class InProcessScheduler:
 
     def purge_test_incidents(self) -> int:
         return purge_expired(self.engine)
+
+    def erase_expired_personal_data(self) -> int:
+        return erase_expired(self.engine)
 
     def _loop(self, name: str, work: Callable[[], int], every: float) -> None:
         while not self._stop.is_set():

@@ -14,6 +14,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from engine.errors import EngineError
 from engine.services import outbox, signals, timer_starts
+from engine.services.retention import erase_expired
 from engine.services.test_incidents import purge_expired
 from engine.services.timers import fire_due_timers
 
@@ -77,3 +78,9 @@ def deliver_outbox(self: EngineTask, outbox_id: str) -> Any:
 def purge_test_incidents(self: EngineTask) -> int:
     """Beat, every TEST_INCIDENT_PURGE_SECONDS: delete test incidents past TEST_INCIDENT_RETENTION_DAYS."""
     return purge_expired(engine_for(self.app))
+
+
+@shared_task(bind=True, base=EngineTask, name="workers.erase_expired_personal_data")
+def erase_expired_personal_data(self: EngineTask) -> int:
+    """Beat, every RETENTION_JOB_SECONDS: erase the personal data of incidents past their retention."""
+    return erase_expired(engine_for(self.app))

@@ -95,3 +95,9 @@ def search(conn: Connection, *, procedure: str | None = None, procedure_id: str 
         query = query.where(incidents.c.status.in_(statuses))
     query = query.order_by(incidents.c.created_at, incidents.c.id).limit(limit)
     return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def children(conn: Connection, incident_id: str) -> list[dict[str, Any]]:
+    """The child incidents a call activity of this incident started, oldest first."""
+    query = select(*_VIEW_COLUMNS).where(incidents.c.parent_incident_id == incident_id)
+    return [dict(r) for r in conn.execute(query.order_by(incidents.c.created_at)).mappings()]

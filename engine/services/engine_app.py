@@ -71,5 +71,7 @@ class IncidentEngine:
 
     def runner(self, runtime: RuntimeProcedure) -> Runner:
         modes = {name: topic.mode for name, topic in self.settings.outbox_topics.items()}
-        return Runner(runtime, self.script_engine, loop_cap=self.settings.loop_cap, topic_modes=modes,
-                      pulls=self.settings.pulls)
+        runner = Runner(runtime, self.script_engine, loop_cap=self.settings.loop_cap, topic_modes=modes,
+                        pulls=self.settings.pulls)
+        runner.engine = self
+        return runner
