@@ -197,3 +197,20 @@ def test_list_count_get_resources_and_delete(client: Any) -> None:
     assert "audit trail" in refused["message"]
     assert client.get(f"{REST}/deployment/{made['id']}").status_code == 200  # still there
     is_error(client.delete(f"{REST}/deployment/nope"), 404)
+
+
+def test_decisions_are_listed_with_the_keys_pycamunda_reads(client: Any) -> None:
+    dmn = (DEPLOY / "priority.dmn").read_bytes()
+    response = client.post(f"{REST}/deployment/create", content_type="multipart/form-data",
+                           data={"deployment-name": "rules", "resource-0": (io.BytesIO(dmn), "priority.dmn")})
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["deployedProcessDefinitions"] == {}
+    decisions = body["deployedDecisionDefinitions"]
+    assert sorted(d["key"] for d in decisions.values()) == ["impact_band", "priority"]
+    for decision_id, decision in decisions.items():
+        assert decision["id"] == decision_id and decision["resource"] == "priority.dmn"
+        assert set(decision) >= {"id", "key", "category", "name", "version", "resource", "deploymentId",
+                                 "decisionRequirementsDefinitionId", "decisionRequirementsDefinitionKey",
+                                 "tenantId", "versionTag", "historyTimeToLive"}
+        assert decision["deploymentId"] == body["id"] and decision["version"] == 1
