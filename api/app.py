@@ -19,6 +19,7 @@ from . import (
     failures,
     fitness,
     governance,
+    guard,
     health,
     incidents,
     logs,
@@ -40,6 +41,7 @@ from . import (
 def create_app(settings: Settings | None = None, engine: IncidentEngine | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__, instance_path=str(settings.instance_dir.resolve()))
+    guard.install(app)  # before any route: integer path segments are bounded
     app.config.update(
         API_TITLE="Incident-procedure engine",
         API_VERSION="v1",

@@ -6,12 +6,12 @@ from marshmallow import Schema, fields, validate
 
 class ProblemEntrySchema(Schema):
     message = fields.String(required=True)
-    field = fields.String()
-    line = fields.Integer()
-    column = fields.Integer()
-    element_id = fields.String()
-    rule = fields.String()
-    severity = fields.String()
+    field = fields.String(allow_none=True)
+    line = fields.Integer(allow_none=True)
+    column = fields.Integer(allow_none=True)
+    element_id = fields.String(allow_none=True)
+    rule = fields.String(allow_none=True)
+    severity = fields.String(allow_none=True)
     path = fields.List(fields.String(), metadata={"description": "element ids from a start, for path rules"})
 
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from engine.safe_input import INT32_MAX
+
 from .common import PageQuerySchema, PageSchema
 from .procedures import FormFieldSchema
 
@@ -51,7 +53,7 @@ class IncidentSchema(Schema):
 
 class IncidentStartSchema(Schema):
     procedure = fields.String(required=True, validate=validate.Length(min=1, max=255))
-    version = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    version = fields.Integer(load_default=None, validate=validate.Range(min=1, max=INT32_MAX))
     reference = fields.String(load_default=None, validate=validate.Length(min=1, max=255))
     data = fields.Dict(keys=fields.String(), load_default=dict)
     test = fields.Boolean(load_default=False, metadata={"description": (

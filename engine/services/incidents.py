@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
@@ -16,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from engine import clock
 from engine.db import governance_rows, incident_rows, procedure_rows, task_rows
-from engine.db.pages import decode_cursor, encode_cursor
+from engine.db.pages import decode_position, encode_cursor
 from engine.errors import Conflict, Invalid, NotFound, Problem
 from engine.events.triggers import Trigger
 from engine.identity import policy
@@ -204,8 +203,7 @@ def page(engine: IncidentEngine, *, status: str | None = None, procedure: str | 
          principal: Principal | None = None) -> tuple[list[dict[str, Any]], str | None]:
     """Live (or, with `test`, test) incidents newest first; for a principal, only those they take part in."""
     policy.require_listing(principal, "incidents.read", test)
-    after = decode_cursor(cursor)
-    position = (datetime.fromisoformat(after["t"]), str(after["id"])) if after else None
+    position = decode_position(cursor)
     with engine.uow(write=False) as uow:
         rows = incident_rows.page(uow.conn, status=status, procedure=procedure, limit=limit, after=position,
                                   visible_to=policy.visibility(principal), test=test)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from engine import clock
 from engine.bpmn.forms import validate_submission
 from engine.db import incident_rows, task_rows
-from engine.db.pages import decode_cursor, encode_cursor
+from engine.db.pages import decode_position, encode_cursor
 from engine.db.tables import idempotency
 from engine.errors import Conflict, Invalid, NotFound, Problem
 from engine.identity import policy
@@ -42,8 +42,7 @@ def page(engine: IncidentEngine, *, state: str | None = "ready", lane: str | Non
         if principal is None:
             raise Invalid("`assignee=me` needs an authenticated caller", [Problem("no caller", field="assignee")])
         assignee = principal.user_id
-    after = decode_cursor(cursor)
-    position = (datetime.fromisoformat(after["t"]), str(after["id"])) if after else None
+    position = decode_position(cursor)
     with engine.uow(write=False) as uow:
         rows = task_rows.page(uow.conn, state=state, lane=lane, incident=incident, limit=limit, after=position,
                               visible_to=policy.visibility(principal), assignee=assignee, unassigned=unassigned,
