@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, false, or_, select
 
 from .tables import audit, simulations
 
@@ -50,9 +50,11 @@ def for_procedure(conn: Connection, procedure_id: str) -> list[dict[str, Any]]:
 
 
 def history(conn: Connection, key: str, version: int, since: datetime, until: datetime) -> list[dict[str, Any]]:
-    """The audit rows of one version's incidents in [since, until) that a simulation learns from, oldest first."""
+    """The audit rows of one version's live incidents in [since, until) that a simulation learns from, oldest
+    first (test incidents are not the centre's history)."""
     query = select(audit.c.incident_id, audit.c.kind, audit.c.task_id, audit.c.element_id, audit.c.to_state,
                    audit.c.at, audit.c.data).where(
-        audit.c.procedure_key == key, audit.c.procedure_version == version, audit.c.kind.in_(HISTORY_KINDS),
+        audit.c.procedure_key == key, audit.c.procedure_version == version, audit.c.test == false(),
+        audit.c.kind.in_(HISTORY_KINDS),
         audit.c.at >= since, audit.c.at < until).order_by(audit.c.id)
     return [dict(r) for r in conn.execute(query).mappings()]

@@ -13,11 +13,13 @@ scenarios:
         expect: {open: [Task_Triage]}
       - wait: PT4H                 # move the clock and fire what became due
       - timer: BoundaryEvent_Sla   # move the clock to that timer's deadline and fire it
-      - service: Task_Notify       # a service task waiting on its delivery: delivered (or outcome: failed)
+      - service: Task_Notify       # a service task waiting on its delivery or an external worker: delivered
+        outcome: error             #   (the default), failed, or error with the BPMN error code a worker reports
+        code: CARD_DECLINED
       - override: triage_complete  # a supervisor overrides the failed check, with a reason
         reason: caller known to the desk
-      - message: Message_Reply     # a message, with data and correlation keys
-      - signal: Signal_Outage      # a signal, with data
+      - message: Customer replied  # a message by its name, with data (variables) and correlation keys
+      - signal: Major outage       # a signal by its name, with data (variables)
       - cancel: duplicate report   # cancel the incident with that reason
       - repeat: 3                  # the nested steps, three times (a rework loop)
         steps: [...]
@@ -51,6 +53,7 @@ from .model import (
     CHECK_OUTCOMES,
     DEFAULT_MAX_STEPS,
     HARD_MAX_STEPS,
+    SERVICE_OUTCOMES,
     STATUSES,
     Expectation,
     NotTestable,
@@ -61,7 +64,7 @@ from .model import (
 
 MAX_SCENARIOS = 200
 MAX_NESTING = 5
-_STEP_OPTIONS = {"complete": {"data"}, "wait": set(), "timer": set(), "service": {"outcome", "data"},
+_STEP_OPTIONS = {"complete": {"data"}, "wait": set(), "timer": set(), "service": {"outcome", "data", "code"},
                  "override": {"reason"}, "cancel": set(), "message": {"data", "correlation"},
                  "signal": {"data"}, "repeat": {"steps"}, "expect": set()}
 _EXPECT_KEYS = ("status", "end_event", "open", "variables", "checks", "path", "not_visited", "sla_breached",
@@ -239,14 +242,18 @@ class _Reader:
             return Step("wait", line, duration=duration, expect=expect)
         target = self.text(entry, action, f"{field}.{action}", required=True)
         outcome = str(entry.get("outcome", "delivered"))
-        if action == "service" and outcome not in ("delivered", "failed"):
-            self.fail("outcome is delivered or failed", line_of(entry, "outcome"), f"{field}.outcome")
+        code = self.text(entry, "code", f"{field}.code") if action == "service" else None
+        if action == "service" and outcome not in SERVICE_OUTCOMES:
+            self.fail(f"outcome is one of {', '.join(SERVICE_OUTCOMES)}", line_of(entry, "outcome"), f"{field}.outcome")
+        if action == "service" and (outcome == "error") != (code is not None):
+            self.fail("outcome error takes the BPMN error `code` a worker reports (and only it does)",
+                      line_of(entry, "code") or line, f"{field}.code")
         reason = self.text(entry, "reason", f"{field}.reason", required=action == "override")
         if action == "cancel":
             reason = target
         return Step(action, line, target=target, data=self.data(entry, "data", f"{field}.data"),
                     reason=reason, outcome=outcome, correlation=self.data(entry, "correlation", f"{field}.correlation"),
-                    expect=expect)
+                    code=code, expect=expect)
 
     def expectation(self, raw: Any, line: int | None, field: str) -> Expectation | None:
         entry = self.mapping(raw, line, field, _EXPECT_KEYS)

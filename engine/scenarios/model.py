@@ -7,6 +7,7 @@ from typing import Any
 
 # step actions; each step has exactly one of them as a key
 ACTIONS = ("complete", "wait", "timer", "service", "override", "cancel", "message", "signal", "repeat", "expect")
+SERVICE_OUTCOMES = ("delivered", "failed", "error")
 STATUSES = ("running", "completed", "error", "cancelled")
 CHECK_OUTCOMES = ("passed", "failed", "overridden")
 DEFAULT_MAX_STEPS = 200
@@ -45,7 +46,8 @@ class Step:
     data: dict[str, Any] = field(default_factory=dict)
     duration: str | None = None  # wait
     reason: str | None = None  # override, cancel
-    outcome: str = "delivered"  # service: delivered | failed
+    outcome: str = "delivered"  # service: delivered | failed | error
+    code: str | None = None  # service with outcome error: the BPMN error code
     correlation: dict[str, Any] = field(default_factory=dict)  # message
     times: int = 1  # repeat
     steps: tuple[Step, ...] = ()  # repeat

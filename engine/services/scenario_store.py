@@ -4,7 +4,8 @@ Each scenario gets a fresh SQLite database in memory holding one row, the versio
 IncidentEngine over it that shares the live engine's parsed-spec cache and safe script engine. The
 scenario then drives its incident through the same use cases as live incidents (start, complete with
 form validation, timers fired by the timer service, outbox settlement, check overrides, cancellation),
-so the runner, the check gateways, the timers table and the audit recording are the real ones. The clock
+so the runner, the check gateways, the timers table and the audit recording are the real ones; messages,
+signals and external tasks go through the messages, signals and external-task services too. The clock
 is a FixedClock that the scenario moves; nothing waits. Nothing touches the live database.
 """
 from __future__ import annotations
@@ -18,13 +19,15 @@ from typing import Any
 from sqlalchemy.pool import StaticPool
 
 from engine import clock
-from engine.db import incident_rows, outbox_rows, procedure_rows, timer_rows
+from engine.bpmn.parser import load_procedure
+from engine.db import event_rows, external_task_rows, incident_rows, outbox_rows, procedure_rows, timer_rows
 from engine.db.database import make_engine
 from engine.db.tables import metadata
 from engine.errors import EngineError
+from engine.events.declarations import declarations
 from engine.scenarios.runner import StepRefused
 
-from . import audit, checks, incidents, tasks
+from . import audit, checks, external_tasks, incidents, messages, signals, tasks
 from .delivery import Result
 from .engine_app import IncidentEngine
 from .outbox_settle import Claim, settle
@@ -44,7 +47,9 @@ def isolated_engine(live: IncidentEngine, procedure: dict[str, Any], bpmn: bytes
         engine = IncidentEngine(settings, db=db)
         engine.specs, engine.script_engine = live.specs, live.script_engine
         with engine.uow() as uow:
-            procedure_rows.insert(uow.conn, {**{k: v for k, v in procedure.items() if k != "bpmn"}, "bpmn": bpmn})
+            row = {**{k: v for k, v in procedure.items() if k != "bpmn"}, "bpmn": bpmn}
+            procedure_rows.insert(uow.conn, row)
+            event_rows.declare(uow.conn, row, declarations(load_procedure(bpmn, process=procedure["key"])))
             uow.commit()
         yield engine
     finally:
@@ -132,19 +137,50 @@ class EngineDriver:
             self.clock.set(due)
         return self._fire(budget)
 
-    def service(self, element_id: str, outcome: str, data: dict[str, Any]) -> None:
+    def service(self, element_id: str, outcome: str, data: dict[str, Any], code: str | None = None) -> None:
         self._running()
+        with self.engine.uow(write=False) as uow:
+            pulled = external_task_rows.search(uow.conn, incident_id=self._id(), element_id=element_id,
+                                               states=["open"], now=self.clock.now())
+        if pulled:
+            self._external(pulled[0], outcome, data, code)
+            return
+        if code is not None:
+            raise StepRefused(f"service task {element_id} is not an external task: only an external task's worker "
+                              "reports a BPMN error")
         with self.engine.uow() as uow:
             waiting = [r for r in outbox_rows.for_incident(uow.conn, self._id())
                        if r["element_id"] == element_id and r["mode"] == "wait" and r["status"] == "pending"]
             if not waiting:
-                raise StepRefused(f"service task {element_id} is not waiting on a delivery (a fire-and-forget "
-                                  "topic completes at once)")
+                raise StepRefused(f"service task {element_id} is not waiting on a delivery or a worker (a "
+                                  "fire-and-forget topic completes at once)")
             row = waiting[0]
             number = outbox_rows.claim(uow.conn, row, self.clock.now(), 60, "scenario-test")
             uow.commit()
         result = Result("delivered", 200) if outcome == "delivered" else Result("rejected", 400, "scenario: refused")
         settle(self.engine, Claim({**row, "status": "delivering", "attempts": number}, number), result)
+
+    def _external(self, row: dict[str, Any], outcome: str, data: dict[str, Any], code: str | None) -> None:
+        """What a pull worker does: fetch and lock the task (through fetchAndLock), then complete it, report a
+        BPMN error, or report a failure with no retries left (a visible failure; the incident waits)."""
+        locked = external_tasks.fetch_and_lock(self.engine, worker_id=ACTOR, max_tasks=external_tasks.MAX_TASKS,
+                                               topics=[external_tasks.TopicRequest(row["topic"], 60_000)])
+        for other in (t for t in locked if t["id"] != row["id"]):
+            external_tasks.unlock(self.engine, other["id"])
+        if row["id"] not in {t["id"] for t in locked}:
+            raise StepRefused(f"external task {row['element_id']} could not be fetched (it is locked or waits "
+                              "for a retry)")
+        try:
+            if outcome == "delivered":
+                external_tasks.complete(self.engine, row["id"], worker_id=ACTOR, variables=data)
+            elif outcome == "error":
+                external_tasks.bpmn_error(self.engine, row["id"], worker_id=ACTOR, code=str(code), variables=data,
+                                          message="scenario: BPMN error")
+            else:
+                external_tasks.failure(self.engine, row["id"], worker_id=ACTOR, message="scenario: failed",
+                                       details=None, retries=0)
+        except EngineError as err:
+            raise _refused(err) from None
 
     def override(self, check: str, reason: str) -> None:
         self._running()
@@ -160,10 +196,19 @@ class EngineDriver:
             raise _refused(err) from None
 
     def message(self, name: str, data: dict[str, Any], correlation: dict[str, Any]) -> None:
-        raise StepRefused(f"message {name}: this engine does not correlate messages yet (issue 12)")
+        self._running()
+        try:
+            messages.correlate(self.engine, name=name, correlation=correlation or None, variables=data or None,
+                               actor=ACTOR)
+        except EngineError as err:
+            raise _refused(err) from None
 
     def signal(self, name: str, data: dict[str, Any]) -> None:
-        raise StepRefused(f"signal {name}: this engine does not broadcast signals yet (issue 12)")
+        self._running()
+        try:
+            signals.broadcast(self.engine, name=name, variables=data or None, actor=ACTOR)
+        except EngineError as err:
+            raise _refused(err) from None
 
     def status(self) -> tuple[str, tuple[str, ...], dict[str, Any], str | None]:
         view = self._view()

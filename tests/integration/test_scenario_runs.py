@@ -209,9 +209,9 @@ scenarios:
         engine.db.dispose()
 
 
-def test_messages_and_signals_fail_their_scenario_until_the_engine_has_them(engine: IncidentEngine) -> None:
+def test_a_message_the_procedure_does_not_declare_fails_its_scenario(engine: IncidentEngine) -> None:
     run = _run(engine, SIMPLE_BPMN, "scenarios:\n  - name: m\n    steps:\n      - message: Message_Reply\n")
-    assert "does not correlate messages yet" in run["scenarios"][0]["failure"]["message"]
+    assert "no procedure declares a message named 'Message_Reply'" in run["scenarios"][0]["failure"]["message"]
 
 
 @pytest.mark.parametrize("status", ["approved", "active"])

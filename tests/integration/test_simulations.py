@@ -113,3 +113,16 @@ def test_a_finished_simulation_is_attached_as_approval_evidence(engine: Incident
     assert evidence["id"] == queued["id"] and evidence["agents"] == AGENTS
     assert state["events"][-1]["action"] == "simulation_attached"
     assert [s["id"] for s in simulations.page(engine, "simple_flow", 1)] == [queued["id"]]
+
+
+def test_test_incidents_are_not_the_history_a_simulation_learns_from(engine: IncidentEngine) -> None:
+    _active_with_history(engine, count=4)
+    with frozen(T0 + timedelta(hours=1)):
+        for n in range(3):  # a designer trying the active version: not the centre's history
+            incidents.start(engine, procedure="simple_flow", data={"priority": "P1"}, actor="dana", test=True,
+                            reference=f"TRY-{n}")
+    draft, _ = procedures.deploy(engine, SIMPLE.replace(b'name="Branch A"', b'name="Branch A, tried"'), actor="dana")
+    with frozen(T0 + timedelta(days=1)):
+        queued = simulations.request(engine, "simple_flow", draft["version"], {
+            "agents": AGENTS, "since": T0, "until": T0 + timedelta(hours=12), "replications": 2}, actor="olly")
+    assert queued["parameters"]["history_incidents"] == 4
