@@ -23,6 +23,7 @@ def advance(conn: Connection, step: Step, runner: Runner, act: Callable[[], Outc
     data = dict(step.incident.get("data") or {})
     # The workflow runs first, in memory; only then is anything written, so a failure leaves no partial
     # rows behind and needs no savepoint.
+    runner.begin()  # the transition's budgets (time, CPU, steps) count from here, across its service rounds
     try:
         outcomes = [act()]
         for _round in range(_MAX_SERVICE_ROUNDS):

@@ -61,7 +61,8 @@ def deploy(engine: IncidentEngine, data: bytes, *, process: str | None = None,
         actor = principal.user_id
     if len(data) > engine.settings.max_upload_bytes:
         raise TooLarge(f"the upload is {len(data)} bytes; the limit is {engine.settings.max_upload_bytes}")
-    definition = load_procedure(data, process=process, max_bytes=engine.settings.max_upload_bytes)
+    definition = load_procedure(data, process=process, max_bytes=engine.settings.max_upload_bytes,
+                                limits=engine.settings.model_limits)
     summary = linted_summary(definition, summarize(definition))
     sha = hashlib.sha256(data).hexdigest()
     for _attempt in range(3):

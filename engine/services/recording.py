@@ -162,5 +162,8 @@ def save_failure(conn: Connection, step: Step, reason: str) -> None:
     values = {"status": "error", "error": reason, "updated_at": step.at}
     if not incident_rows.update(conn, step.incident["id"], step.incident["row_version"], values):
         raise Conflict("the incident changed while this request ran; reload and retry")
+    # Its tasks leave the queues at once: nobody can complete a task of an incident in error (it was a 409)
+    task_rows.end_all_open(conn, step.incident["id"], "cancelled", step.at, "system:error")
+    step.open_rows = {}
     step.event("incident_error", {"reason": reason}, from_state=step.incident["status"], to_state="error")
     audit_rows.append(conn, step.audit)

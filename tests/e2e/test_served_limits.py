@@ -54,3 +54,56 @@ def test_server_refusals_are_problem_json_and_a_token_with_300_groups_fits(tmp_p
         assert len(token) > 8190  # over gunicorn's default header line limit
         code, _headers, body = _raw(api.base, get + f"Authorization: Bearer {token}\r\n\r\n".encode())
         assert code == 200, body[:300]
+
+
+def _call(base: str, method: str, path: str, token: str, body: bytes | None = None,
+          content_type: str = "application/json") -> tuple[int, Any, float]:
+    import time
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(base + path, data=body, method=method,
+                                     headers={"Authorization": f"Bearer {token}", "Content-Type": content_type})
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read() or b"null"), time.monotonic() - started
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read() or b"null"), time.monotonic() - started
+
+
+def test_healthz_answers_while_runaway_starts_are_contained(tmp_path: Path) -> None:
+    import threading
+    import time
+
+    fixture = Path(__file__).resolve().parent.parent / "fixtures" / "bpmn" / "containment" / "runaway_cycle.bpmn"
+    env = _env(tmp_path, tmp_path / "x.sqlite3")
+    with _serving(tmp_path, env, "runaway") as api:
+        secret = (tmp_path / "jwt-secret").read_text().strip()
+        token = issue_token(Settings(jwt_secret=secret), user="dana", roles=["designer", "admin"], groups=["team"])
+        status, body, _ = _call(api.base, "POST", "/api/v1/procedures", token, fixture.read_bytes(), "application/xml")
+        assert status == 201, body
+        starts: list[tuple[int, Any, float]] = []
+
+        def runaway(n: int) -> None:
+            payload = {"procedure": "runaway_cycle", "test": True, "reference": f"R{n}", "data": {"cycle": "R/PT0S"}}
+            starts.append(_call(api.base, "POST", "/api/v1/incidents", token, json.dumps(payload).encode()))
+
+        threads = [threading.Thread(target=runaway, args=(n,)) for n in range(3)]
+        for thread in threads:
+            thread.start()
+        health = []
+        while any(t.is_alive() for t in threads):
+            code, _body, took = _call(api.base, "GET", "/healthz", token)
+            health.append((code, took))
+            time.sleep(0.05)
+        for thread in threads:
+            thread.join()
+        assert health and all(code == 200 for code, _took in health), health
+        assert max(took for _code, took in health) < 2.0, health
+        assert [s[0] for s in starts] == [201, 201, 201], starts
+        for _status, incident, took in starts:
+            assert incident["status"] == "error" and "budget" in incident["error"], incident
+            assert took < 15, f"a runaway start took {took:.1f} s"
+        status, body, _ = _call(api.base, "GET", "/api/v1/incidents?test=true&status=error", token)
+        assert status == 200 and len(body["items"]) == 3
