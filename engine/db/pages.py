@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +11,7 @@ from engine.errors import Invalid, Problem
 from engine.safe_input import INT64_MAX, text_problem
 
 MAX_CURSOR_CHARS = 512
+MAX_PAGE_BYTES = 4 * 1024 * 1024  # of one listing's items: past it the page ends early, with a cursor
 MAX_ID_CHARS = 64
 
 
@@ -59,6 +61,11 @@ def encode_position(at: datetime, row_id: str) -> str:
     return encode_cursor({"t": at.isoformat(), "id": row_id})
 
 
+def position_of(row: dict[str, Any]) -> str:
+    """The (created_at, id) cursor after `row`."""
+    return encode_position(row["created_at"], row["id"])
+
+
 def decode_sequence(cursor: str | None) -> int:
     """An {"id": n} cursor over a sequence (the audit trail); 0 without a cursor."""
     after = decode_cursor(cursor, frozenset({"id"}))
@@ -68,3 +75,16 @@ def decode_sequence(cursor: str | None) -> int:
     if isinstance(row_id, bool) or not isinstance(row_id, int) or not 0 <= row_id <= INT64_MAX:
         raise _malformed()
     return row_id
+
+
+def bounded_page(items: list[dict[str, Any]], rows: list[dict[str, Any]], limit: int,
+                 cursor_of: Callable[[dict[str, Any]], str],
+                 max_bytes: int = MAX_PAGE_BYTES) -> tuple[list[dict[str, Any]], str | None]:
+    """The items that fit `max_bytes` of JSON (always at least one) and the cursor after the last one kept:
+    a page ends early rather than grow without bound (big documentation, big task data)."""
+    total = 0
+    for kept, item in enumerate(items):
+        total += len(json.dumps(item, default=str))
+        if total > max_bytes and kept > 0:
+            return items[:kept], cursor_of(rows[kept - 1])
+    return items, cursor_of(rows[-1]) if rows and len(rows) == limit else None

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.db import audit_rows, incident_rows
-from engine.db.pages import decode_sequence, encode_cursor
+from engine.db.pages import bounded_page, decode_sequence, encode_cursor
 from engine.errors import NotFound
 from engine.identity import policy
 from engine.identity.principal import Principal
@@ -56,5 +56,4 @@ def page(engine: IncidentEngine, *, procedure: str | None = None, since: datetim
     with engine.uow(write=False) as uow:
         rows = audit_rows.page(uow.conn, procedure=procedure, since=since,
                                after_id=after_id, limit=limit, test=test)
-    next_cursor = encode_cursor({"id": rows[-1]["id"]}) if len(rows) == limit else None
-    return [audit_view(r) for r in rows], next_cursor
+    return bounded_page([audit_view(r) for r in rows], rows, limit, lambda row: encode_cursor({"id": row["id"]}))

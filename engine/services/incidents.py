@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from engine import clock
 from engine.db import governance_rows, incident_rows, procedure_rows, task_rows
-from engine.db.pages import decode_position, encode_cursor
+from engine.db.pages import bounded_page, decode_position, position_of
 from engine.errors import Conflict, Invalid, NotFound, Problem
 from engine.events.triggers import Trigger
 from engine.identity import policy
@@ -209,9 +209,7 @@ def page(engine: IncidentEngine, *, status: str | None = None, procedure: str | 
                                   visible_to=policy.visibility(principal), test=test)
         open_tasks = task_rows.open_for(uow.conn, [r["id"] for r in rows])
     items = [visible_view(incident_view(r, open_tasks[r["id"]]), principal) for r in rows]
-    next_cursor = encode_cursor({"t": rows[-1]["created_at"].isoformat(), "id": rows[-1]["id"]}) \
-        if len(rows) == limit else None
-    return items, next_cursor
+    return bounded_page(items, rows, limit, position_of)
 
 
 def cancel(engine: IncidentEngine, incident_id: str, *, reason: str, actor: str | None = None,

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from engine import clock
 from engine.bpmn.forms import validate_submission
 from engine.db import incident_rows, task_rows
-from engine.db.pages import decode_position, encode_cursor
+from engine.db.pages import bounded_page, decode_position, position_of
 from engine.db.tables import idempotency
 from engine.errors import Conflict, Invalid, NotFound, Problem
 from engine.identity import policy
@@ -47,9 +47,7 @@ def page(engine: IncidentEngine, *, state: str | None = "ready", lane: str | Non
         rows = task_rows.page(uow.conn, state=state, lane=lane, incident=incident, limit=limit, after=position,
                               visible_to=policy.visibility(principal), assignee=assignee, unassigned=unassigned,
                               test=test, narrowed=narrowed)
-    next_cursor = encode_cursor({"t": rows[-1]["created_at"].isoformat(), "id": rows[-1]["id"]}) \
-        if len(rows) == limit else None
-    return [task_view(r) for r in rows], next_cursor
+    return bounded_page([task_view(r) for r in rows], rows, limit, position_of)
 
 
 def get(engine: IncidentEngine, task_id: str, *, principal: Principal | None = None) -> dict[str, Any]:
