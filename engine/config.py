@@ -104,6 +104,7 @@ class Settings:
     max_state_bytes: int = 1024 * 1024
     max_task_data_bytes: int = 256 * 1024
     cycle_cap: int = 1000  # firings of a repeating timer without R<n>, per incident
+    stall_sweep_seconds: float = 600.0  # how often running incidents that wait on nothing are looked for
     max_elements: int = 2000  # flow nodes of one uploaded procedure
     max_nesting: int = 10  # subprocess depth (and call depth) of one uploaded procedure
     deploy_bundled: bool = True
@@ -217,6 +218,7 @@ class Settings:
             "max_state_bytes": _int("MAX_STATE_BYTES", 1024 * 1024),
             "max_task_data_bytes": _int("MAX_TASK_DATA_BYTES", 256 * 1024),
             "cycle_cap": _int("CYCLE_CAP", 1000),
+            "stall_sweep_seconds": _float("STALL_SWEEP_SECONDS", 600.0),
             "max_elements": _int("MAX_ELEMENTS", 2000),
             "max_nesting": _int("MAX_NESTING", 10),
             "deploy_bundled": os.environ.get("DEPLOY_BUNDLED", "1") not in ("0", "false", "no"),

@@ -52,6 +52,8 @@ def create_celery(settings: Settings | None = None) -> Celery:
             "purge-test-incidents": {"task": "workers.purge_test_incidents",
                                      "schedule": settings.test_incident_purge_seconds,
                                      "options": {"expires": settings.test_incident_purge_seconds}},
+            "sweep-stalls": {"task": "workers.sweep_stalls", "schedule": settings.stall_sweep_seconds,
+                             "options": {"expires": settings.stall_sweep_seconds}},
         },
     )
     app.incident_settings = settings  # type: ignore[attr-defined]

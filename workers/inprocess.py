@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 
 from engine.config import Settings
-from engine.services import outbox, signals, simulations, timer_starts
+from engine.services import outbox, signals, simulations, stall_sweep, timer_starts
 from engine.services.engine_app import IncidentEngine
 from engine.services.test_incidents import purge_expired
 from engine.services.timers import fire_due_timers
@@ -37,7 +37,8 @@ class InProcessScheduler:
         for name, work, every in (("timers", self.tick_timers, self.tick_seconds),
                                   ("outbox", self.tick_outbox, self.tick_seconds),
                                   ("simulations", self.tick_simulations, self.tick_seconds),
-                                  ("test-incidents", self.purge_test_incidents, purge_every)):
+                                  ("test-incidents", self.purge_test_incidents, purge_every),
+                                  ("stalls", self.sweep_stalls, self.engine.settings.stall_sweep_seconds)):
             thread = threading.Thread(target=self._loop, args=(name, work, every), name=f"incident-engine-{name}",
                                       daemon=True)
             thread.start()
@@ -72,6 +73,10 @@ class InProcessScheduler:
 
     def purge_test_incidents(self) -> int:
         return purge_expired(self.engine)
+
+    def sweep_stalls(self) -> int:
+        """Running incidents that wait on nothing become stalled (engine.services.stall_sweep)."""
+        return stall_sweep.sweep(self.engine)
 
     def _loop(self, name: str, work: Callable[[], int], every: float) -> None:
         while not self._stop.is_set():

@@ -8,7 +8,7 @@ from engine.safe_input import INT32_MAX
 from .common import PageQuerySchema, PageSchema
 from .procedures import FormFieldSchema
 
-STATUSES = ("running", "completed", "error", "cancelled")
+STATUSES = ("running", "completed", "error", "cancelled", "stalled")
 _TEST_FILTER = {"description": "`true`: only test incidents' rows; `false` (default): only live ones"}
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from engine.runtime.runner import IncidentFailed, Outcome, Runner
+from engine.runtime.stall import stall_reason
 
 from .recording import Step, record_outcome, save_failure, save_incident
 
@@ -39,6 +40,9 @@ def advance(conn: Connection, step: Step, runner: Runner, act: Callable[[], Outc
         record_outcome(conn, step, outcome, completed_task=completed_task if first else None,
                        submitted=submitted if first else None, mode_of=runner.mode_of)
     data.update(outcomes[0].written)
+    stalled = stall_reason(outcomes[-1])
+    if stalled is not None:
+        outcomes[-1].status, outcomes[-1].error = "stalled", stalled
     save_incident(conn, step, outcomes[-1], data=data)
     return outcomes[-1]
 

@@ -222,8 +222,9 @@ def cancel(engine: IncidentEngine, incident_id: str, *, reason: str, actor: str 
         incident = incident_rows.lock(uow.conn, incident_id)
         if incident is None or (scope is not None and not incident_rows.is_visible(uow.conn, incident_id, scope)):
             raise NotFound(f"no incident {incident_id}")
-        if incident["status"] not in ("running", "error"):
-            raise Conflict(f"the incident is {incident['status']}; only running or failed incidents can be cancelled")
+        if incident["status"] not in ("running", "error", "stalled"):
+            raise Conflict(f"the incident is {incident['status']}; only running, failed or stalled incidents can "
+                           "be cancelled")
         runtime = engine.runtime_by_id(uow.conn, incident["procedure_id"])
         outcome = engine.runner(runtime).cancel(incident["state"])
         step = Step(incident, runtime, actor, clock.now())
