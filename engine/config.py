@@ -98,7 +98,7 @@ class Settings:
     max_upload_bytes: int = 2 * 1024 * 1024
     loop_cap: int = 50
     # the budget of one transition (issue 11): engine time, CPU, automatic steps, state and task-data size
-    transition_wall_ms: int = 750
+    transition_wall_ms: int = 2000
     transition_cpu_ms: int = 500
     automatic_step_cap: int = 5000
     max_state_bytes: int = 1024 * 1024
@@ -212,7 +212,7 @@ class Settings:
             "database_url": os.environ.get("DATABASE_URL", f"sqlite:///{instance / 'incident-engine.sqlite3'}"),
             "max_upload_bytes": _int("MAX_UPLOAD_BYTES", 2 * 1024 * 1024),
             "loop_cap": _int("LOOP_CAP", 50),
-            "transition_wall_ms": _int("TRANSITION_WALL_MS", 750),
+            "transition_wall_ms": _int("TRANSITION_WALL_MS", 2000),
             "transition_cpu_ms": _int("TRANSITION_CPU_MS", 500),
             "automatic_step_cap": _int("AUTOMATIC_STEP_CAP", 5000),
             "max_state_bytes": _int("MAX_STATE_BYTES", 1024 * 1024),

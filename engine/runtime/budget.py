@@ -16,7 +16,11 @@ class Budgets:
     """Limits of one transition (TRANSITION_WALL_MS, TRANSITION_CPU_MS, AUTOMATIC_STEP_CAP, MAX_STATE_BYTES,
     MAX_TASK_DATA_BYTES). Normal transitions take a few milliseconds, tens of steps and a few KB of state."""
 
-    wall_seconds: float = 0.75
+    # The engine's run does no I/O and never sleeps, so a model spends wall time only by spending CPU: the CPU
+    # budget is the one a runaway model meets, whatever the load; the wall budget is the backstop for a
+    # starved machine (a cold first step of a business-day clock takes 50 ms of CPU, many times that in wall
+    # time on a loaded 2-core machine).
+    wall_seconds: float = 2.0
     cpu_seconds: float = 0.5
     automatic_steps: int = 5000
     state_bytes: int = 1024 * 1024

@@ -100,6 +100,10 @@ class Runner:
         included); without it each step is metered on its own."""
         self._meter = Meter(self.budgets)
 
+    def end(self) -> None:
+        """The transition is over: a later step of this runner is metered on its own again."""
+        self._meter = None
+
     def mode_of(self, service: StartedService) -> str:
         """'wait' (the service task completes when its delivery succeeds), 'fire_and_forget', or 'external'
         (a camunda:type="external" task that waits for a pull worker to fetch and complete it)."""

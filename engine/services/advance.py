@@ -35,6 +35,8 @@ def advance(conn: Connection, step: Step, runner: Runner, act: Callable[[], Outc
     except IncidentFailed as err:
         save_failure(conn, step, str(err))
         return None
+    finally:
+        runner.end()
     for index, outcome in enumerate(outcomes):
         first = index == 0
         record_outcome(conn, step, outcome, completed_task=completed_task if first else None,
