@@ -14,6 +14,7 @@ from . import (
     comments,
     debriefs,
     deliveries,
+    deployments,
     engine_rest,
     external_tasks,
     failures,
@@ -35,6 +36,7 @@ from . import (
     simulations,
     strategy,
     tasks,
+    web,
 )
 
 
@@ -53,7 +55,7 @@ def create_app(settings: Settings | None = None, engine: IncidentEngine | None =
         OPENAPI_SWAGGER_UI_CONFIG={"persistAuthorization": True},
         API_SPEC_OPTIONS=auth.SPEC_OPTIONS,
         # Multipart framing needs a little room over the BPMN size cap; the service checks the file itself.
-        MAX_CONTENT_LENGTH=settings.max_upload_bytes + 64 * 1024,
+        MAX_CONTENT_LENGTH=max(settings.max_upload_bytes, settings.max_deployment_bytes) + 64 * 1024,
         JSON_SORT_KEYS=False,
     )
     app.extensions["incident_engine"] = engine or IncidentEngine(settings)
@@ -72,10 +74,12 @@ def create_app(settings: Settings | None = None, engine: IncidentEngine | None =
         api.register_blueprint(blueprint)
     api.register_blueprint(scenarios.blp)
     api.register_blueprint(simulations.blp)
+    api.register_blueprint(deployments.blp)
     app.register_blueprint(health.blp)
     app.register_blueprint(metrics_endpoint.blp)
     app.register_blueprint(reports.blp)
     app.register_blueprint(scenario_report.blp)
     engine_rest.install(app)
+    web.install(app, settings)
     metrics_endpoint.instrument(app)
     return app

@@ -29,8 +29,9 @@ PUBLIC_ENDPOINTS = frozenset({"health.healthz", "health.readyz", "api-docs.opena
 # Pages a person opens in a browser may carry the token as `?access_token=` (RFC 6750 section 2.3),
 # because a link cannot set a header. Our access log records the path without the query.
 QUERY_TOKEN_BLUEPRINTS = frozenset({"reports", "scenario_reports"})
-# Edges with their own authentication (api/engine_rest: Bearer or HTTP Basic, Camunda's 401 body).
-SELF_AUTHENTICATING = frozenset({"engine_rest", "engine_rest_default"})
+# Edges with their own authentication (api/engine_rest: Bearer or HTTP Basic, Camunda's 401 body; api/web:
+# the signed session cookie).
+SELF_AUTHENTICATING = frozenset({"engine_rest", "engine_rest_default", "web"})
 SCHEME = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
           "description": "A JWT from your identity provider, or `incident-engine token --user U --role R`."}
 SPEC_OPTIONS: dict[str, Any] = {"security": [{"bearerAuth": []}]}

@@ -201,6 +201,25 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _login_link(args: argparse.Namespace) -> int:
+    """Print a one-time web sign-in link (the embedded default, with no identity provider configured)."""
+    from engine.identity.keys import KeyConfigError, web_secret
+    from engine.identity.sign_in_links import issue
+
+    settings = Settings.from_env()
+    if settings.oidc_issuer:
+        print(f"people sign in through {settings.oidc_issuer}; sign-in links are for the embedded default "
+              "(no OIDC_ISSUER)", file=sys.stderr)
+        return 2
+    try:
+        print(issue(web_secret(settings), args.base_url or settings.public_url, user=args.user, roles=args.role,
+                    groups=args.group, name=args.name, minutes=args.minutes or settings.login_link_minutes))
+    except (KeyConfigError, ValueError) as err:
+        print(f"cannot make a sign-in link: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def _credentials(args: argparse.Namespace) -> int:
     """Add or replace an HTTP Basic user (for Camunda clients) in the credentials file, password hashed."""
     import getpass
@@ -224,6 +243,30 @@ def _credentials(args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit_verify(args: argparse.Namespace) -> int:
+    """Recompute the audit hash chains; one line per broken incident (or each, with --verbose); exit 1 if any."""
+    from engine.services.audit_chain import verify_all
+    from engine.services.engine_app import IncidentEngine
+
+    engine = IncidentEngine(Settings.from_env())
+    checked = broken = 0
+    try:
+        for verdict in verify_all(engine, args.incident):
+            checked += 1
+            fault = verdict["first_broken"]
+            if fault is not None:
+                broken += 1
+                print(f"{verdict['incident_id']}: BROKEN at chain row {fault['seq']} (audit id {fault['audit_id']}): "
+                      f"{fault['reason']}")
+            elif args.verbose:
+                print(f"{verdict['incident_id']}: ok, {verdict['chained']} chained row(s)"
+                      + (f", {verdict['unchained']} written before the chain" if verdict["unchained"] else ""))
+    finally:
+        engine.db.dispose()
+    print(f"{checked} incident chain(s) verified, {broken} broken")
+    return 1 if broken else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="incident-engine", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -234,6 +277,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--threads", type=int, default=8)
     serve.set_defaults(func=_serve)
     sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(func=_migrate)
+    audit = sub.add_parser("audit", help="the audit trail").add_subparsers(dest="audit_command", required=True)
+    verify = audit.add_parser("verify", help="recompute the audit hash chains and report the first broken row")
+    verify.add_argument("--incident", default=None, help="only this incident's chain")
+    verify.add_argument("--verbose", action="store_true", help="a line for every incident, not only broken ones")
+    verify.set_defaults(func=_audit_verify)
     dep = sub.add_parser("deploy", help="upload BPMN files as new procedure versions")
     dep.add_argument("files", nargs="+")
     dep.add_argument("--process", default=None)
@@ -254,6 +302,17 @@ def build_parser() -> argparse.ArgumentParser:
     tok.add_argument("--private-key", type=Path, default=None, help="PEM private key for RS/PS/ES algorithms")
     tok.add_argument("--kid", default=None, help="key id to put in the header (for a JWKS with several keys)")
     tok.set_defaults(func=_token)
+    link = sub.add_parser("login-link", help="print a one-time sign-in link for the web pages (no identity "
+                                             "provider configured)",
+                          description="Signed with WEB_SECRET_KEY (or the instance's generated web secret); "
+                                      "works once, for LOGIN_LINK_MINUTES (default 10).")
+    link.add_argument("--user", required=True)
+    link.add_argument("--role", action="append", default=[], help="a role; repeat for several")
+    link.add_argument("--group", action="append", default=[], help="a group (lane); repeat for several")
+    link.add_argument("--name", default=None, help="the display name")
+    link.add_argument("--minutes", type=int, default=0, help="lifetime (default LOGIN_LINK_MINUTES)")
+    link.add_argument("--base-url", default=None, help="the service's address (default PUBLIC_URL)")
+    link.set_defaults(func=_login_link)
     cred = sub.add_parser("credentials", help="add an HTTP Basic user for Camunda clients (argon2id hash)")
     cred.add_argument("--file", type=Path, default=None, help="default: BASIC_CREDENTIALS_FILE")
     cred.add_argument("--user", required=True)

@@ -6,7 +6,7 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from engine.services import audit, history, incidents
+from engine.services import audit, audit_chain, history, incidents
 
 from .auth import requires
 from .extensions import engine
@@ -21,6 +21,7 @@ from .schemas.incidents import (
     IncidentSchema,
     IncidentStartSchema,
 )
+from .schemas.records import AuditVerifySchema
 
 blp = Blueprint("incidents", __name__, url_prefix="/api/v1/incidents", description="Incidents")
 
@@ -81,6 +82,16 @@ class IncidentAudit(MethodView):
     def get(self, incident_id: str) -> dict[str, Any]:
         """Every audited transition of the incident, in order."""
         return {"items": audit.for_incident(engine(), incident_id, principal=current_principal())}
+
+
+@blp.route("/<incident_id>/audit/verify")
+class IncidentAuditVerify(MethodView):
+    @requires("incidents.audit", "incidents.test")
+    @blp.response(200, AuditVerifySchema)
+    @blp.alt_response(404, schema=ProblemSchema)
+    def get(self, incident_id: str) -> dict[str, Any]:
+        """Recompute the incident's audit hash chain and report the first row that does not hold."""
+        return audit_chain.verify_incident(engine(), incident_id, principal=current_principal())
 
 
 @blp.route("/<incident_id>/activities")

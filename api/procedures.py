@@ -22,17 +22,17 @@ blp = Blueprint("procedures", __name__, url_prefix="/api/v1/procedures", descrip
 _XML_TYPES = ("application/xml", "text/xml", "application/bpmn+xml")
 
 
-def _upload() -> tuple[bytes, str | None]:
-    """The BPMN bytes from a multipart `file` field or a raw XML body, and the optional `process` name."""
+def _upload_named() -> tuple[bytes, str | None, str | None]:
+    """The BPMN bytes, the optional `process` name and the multipart file name."""
     mimetype = request.mimetype or ""
     if mimetype == "multipart/form-data":
         upload = request.files.get("file")
         if upload is None:
             raise Invalid("no file in the upload", [Problem("a multipart field named `file` is required",
                                                             field="file")])
-        return upload.read(), request.form.get("process") or request.args.get("process")
+        return upload.read(), request.form.get("process") or request.args.get("process"), upload.filename
     if mimetype in _XML_TYPES:
-        return request.get_data(), request.args.get("process")
+        return request.get_data(), request.args.get("process"), None
     from werkzeug.exceptions import UnsupportedMediaType
 
     raise UnsupportedMediaType(
@@ -63,14 +63,15 @@ class ProcedureCollection(MethodView):
     @blp.alt_response(422, schema=ProblemSchema, description="not valid BPMN; one entry per problem")
     def post(self) -> Any:
         """Upload a BPMN 2.0 file; each upload of a process id makes a new version."""
-        data, process = _upload()
+        data, process, filename = _upload_named()
         scenarios = request.files.get("scenarios") if request.mimetype == "multipart/form-data" else None
         if scenarios is not None:
             raw, kind = scenario_file()
             row, created = scenario_tests.deploy_with_scenarios(engine(), data, raw, kind=kind, process=process,
                                                                 principal=current_principal())
             return row, 201 if created else 200
-        row, created = procedures.deploy(engine(), data, process=process, principal=current_principal())
+        row, created = procedures.deploy(engine(), data, process=process, principal=current_principal(),
+                                         filename=filename)
         return row, 201 if created else 200
 
 

@@ -95,7 +95,11 @@ class Settings:
     """Service settings; `from_env` is the only place that reads the environment."""
 
     database_url: str = "sqlite:///instance/incident-engine.sqlite3"
+    # PostgreSQL: server-side prepared statements (off behind PgBouncer in transaction mode before 1.21)
+    db_prepared_statements: bool = True
     max_upload_bytes: int = 2 * 1024 * 1024
+    max_deployment_bytes: int = 8 * 1024 * 1024  # a whole deployment (each file is also under max_upload_bytes)
+    max_deployment_files: int = 50
     loop_cap: int = 50
     # the budget of one transition (issue 11): engine time, CPU, automatic steps, state and task-data size
     transition_wall_ms: int = 2000
@@ -126,6 +130,19 @@ class Settings:
     jwt_claim_name: str = "name"
     jwt_claim_roles: str = "roles"
     jwt_claim_groups: str = "groups"
+    jwt_jwks_url: str | None = None
+    # Web pages (issue #18): sign-in through the centre's OpenID Connect provider (authorization code + PKCE);
+    # with no OIDC_ISSUER, the embedded default signs people in with `incident-engine login-link`.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = field(default=None, repr=False)
+    oidc_scopes: str = "openid profile email"
+    web_secret_key: str | None = field(default=None, repr=False)
+    web_session_minutes: int = 480
+    web_cookie_secure: str = "auto"  # auto (Secure when the request came over HTTPS) | always | never
+    public_url: str = "http://127.0.0.1:8000"
+    login_link_minutes: int = 10
+    web_page_size: int = 50
     # --- timers and workers
     celery_broker_url: str | None = None
     celery_queue: str = "incident-engine"
@@ -185,6 +202,10 @@ class Settings:
     test_incident_purge_seconds: float = 3600.0
     bootstrap_bundled: bool = False
     bootstrap_fitness_seconds: int = 8
+    # records (issue #17): the key of the audit hash chain (default: generated into the instance folder) and
+    # the PostgreSQL role the service acts as (SET ROLE on every connection; the migrations create it)
+    audit_hmac_key: str | None = field(default=None, repr=False)
+    database_role: str | None = None
 
     def topic(self, name: str) -> Topic:
         """The configuration of `name`; an unlisted topic is fire-and-forget with no transport."""
@@ -210,7 +231,10 @@ class Settings:
             raise ValueError(f"SCHEDULER must be one of {', '.join(SCHEDULERS)}, not {scheduler!r}")
         values: dict[str, object] = {
             "database_url": os.environ.get("DATABASE_URL", f"sqlite:///{instance / 'incident-engine.sqlite3'}"),
+            "db_prepared_statements": os.environ.get("DB_PREPARED_STATEMENTS", "1") not in ("0", "false", "no"),
             "max_upload_bytes": _int("MAX_UPLOAD_BYTES", 2 * 1024 * 1024),
+            "max_deployment_bytes": _int("MAX_DEPLOYMENT_BYTES", 8 * 1024 * 1024),
+            "max_deployment_files": _int("MAX_DEPLOYMENT_FILES", 50),
             "loop_cap": _int("LOOP_CAP", 50),
             "transition_wall_ms": _int("TRANSITION_WALL_MS", 2000),
             "transition_cpu_ms": _int("TRANSITION_CPU_MS", 500),
@@ -237,6 +261,17 @@ class Settings:
             "jwt_claim_name": os.environ.get("JWT_CLAIM_NAME") or "name",
             "jwt_claim_roles": os.environ.get("JWT_CLAIM_ROLES") or "roles",
             "jwt_claim_groups": os.environ.get("JWT_CLAIM_GROUPS") or "groups",
+            "jwt_jwks_url": _optional("JWT_JWKS_URL"),
+            "oidc_issuer": _optional("OIDC_ISSUER"),
+            "oidc_client_id": _optional("OIDC_CLIENT_ID"),
+            "oidc_client_secret": _optional("OIDC_CLIENT_SECRET"),
+            "oidc_scopes": os.environ.get("OIDC_SCOPES") or "openid profile email",
+            "web_secret_key": _optional("WEB_SECRET_KEY"),
+            "web_session_minutes": _int("WEB_SESSION_MINUTES", 480),
+            "web_cookie_secure": os.environ.get("WEB_COOKIE_SECURE") or "auto",
+            "public_url": (os.environ.get("PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
+            "login_link_minutes": _int("LOGIN_LINK_MINUTES", 10),
+            "web_page_size": _int("WEB_PAGE_SIZE", 50),
             "celery_broker_url": broker,
             "celery_queue": os.environ.get("CELERY_QUEUE") or "incident-engine",
             "scheduler": scheduler,
@@ -277,6 +312,8 @@ class Settings:
             "bootstrap_fitness_seconds": _int("BOOTSTRAP_FITNESS_SECONDS", 8),
             "signal_batch": _int("SIGNAL_BATCH", 100),
         }
+        values["audit_hmac_key"] = _optional("AUDIT_HMAC_KEY")
+        values["database_role"] = _optional("DATABASE_ROLE")
         values["basic_credentials_file"] = _path("BASIC_CREDENTIALS_FILE")
         values["external_task_topics"] = _networks("EXTERNAL_TASK_TOPICS", ("*",))
         values["long_poll_max_waiters"] = _int("LONG_POLL_MAX_WAITERS", 64)
@@ -304,6 +341,12 @@ class Settings:
                self.max_task_data_bytes, self.cycle_cap, self.max_elements, self.max_nesting) < 1:
             raise ValueError("TRANSITION_WALL_MS, TRANSITION_CPU_MS, AUTOMATIC_STEP_CAP, MAX_STATE_BYTES, "
                              "MAX_TASK_DATA_BYTES, CYCLE_CAP, MAX_ELEMENTS and MAX_NESTING must be positive")
+        if self.oidc_issuer and not self.oidc_client_id:
+            raise ValueError("OIDC_ISSUER is set but OIDC_CLIENT_ID is not: the web sign-in needs both")
+        if self.web_cookie_secure not in ("auto", "always", "never"):
+            raise ValueError("WEB_COOKIE_SECURE must be auto, always or never")
+        if not 1 <= self.login_link_minutes <= 60 or not 1 <= self.web_page_size <= 200:
+            raise ValueError("LOGIN_LINK_MINUTES must be 1 to 60 and WEB_PAGE_SIZE 1 to 200")
         if self.signal_batch < 1:
             raise ValueError("SIGNAL_BATCH must be at least 1")
         if self.outbox_max_attempts < 1 or self.timer_tick_seconds <= 0:

@@ -1,7 +1,7 @@
 """Domain errors the edges translate to HTTP problems or task failures."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 
@@ -11,6 +11,7 @@ class Problem:
 
     message: str
     field: str | None = None
+    file: str | None = None
     line: int | None = None
     column: int | None = None
     element_id: str | None = None
@@ -18,6 +19,10 @@ class Problem:
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
+
+    def in_file(self, file: str) -> Problem:
+        """The same problem, naming the deployment resource it was found in."""
+        return replace(self, file=file)
 
 
 class EngineError(Exception):

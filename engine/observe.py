@@ -15,6 +15,7 @@ from sqlalchemy import Connection, select
 
 log = logging.getLogger("incident_engine.observe")
 _KEY = "incident_engine.observe.audit"
+_ENDED = "incident_engine.observe.ended"
 
 
 @dataclass(frozen=True)
@@ -58,18 +59,32 @@ def note_audit(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         conn.info.setdefault(_KEY, []).extend(live)
 
 
+def note_task_ended(conn: Connection, row: Mapping[str, Any], ended_at: Any) -> None:
+    """Remember the timing of a user task this transaction completes, from its row already in memory, so
+    that `collect` needs no read (only when someone listens)."""
+    if not _observers or row.get("test") or row.get("created_at") is None:
+        return
+    created, claimed = row["created_at"], row.get("claimed_at")
+    conn.info.setdefault(_ENDED, {})[row["id"]] = TaskTiming(
+        row["procedure_key"], row["element_id"], row.get("lane"), ((claimed or ended_at) - created).total_seconds(),
+        (ended_at - claimed).total_seconds() if claimed else None)
+
+
 def discard(conn: Connection) -> None:
     conn.info.pop(_KEY, None)
+    conn.info.pop(_ENDED, None)
 
 
 def collect(conn: Connection) -> Batch | None:
     """Take the noted rows off `conn` and time the user tasks they completed (call before committing)."""
     rows = conn.info.pop(_KEY, None)
+    known: dict[str, TaskTiming] = conn.info.pop(_ENDED, None) or {}
     if not rows or not _observers:
         return None
     done = [r["task_id"] for r in rows if r.get("element_type") == "userTask" and r.get("kind") == "task"
             and r.get("to_state") == "completed" and r.get("task_id")]
-    timings: list[TaskTiming] = []
+    timings = [known[t] for t in done if t in known]
+    done = [t for t in done if t not in known]  # ended by a path that did not note them: read them
     if done:
         from engine.db.tables import tasks
 

@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = ROOT / "bpmn"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 TEST_JWT_SECRET = "test-secret-for-the-incident-engine-suite-0123456789"
+TEST_AUDIT_KEY = "test-audit-chain-key-for-the-incident-engine-suite-0123"
+TEST_WEB_SECRET = "test-web-secret-for-the-incident-engine-suite-9876543210"
 PG_ADMIN_URL = os.environ.get("INCIDENT_ENGINE_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1/postgres")
 
 
@@ -80,6 +82,8 @@ def pg_url(pg_database: str) -> str:
 
 def make_settings(url: str, **overrides: object) -> Settings:
     overrides.setdefault("jwt_secret", TEST_JWT_SECRET)
+    overrides.setdefault("audit_hmac_key", TEST_AUDIT_KEY)
+    overrides.setdefault("web_secret_key", TEST_WEB_SECRET)
     return Settings(database_url=url, deploy_bundled=False, **overrides)  # type: ignore[arg-type]
 
 

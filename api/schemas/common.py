@@ -7,6 +7,7 @@ from marshmallow import Schema, fields, validate
 class ProblemEntrySchema(Schema):
     message = fields.String(required=True)
     field = fields.String(allow_none=True)
+    file = fields.String(allow_none=True, metadata={"description": "the deployment resource (file name) the problem is in"})
     line = fields.Integer(allow_none=True)
     column = fields.Integer(allow_none=True)
     element_id = fields.String(allow_none=True)

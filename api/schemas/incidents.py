@@ -121,6 +121,8 @@ class AuditSchema(Schema):
     at = fields.DateTime()
     data = fields.Raw(allow_none=True)
     test = fields.Boolean(metadata={"description": "a row of a test incident"})
+    seq = fields.Integer(allow_none=True, metadata={"description": "place in the incident's hash chain"})
+    hash = fields.String(allow_none=True, metadata={"description": "keyed hash chained to the row before"})
 
 
 class AuditListSchema(Schema):

@@ -8,11 +8,12 @@ from typing import Any
 
 from lxml import etree
 
-from engine.bpmn import dialects, event_rules
+from engine.bpmn import dialects, event_rules, io_mapping
 from engine.bpmn.containment import ModelLimits, containment_problems, containment_warnings
 from engine.bpmn.model import ProcedureDefinition, properties, read_graph
 from engine.bpmn.support import (
     BPMN_NS,
+    CAMUNDA_NS,
     PYTHON_SCRIPT_FORMATS,
     SPIFF_NS,
     SUPPORTED_NODES,
@@ -197,6 +198,13 @@ def _spiff(tree: Any, key: str, lines: dict[str, int], renamed: dict[str, str]) 
         for task_spec in (t for s in (spec, *subprocess_specs.values()) for t in s.task_specs.values()):
             if getattr(task_spec, "bpmn_id", None) in renamed:
                 task_spec.bpmn_id = renamed[task_spec.bpmn_id]
+        mappings = {renamed.get(el.get("id"), el.get("id")): mapping
+                    for el in tree.getroot().iter() if isinstance(el.tag, str) and el.get("id")
+                    for mapping in [io_mapping.read_mapping(el)[0]] if mapping is not None}
+        if mappings:
+            from engine.runtime.io_mapping import attach
+
+            attach([spec, *subprocess_specs.values()], mappings)
         return spec, subprocess_specs
     except ValidationException as exc:
         element_id = str(getattr(exc, "id", "") or "") or None
@@ -239,7 +247,7 @@ def expression_problems(scope: list[Any]) -> list[Problem]:
             check(el, el.text, f"spiffworkflow:{tag} of {where}", script=True)
         elif ns == SPIFF_NS and tag == "parameter" and el.get("value") is not None:
             check(el, el.get("value"), f"parameter '{el.get('id')}' of service task {where}")
-        elif ns != BPMN_NS:
+        elif ns != BPMN_NS and tag != "inputOutput":
             continue
         elif tag == "conditionExpression":
             check(el, el.text, f"condition on flow {where}")
@@ -262,6 +270,19 @@ def expression_problems(scope: list[Any]) -> list[Problem]:
             if not collection.isidentifier():
                 problems.append(problem(el, f"camunda:collection of {where} must be the name of a list in "
                                         f"the task data (got '{collection}')", "expression"))
+        elif tag == "inputOutput" and ns in CAMUNDA_NS and el.getparent() is not None \
+                and local(el.getparent()) == "extensionElements":
+            mapping, _ = io_mapping.read_mapping(el.getparent().getparent())
+            for name, value in (*mapping.inputs, *mapping.outputs) if mapping else ():
+                for text, is_script in io_mapping.expressions(value):
+                    if is_script:
+                        *body, last = [line for line in text.strip().splitlines() if line.strip()] or [""]
+                        check(el, "\n".join(body), f"script parameter '{name}' of {where}", script=True)
+                        check(el, last, f"script parameter '{name}' of {where}")
+                    else:
+                        check(el, text, f"parameter '{name}' of {where}")
+        elif ns != BPMN_NS:
+            continue
         elif tag == "userTask":
             for attr in ("candidateGroups", "candidateUsers", "assignee"):
                 for item in split_identities(camunda_attr(el, attr) or ""):

@@ -9,7 +9,7 @@ from lxml import etree
 
 from engine.errors import Problem
 
-from . import event_rules
+from . import event_rules, io_mapping
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = ("http://camunda.org/schema/1.0/bpmn", "http://activiti.org/bpmn")
@@ -175,11 +175,6 @@ def _element_problems(el: Any, top: Any) -> list[Problem]:
     if ns in CAMUNDA_NS and tag in ("executionListener", "taskListener"):
         return [problem(el, f"camunda:{tag} on {owner(parent).get('id')}: listeners run Java or script code "
                         f"inside Camunda, which {NOT_SUPPORTED}", "unsupported.listener")]
-    if ns in CAMUNDA_NS and tag == "inputOutput":
-        return [problem(el,
-                        f"camunda:inputOutput on {owner(parent).get('id')}: input/output mappings are not "
-                        "supported by this engine; map data in a form or a script task",
-                        "unsupported.mapping")]
     if ns != BPMN_NS:
         return []
     if parent is not None and local(parent) in CONTAINERS and namespace(parent) == BPMN_NS:
@@ -188,7 +183,7 @@ def _element_problems(el: Any, top: Any) -> list[Problem]:
         if tag not in SUPPORTED_NODES and tag not in CONTAINER_EXTRAS:
             return [problem(el, f"bpmn:{tag} {name or ''} {NOT_SUPPORTED}".replace("  ", " "),
                             "unsupported.element")]
-    out: list[Problem] = []
+    out: list[Problem] = io_mapping.read_mapping(el)[1]
     if el.get("isForCompensation") == "true":
         out.append(problem(el, f"{name} is a compensation activity; compensation {NOT_SUPPORTED}",
                            "unsupported.compensation"))

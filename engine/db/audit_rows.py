@@ -1,20 +1,84 @@
-"""The append-only audit trail: inserts and reads, never updates or deletes."""
+"""The append-only audit trail: inserts (sealed into each incident's hash chain) and reads; the one update
+is erasing a personal payload, and rows are deleted only with a test incident."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from engine import observe
+from engine.records import chain, keys
 
-from .tables import audit
+from .tables import audit, audit_chain_heads
 
 
 def append(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        conn.execute(audit.insert(), rows)
-        observe.note_audit(conn, rows)
+    """Insert `rows`, each sealed into its incident's chain (in the order given)."""
+    if not rows:
+        return
+    key = keys.for_connection(conn)
+    by_incident: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        row.setdefault("personal", None)
+        by_incident.setdefault(row["incident_id"], []).append(row)
+    for incident_id, own in by_incident.items():
+        head = chain.seal(key, _lock_head(conn, incident_id), own)
+        conn.execute(update(audit_chain_heads).where(audit_chain_heads.c.incident_id == incident_id)
+                     .values(seq=head[0], hash=head[1]))
+    conn.execute(audit.insert(), rows)
+    observe.note_audit(conn, rows)
+
+
+def _lock_head(conn: Connection, incident_id: str) -> tuple[int, str]:
+    """The incident's chain head, locked until the transaction ends; one statement, created if missing."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(audit_chain_heads).values(incident_id=incident_id, seq=0, hash=chain.GENESIS)
+    stmt = stmt.on_conflict_do_update(index_elements=[audit_chain_heads.c.incident_id],
+                                      set_={"seq": audit_chain_heads.c.seq})  # a no-op write: it takes the lock
+    found = conn.execute(stmt.returning(audit_chain_heads.c.seq, audit_chain_heads.c.hash)).one()
+    return int(found[0]), str(found[1])
+
+
+def head(conn: Connection, incident_id: str) -> tuple[int, str] | None:
+    found = conn.execute(select(audit_chain_heads.c.seq, audit_chain_heads.c.hash)
+                         .where(audit_chain_heads.c.incident_id == incident_id)).one_or_none()
+    return (int(found[0]), str(found[1])) if found else None
+
+
+def chained_incidents(conn: Connection, *, after: str = "", limit: int = 500) -> list[str]:
+    """Incident ids that have a chain, in id order (for verifying the whole trail in batches)."""
+    query = (select(audit_chain_heads.c.incident_id).where(audit_chain_heads.c.incident_id > after)
+             .order_by(audit_chain_heads.c.incident_id).limit(limit))
+    return list(conn.execute(query).scalars())
+
+
+def chain_rows(conn: Connection, incident_id: str) -> Iterable[dict[str, Any]]:
+    """One incident's rows in chain order, streamed in pages: by id, which follows `seq` because appends to
+    one incident queue on its chain head."""
+    after_id = 0
+    while True:
+        batch = for_incident(conn, incident_id, after_id=after_id)
+        yield from batch
+        if len(batch) < 1000:
+            return
+        after_id = batch[-1]["id"]
+
+
+def erase_personal(conn: Connection, incident_ids: list[str]) -> int:
+    """Drop the personal payloads of these incidents' rows (their MACs stay, so the chain holds); the count."""
+    if not incident_ids:
+        return 0
+    result = conn.execute(update(audit).where(audit.c.incident_id.in_(incident_ids), audit.c.personal.is_not(None))
+                          .values(personal=None))
+    return int(result.rowcount or 0)
+
+
+def count(conn: Connection, incident_id: str) -> int:
+    return int(conn.execute(select(func.count()).select_from(audit).where(audit.c.incident_id == incident_id))
+               .scalar_one())
 
 
 def for_incident(conn: Connection, incident_id: str, *, after_id: int = 0, limit: int = 1000) -> list[dict[str, Any]]:

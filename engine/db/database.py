@@ -9,9 +9,20 @@ from sqlalchemy.engine import make_url
 
 from engine import safe_input
 
+# Statements a read-only unit of work may send (it runs in autocommit on PostgreSQL, see engine.db.uow).
+_READS = ("SELECT", "WITH", "SHOW", "VALUES")
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine with the right settings for the dialect: pooled PostgreSQL, or SQLite with WAL."""
+
+class WriteInReadOnlyUnit(RuntimeError):
+    """A programming error: something tried to write inside `UnitOfWork(write=False)`."""
+
+
+def make_engine(url: str, *, prepared_statements: bool = True, **kwargs: Any) -> Engine:
+    """An engine with the right settings for the dialect: pooled PostgreSQL, or SQLite with WAL.
+
+    `prepared_statements=False` (PostgreSQL) turns psycopg's automatic server-side prepared statements off,
+    for a pooler that cannot keep them (PgBouncer in transaction mode before 1.21).
+    """
     parsed = make_url(url)
     kwargs.setdefault("json_serializer", safe_input.dumps)  # NaN/Infinity is never stored (PG refuses it)
     if parsed.get_backend_name() == "sqlite":
@@ -25,7 +36,22 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("pool_recycle", 1800)  # not pre_ping: it costs a round trip per checkout
-    return create_engine(url, **kwargs)
+    connect_args = dict(kwargs.pop("connect_args", {}))
+    # psycopg prepares a statement on its 5th execution by default; the hot statements of a transition run
+    # once or twice per request, so prepare them from the 2nd.
+    connect_args.setdefault("prepare_threshold", 2 if prepared_statements else None)
+    engine = create_engine(url, connect_args=connect_args, **kwargs)
+    # An executemany INSERT (audit rows, task rows, offers) becomes one multi-row INSERT, not one Execute a row.
+    engine.dialect.use_insertmanyvalues_wo_returning = True
+    _refuse_writes_in_reads(engine)
+    return engine
+
+
+def _refuse_writes_in_reads(engine: Engine) -> None:
+    @event.listens_for(engine, "before_cursor_execute")
+    def _check(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if conn.info.get("write") is False and not statement.lstrip()[:6].upper().startswith(_READS):
+            raise WriteInReadOnlyUnit(f"a read-only unit of work tried to write: {statement[:80]!r}")
 
 
 def _sqlite_transactions(engine: Engine) -> None:
@@ -74,3 +100,19 @@ def writable(engine: Engine, wait_seconds: float = 0.5) -> str | None:
             return None
     except Exception as err:  # noqa: BLE001 - any failure means "not writable", named
         return f"{type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ''}"
+
+
+def act_as(engine: Engine, role: str) -> None:
+    """Every PostgreSQL connection of `engine` acts as `role` (SET ROLE), with that role's rights only: the
+    service's own role may insert audit rows but not change or delete them."""
+    if engine.dialect.name != "postgresql":
+        return
+    if not role.replace("_", "").isalnum():
+        raise ValueError(f"DATABASE_ROLE must be a plain identifier, not {role!r}")
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute(f'SET ROLE "{role}"')
+        cur.close()
+        dbapi_conn.commit()  # a SET inside a transaction that is rolled back would be undone

@@ -79,3 +79,15 @@ def search(conn: Connection, *, key: str | None = None, keys: list[str] | None =
     if limit is not None:
         query = query.limit(limit)
     return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def find(conn: Connection, key: str, *, version: int | None = None,
+         version_tag: str | None = None) -> dict[str, Any] | None:
+    """A version of a procedure: the given number, the newest with a version tag, or the latest."""
+    query = select(*_LIST_COLUMNS).where(procedures.c.key == key)
+    if version is not None:
+        query = query.where(procedures.c.version == version)
+    if version_tag is not None:
+        query = query.where(procedures.c.version_tag == version_tag)
+    row = conn.execute(query.order_by(procedures.c.version.desc()).limit(1)).mappings().first()
+    return dict(row) if row else None

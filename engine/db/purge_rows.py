@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, Table, delete, select
+from sqlalchemy import Connection, Table, delete, select, text
 
-from .tables import delivery_attempts, idempotency, incidents, metadata, outbox, task_candidates, tasks
+from .tables import audit, delivery_attempts, idempotency, incidents, metadata, outbox, task_candidates, tasks
 
 
 def expired_test_incidents(conn: Connection, before: datetime, limit: int) -> list[str]:
@@ -38,5 +38,9 @@ def delete_incidents(conn: Connection, ids: Sequence[str]) -> int:
     outbox_ids = select(outbox.c.id).where(outbox.c.incident_id.in_(ids))
     conn.execute(delete(delivery_attempts).where(delivery_attempts.c.outbox_id.in_(outbox_ids)))
     for table in _incident_tables():
+        if table is audit and conn.dialect.name == "postgresql":
+            # the service role may not delete audit rows: this definer function removes test rows only
+            conn.execute(text("SELECT purge_test_audit(:ids)"), {"ids": list(ids)})
+            continue
         conn.execute(delete(table).where(table.c.incident_id.in_(ids)))
     return int(conn.execute(delete(incidents).where(incidents.c.id.in_(ids))).rowcount or 0)

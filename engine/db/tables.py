@@ -55,6 +55,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 Json = JSON().with_variant(JSONB(), "postgresql")
+NullableJson = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")  # None is SQL NULL
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 procedures = Table(
@@ -70,8 +71,45 @@ procedures = Table(
     Column("summary", Json, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("created_by", String(255), nullable=True),
+    Column("deployment_id", String(36), nullable=True),  # NULL: uploaded before deployments existed
+    Column("version_tag", String(255), nullable=True),
     UniqueConstraint("key", "version"),
     UniqueConstraint("key", "sha256", name="uq_procedures_key_sha256"),
+)
+
+# A set of files deployed together; `resources` lists what each file brought (created or unchanged).
+deployments = Table(
+    "deployments",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(255), nullable=True),
+    Column("source", String(255), nullable=True),
+    Column("tenant_id", String(255), nullable=True),
+    Column("resources", Json, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(255), nullable=True),
+    Index("ix_deployments_name_created", "name", "created_at"),
+)
+
+# Versions of the non-BPMN resources: DMN decisions (one row per decision) and Camunda forms.
+resources = Table(
+    "resources",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("name", String(500), nullable=True),
+    Column("filename", String(255), nullable=False),
+    Column("version_tag", String(255), nullable=True),
+    Column("sha256", String(64), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("summary", Json, nullable=False),
+    Column("deployment_id", String(36), ForeignKey("deployments.id"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(255), nullable=True),
+    UniqueConstraint("kind", "key", "version", name="uq_resources_kind_key_version"),
+    UniqueConstraint("kind", "key", "sha256", name="uq_resources_kind_key_sha256"),
 )
 
 incidents = Table(
@@ -161,9 +199,26 @@ audit = Table(
     Column("at", UTCDateTime, nullable=False),
     Column("data", Json, nullable=True),
     Column("test", Boolean, nullable=False, server_default=false()),  # of a test incident
+    # the hash chain (issue #17): place in the incident's chain, keyed hash chained to the row before,
+    # the erasable personal payload and its MAC (which the hash covers, so erasure keeps the chain valid)
+    Column("seq", Integer, nullable=True),
+    Column("hash", String(64), nullable=True),
+    Column("personal", NullableJson, nullable=True),
+    Column("personal_mac", String(64), nullable=True),
     Index("ix_audit_incident", "incident_id", "id"),
+    Index("uq_audit_incident_seq", "incident_id", "seq", unique=True),
     Index("ix_audit_procedure_at", "procedure_key", "at"),
     Index("ix_audit_procedure_kind_at", "procedure_key", "kind", "at"),
+)
+
+# The last link of each incident's audit chain: appends lock it (so one incident's writers queue and two
+# incidents never wait on each other), and verification checks that no row was cut from the end.
+audit_chain_heads = Table(
+    "audit_chain_heads",
+    metadata,
+    Column("incident_id", String(36), primary_key=True),
+    Column("seq", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
 )
 
 outbox = Table(
@@ -570,4 +625,15 @@ signal_broadcasts = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("finished_at", UTCDateTime, nullable=True),
     Index("ix_signal_broadcasts_status_created", "status", "created_at"),
+)
+
+# Sign-in links redeemed (issue #18): each link works once; rows are kept until the link would have expired.
+used_sign_in_links = Table(
+    "used_sign_in_links",
+    metadata,
+    Column("link_id", String(36), primary_key=True),
+    Column("user_id", String(255), nullable=False),
+    Column("used_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_used_sign_in_links_expires_at", "expires_at"),
 )

@@ -11,7 +11,14 @@ from . import wakeup
 
 
 class UnitOfWork:
-    """Opens a connection and a transaction; nothing is kept unless `commit()` is called."""
+    """Opens a connection and a transaction; nothing is kept unless `commit()` is called.
+
+    A read-only unit of work (`write=False`) on PostgreSQL runs in autocommit: no BEGIN, and above all
+    no ROLLBACK at the end, because psycopg 3 forgets its prepared statements on every ROLLBACK (and sends
+    DEALLOCATE ALL), so the hot reads would never stay prepared. Under READ COMMITTED each statement has
+    its own snapshot anyway, so nothing about what a read sees changes; a write attempted in one is refused
+    (engine.db.database), since autocommit would otherwise keep it.
+    """
 
     def __init__(self, engine: Engine, *, write: bool = True) -> None:
         self.engine = engine
@@ -31,6 +38,8 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         self._conn = self.engine.connect()
         self._conn.info["write"] = self.write
+        if not self.write and self.engine.dialect.name == "postgresql":
+            self._conn.execution_options(isolation_level="AUTOCOMMIT")
         self._conn.begin()
         return self
 

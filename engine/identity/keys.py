@@ -1,7 +1,6 @@
 """The keys that sign and verify bearer tokens: a shared HS secret, a PEM public key, or a JWKS file."""
 from __future__ import annotations
 
-import json
 import os
 import secrets
 from collections.abc import Mapping
@@ -13,18 +12,15 @@ from jwt.algorithms import get_default_algorithms
 
 from engine.config import Settings
 
+from .jwks import KeyConfigError, TokenKeyError, pick, signing_keys
+from .remote_keys import RemoteKeySet
+
+__all__ = ["KeyConfigError", "TokenKeyError", "VerificationKeys", "hs_secret", "signing_key"]
+
 SYMMETRIC = ("HS256", "HS384", "HS512")
 ASYMMETRIC = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512")
 MIN_SECRET_BYTES = 32
 SECRET_FILE = "jwt-secret"
-
-
-class KeyConfigError(ValueError):
-    """The token settings cannot work (unknown algorithm, missing or mismatched key); raised at start-up."""
-
-
-class TokenKeyError(Exception):
-    """No key fits this token (for example an unknown `kid`)."""
 
 
 def check_algorithm(name: str) -> str:
@@ -39,11 +35,16 @@ def hs_secret(settings: Settings) -> str:
         if len(settings.jwt_secret.encode()) < MIN_SECRET_BYTES:
             raise KeyConfigError(f"JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes long")
         return settings.jwt_secret
-    path = settings.instance_dir / SECRET_FILE
+    return instance_secret(settings.instance_dir, SECRET_FILE)
+
+
+def instance_secret(instance_dir: Path, name: str) -> str:
+    """A secret kept in <instance>/<name>, generated (mode 0600) on first use; every process reads the same one."""
+    path = instance_dir / name
     if path.exists():
         return _read_secret(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+    temp = path.with_name(f".{name}.{os.getpid()}.{secrets.token_hex(4)}")
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "w") as handle:
@@ -72,8 +73,9 @@ class VerificationKeys:
         self._jwks_file = settings.jwt_jwks_file
         self._jwks: tuple[float, list[jwt.PyJWK]] | None = None
         self._static: Any = None
+        self._remote: RemoteKeySet | None = None
         if self.algorithm in SYMMETRIC:
-            if settings.jwt_public_key_file or settings.jwt_jwks_file:
+            if settings.jwt_public_key_file or settings.jwt_jwks_file or settings.jwt_jwks_url:
                 raise KeyConfigError(f"{self.algorithm} uses JWT_SECRET; a public key or JWKS file needs RS/PS/ES")
             self._static = hs_secret(settings)
         elif settings.jwt_public_key_file:
@@ -86,49 +88,33 @@ class VerificationKeys:
                 raise KeyConfigError("JWT_PUBLIC_KEY_FILE holds a private key; give the server the public key only")
         elif self._jwks_file:
             self._keyset()
+        elif settings.jwt_jwks_url:
+            self._remote = RemoteKeySet(lambda: settings.jwt_jwks_url or "", self.algorithm)
         else:
-            raise KeyConfigError(f"{self.algorithm} needs JWT_PUBLIC_KEY_FILE or JWT_JWKS_FILE")
+            raise KeyConfigError(f"{self.algorithm} needs JWT_PUBLIC_KEY_FILE, JWT_JWKS_FILE or JWT_JWKS_URL")
 
     def _keyset(self) -> list[jwt.PyJWK]:
         assert self._jwks_file is not None
         try:
             mtime = self._jwks_file.stat().st_mtime
             if self._jwks is None or self._jwks[0] != mtime:
-                self._jwks = (mtime, self._load_jwks(self._jwks_file.read_text()))
+                self._jwks = (mtime, signing_keys(self._jwks_file.read_text(), self.algorithm, "JWT_JWKS_FILE"))
         except (OSError, KeyConfigError):
             if self._jwks is None:
                 raise
             # mid-rotation (file missing or half written): keep verifying with the last good set
         return self._jwks[1]
 
-    def _load_jwks(self, text: str) -> list[jwt.PyJWK]:
-        """The signing keys of the set usable with the configured algorithm, bound to it (never to HS*)."""
-        try:
-            entries = json.loads(text)["keys"]
-        except (ValueError, KeyError, TypeError) as err:
-            raise KeyConfigError(f"JWT_JWKS_FILE is not a JWKS document: {err}") from err
-        found = []
-        for entry in entries if isinstance(entries, list) else []:
-            if not isinstance(entry, dict) or entry.get("use", "sig") != "sig" \
-                    or entry.get("alg", self.algorithm) != self.algorithm:
-                continue
-            try:
-                found.append(jwt.PyJWK(entry, algorithm=self.algorithm))
-            except (jwt.PyJWTError, ValueError, TypeError):
-                continue  # another key type (an encryption key, an oct key): not ours to verify with
-        if not found:
-            raise KeyConfigError(f"JWT_JWKS_FILE has no {self.algorithm} signing key")
-        return found
-
     def key_for(self, header: Mapping[str, Any]) -> Any:
         if self._static is not None:
             return self._static
-        keys = self._keyset()
-        kid = header.get("kid")
-        matching = [k for k in keys if k.key_id == kid] if kid else keys
-        if len(matching) != 1:
+        if self._remote is not None:
+            return self._remote.key_for(header)
+        key = pick(self._keyset(), header)
+        if key is None:
+            kid = header.get("kid")
             raise TokenKeyError(f"no signing key with kid {kid!r}" if kid else "the token names no key id (kid)")
-        return matching[0].key
+        return key
 
 
 def signing_key(settings: Settings, private_key_file: Path | None = None) -> Any:
@@ -141,3 +127,15 @@ def signing_key(settings: Settings, private_key_file: Path | None = None) -> Any
                              "to sign a development token yourself")
     return get_default_algorithms()[algorithm].prepare_key(private_key_file.read_bytes())
 
+
+
+WEB_SECRET_FILE = "web-secret"
+
+
+def web_secret(settings: Settings) -> str:
+    """What signs the web session cookie and sign-in links: WEB_SECRET_KEY, or <instance>/web-secret."""
+    if settings.web_secret_key:
+        if len(settings.web_secret_key.encode()) < MIN_SECRET_BYTES:
+            raise KeyConfigError(f"WEB_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes long")
+        return settings.web_secret_key
+    return instance_secret(settings.instance_dir, WEB_SECRET_FILE)

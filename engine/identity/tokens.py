@@ -14,8 +14,10 @@ import jwt
 from engine.config import Settings
 from engine.safe_input import MAX_KEY_CHARS, UnsafeInput, check_text
 
-from .keys import TokenKeyError, VerificationKeys, signing_key
+from .keys import ASYMMETRIC, TokenKeyError, VerificationKeys, signing_key
 from .principal import Principal
+from .provider import ProviderMetadata
+from .remote_keys import RemoteKeySet
 
 MAX_TOKEN_BYTES = 16 * 1024
 _TTL = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
@@ -57,37 +59,18 @@ def _audiences(settings: Settings) -> list[str] | None:
     return [a.strip() for a in settings.jwt_audience.split(",") if a.strip()] if settings.jwt_audience else None
 
 
-class TokenVerifier:
-    """Checks signature (one configured algorithm, never the token's choice), exp, nbf, iss and aud."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.keys = VerificationKeys(settings)
-        self.algorithm = self.keys.algorithm
-
-    def verify(self, token: str) -> Principal:
-        if len(token) > MAX_TOKEN_BYTES:
-            raise TokenError("the token is too large")
-        s = self.settings
-        try:
-            header = jwt.get_unverified_header(token)
-            if header.get("alg") != self.algorithm:
-                raise TokenError(f"tokens must be signed with {self.algorithm}")
-            payload = jwt.decode(
-                token, self.keys.key_for(header), algorithms=[self.algorithm], audience=_audiences(s),
-                issuer=s.jwt_issuer, leeway=s.jwt_leeway,
-                options={"require": ["exp"], "verify_signature": True})
-        except (jwt.PyJWTError, TokenKeyError) as err:
-            raise TokenError(str(err) or type(err).__name__) from err
-        _numeric_dates(payload)
-        user = claim(payload, s.jwt_claim_user)
-        if not isinstance(user, str | int) or isinstance(user, bool) or not str(user).strip():
-            raise TokenError(f"the token has no {s.jwt_claim_user!r} claim naming the user")
-        name = claim(payload, s.jwt_claim_name)
-        principal = Principal.of(str(user), _strings(claim(payload, s.jwt_claim_roles)),
-                                 _strings(claim(payload, s.jwt_claim_groups)), name if isinstance(name, str) else None)
-        _storable(principal, s.jwt_claim_user)
-        return principal
+def principal_from_claims(settings: Settings, payload: Mapping[str, Any]) -> Principal:
+    """The person verified claims describe, read through the configured claim names (API and web alike)."""
+    _numeric_dates(payload)
+    user = claim(payload, settings.jwt_claim_user)
+    if not isinstance(user, str | int) or isinstance(user, bool) or not str(user).strip():
+        raise TokenError(f"the token has no {settings.jwt_claim_user!r} claim naming the user")
+    name = claim(payload, settings.jwt_claim_name)
+    principal = Principal.of(str(user), _strings(claim(payload, settings.jwt_claim_roles)),
+                             _strings(claim(payload, settings.jwt_claim_groups)),
+                             name if isinstance(name, str) else None)
+    _storable(principal, settings.jwt_claim_user)
+    return principal
 
 
 def _numeric_dates(payload: Mapping[str, Any]) -> None:
@@ -110,6 +93,76 @@ def _storable(principal: Principal, user_claim: str) -> None:
             check_text(value, "groups", MAX_KEY_CHARS)
     except UnsafeInput as err:
         raise TokenError(f"the token's {err.where} claim {err.message}") from None
+
+
+class TokenVerifier:
+    """Checks signature (one configured algorithm, never the token's choice), exp, nbf, iss and aud.
+
+    With OIDC_ISSUER set, a token whose `iss` is that issuer is verified instead with the keys its
+    discovery document publishes (JWKS URL, asymmetric algorithms only), for the client id as audience."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.keys = VerificationKeys(settings)
+        self.algorithm = self.keys.algorithm
+        self.issuer = IssuerKeys(settings) if settings.oidc_issuer else None
+
+    def verify(self, token: str) -> Principal:
+        if len(token) > MAX_TOKEN_BYTES:
+            raise TokenError("the token is too large")
+        s = self.settings
+        try:
+            header = jwt.get_unverified_header(token)
+            if self.issuer is not None and self.issuer.claims_to_be_from(token):
+                payload = self.issuer.decode(token, header)
+            else:
+                if header.get("alg") != self.algorithm:
+                    raise TokenError(f"tokens must be signed with {self.algorithm}")
+                payload = jwt.decode(
+                    token, self.keys.key_for(header), algorithms=[self.algorithm], audience=_audiences(s),
+                    issuer=s.jwt_issuer, leeway=s.jwt_leeway,
+                    options={"require": ["exp"], "verify_signature": True})
+        except (jwt.PyJWTError, TokenKeyError) as err:
+            raise TokenError(str(err) or type(err).__name__) from err
+        return principal_from_claims(s, payload)
+
+
+class IssuerKeys:
+    """Tokens of the configured OpenID Connect issuer: keys from its JWKS URL, refreshed on an unknown kid."""
+
+    def __init__(self, settings: Settings) -> None:
+        assert settings.oidc_issuer
+        self.settings = settings
+        self.metadata = ProviderMetadata(settings.oidc_issuer)
+        self._sets: dict[str, RemoteKeySet] = {}
+
+    def claims_to_be_from(self, token: str) -> bool:
+        try:
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            return False
+        return isinstance(unverified, dict) and unverified.get("iss") == self.settings.oidc_issuer
+
+    def decode(self, token: str, header: Mapping[str, Any]) -> dict[str, Any]:
+        algorithm = header.get("alg")
+        if algorithm not in ASYMMETRIC or algorithm not in self.metadata.signing_algorithms():
+            raise TokenError(f"tokens of {self.settings.oidc_issuer} must be signed with one of "
+                             f"{', '.join(a for a in self.metadata.signing_algorithms() if a in ASYMMETRIC)}")
+        keys = self._sets.setdefault(algorithm, RemoteKeySet(self.metadata.jwks_uri, algorithm))
+        s = self.settings
+        audience = _audiences(s) or [s.oidc_client_id or ""]
+
+        def decoded() -> dict[str, Any]:
+            return dict(jwt.decode(token, keys.key_for(header), algorithms=[algorithm], audience=audience,
+                                   issuer=s.oidc_issuer, leeway=s.jwt_leeway,
+                                   options={"require": ["exp", "iss"], "verify_signature": True}))
+
+        try:
+            return decoded()
+        except jwt.InvalidSignatureError:
+            if header.get("kid") or not keys.refresh():
+                raise
+            return decoded()  # no kid to say which key: the provider may have rotated its only key
 
 
 def _put(payload: dict[str, Any], path: str, value: Any) -> None:

@@ -6,8 +6,9 @@ from typing import Any
 from sqlalchemy import Engine
 
 from engine.config import Settings
-from engine.db.database import make_engine
+from engine.db.database import act_as, make_engine
 from engine.db.uow import UnitOfWork
+from engine.records import keys
 from engine.runtime.check_gateway import prepare_checks
 from engine.runtime.procedure import RuntimeProcedure, SpecCache, prepare_spec
 from engine.runtime.runner import Runner
@@ -20,7 +21,11 @@ class IncidentEngine:
         from engine.runtime.script_engine import SafeScriptEngine
 
         self.settings = settings
-        self.db = db or make_engine(settings.database_url)
+        self.db = db or make_engine(settings.database_url,
+                                    prepared_statements=settings.db_prepared_statements)
+        if settings.database_role:
+            act_as(self.db, settings.database_role)
+        keys.bind(self.db, keys.load(settings))
         self.specs = SpecCache()
         self.script_engine = SafeScriptEngine(region_country=settings.calendar_country,
                                               region_subdivision=settings.calendar_subdivision)

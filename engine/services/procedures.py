@@ -1,23 +1,16 @@
 """Use cases for process designers: upload a BPMN procedure, list and read its versions."""
 from __future__ import annotations
 
-import hashlib
-import uuid
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
-from engine import clock
 from engine.bpmn.model import ProcedureDefinition
-from engine.db import event_rows, procedure_rows
-from engine.errors import Conflict, NotFound, TooLarge
-from engine.events.declarations import declarations
+from engine.db import procedure_rows
+from engine.errors import NotFound, TooLarge
 from engine.identity import policy
 from engine.identity.principal import Principal
 
 from .engine_app import IncidentEngine
-from .procedure_lint import linted_summary
 
 
 def _field(field: Any) -> dict[str, Any]:
@@ -49,43 +42,24 @@ def summarize(definition: ProcedureDefinition) -> dict[str, Any]:
 
 
 def deploy(engine: IncidentEngine, data: bytes, *, process: str | None = None,
-           actor: str | None = None, principal: Principal | None = None) -> tuple[dict[str, Any], bool]:
+           actor: str | None = None, principal: Principal | None = None,
+           filename: str | None = None, source: str = "procedures upload") -> tuple[dict[str, Any], bool]:
     """Store a new version of the procedure in `data`; (version, created). Identical bytes return the existing one.
 
+    A deployment of one file (engine.services.deployments): its references are checked the same way.
     The uploader (the principal, else `actor`) is kept as `created_by`: they may never approve this version.
     """
-    from engine.bpmn.parser import load_procedure
+    from .deployments import _deploy
 
     policy.require(principal, "procedures.upload")
-    if principal is not None:
-        actor = principal.user_id
     if len(data) > engine.settings.max_upload_bytes:
         raise TooLarge(f"the upload is {len(data)} bytes; the limit is {engine.settings.max_upload_bytes}")
-    definition = load_procedure(data, process=process, max_bytes=engine.settings.max_upload_bytes,
-                                limits=engine.settings.model_limits)
-    summary = linted_summary(definition, summarize(definition))
-    sha = hashlib.sha256(data).hexdigest()
-    for _attempt in range(3):
-        with engine.uow() as uow:
-            existing = procedure_rows.by_sha(uow.conn, definition.key, sha)
-            if existing is not None:
-                return existing, False
-            row = {
-                "id": str(uuid.uuid4()), "key": definition.key,
-                "version": procedure_rows.next_version(uow.conn, definition.key),
-                "name": definition.name, "status": "draft", "sha256": sha, "bpmn": data,
-                "summary": summary, "created_at": clock.now(), "created_by": actor,
-            }
-            try:
-                procedure_rows.insert(uow.conn, row)
-                event_rows.declare(uow.conn, row, declarations(definition))
-                uow.commit()
-            except IntegrityError:
-                continue
-        del row["bpmn"]
-        engine.runtime(row, definition=definition)
-        return row, True
-    raise Conflict(f"another version of {definition.key} was being uploaded at the same time; retry")
+    name = filename if filename and filename.lower().endswith((".bpmn", ".bpmn20.xml")) else "upload.bpmn"
+    _, created, placed = _deploy(engine, [(name, data)], source=source, principal=principal,
+                                 actor=actor, name_files=False, process=process)
+    row = dict(placed[0].row)
+    row.pop("bpmn", None)
+    return row, created
 
 
 def deploy_directory(engine: IncidentEngine, directory: Path, actor: str = "system") -> list[dict[str, Any]]:
@@ -97,7 +71,7 @@ def deploy_directory(engine: IncidentEngine, directory: Path, actor: str = "syst
 
     rows = []
     for path in sorted(directory.glob("*.bpmn")):
-        row = deploy(engine, path.read_bytes(), actor=actor)[0]
+        row = deploy(engine, path.read_bytes(), actor=actor, filename=path.name, source="bundled")[0]
         attach_scenario_file(engine, row, path.with_suffix(".scenarios.yaml"), actor)
         rows.append(row)
     return rows

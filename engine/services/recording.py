@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from engine import observe
 from engine.db import audit_rows, broadcast_rows, incident_rows, outbox_rows, task_rows
 from engine.errors import Conflict
 from engine.runtime.check_gateway import CHECK_KINDS
@@ -119,6 +120,8 @@ def _sync_tasks(conn: Connection, step: Step, outcome: Outcome) -> None:
     for task_id in stored - open_now.keys():
         state = _ENDED.get(ended_states.get(task_id, "cancelled"), "cancelled")
         task_rows.end(conn, task_id, state, step.at, step.actor if state == "completed" else None)
+        if state == "completed":
+            observe.note_task_ended(conn, open_rows[task_id], step.at)
         del open_rows[task_id]
     rows = []
     for task_id in open_now.keys() - stored:

@@ -43,11 +43,12 @@ REFUSED = {
     "miwg/C.1.1.bpmn": ["serviceTask archiveInvoice uses camunda:delegateExpression: a Java delegate",
                         "condition on flow invoiceApproved (bpmn:getDataObject('approved'))"],
     "miwg/C.3.0.bpmn": ["condition on flow _be893987-caec-4605-b078-bd96b7cd6c12 (Service Level == 'Premium')"],
-    "camunda-examples/invoke-rest-service.bpmn": ["Camunda Connect connector", "camunda:inputOutput"],
+    "camunda-examples/invoke-rest-service.bpmn": ["Camunda Connect connector"],
     "camunda-examples/job-announcement-publication.bpmn": [
         "serviceTask publish_announcement_website uses camunda:expression: a Java delegate"
     ],
-    "camunda-examples/loan-granting.bpmn": ["camunda:inputOutput on Task_1lvjtd4", "at most once a minute",
+    "camunda-examples/loan-granting.bpmn": ["a script parameter of Task_1lvjtd4 is written in 'javascript'",
+                                            "at most once a minute",
                                             "camunda:collection of SubProcess_16kr5xn"],
     "camunda-examples/order-handling.bpmn": ["timer start event StartEvent_1: '0/5 0/1 * 1/1 * ?' fires every 5 "
                                              "seconds; a timer start event may fire at most once a minute"],

@@ -102,7 +102,7 @@ def test_the_default_secret_is_generated_once_into_the_instance_folder(tmp_path:
 @pytest.mark.parametrize(("overrides", "message"), [
     ({"jwt_algorithm": "none"}, "JWT_ALGORITHM"),
     ({"jwt_algorithm": "HS256", "jwt_secret": "short"}, "at least"),
-    ({"jwt_algorithm": "RS256"}, "JWT_PUBLIC_KEY_FILE or JWT_JWKS_FILE"),
+    ({"jwt_algorithm": "RS256"}, "JWT_PUBLIC_KEY_FILE, JWT_JWKS_FILE or JWT_JWKS_URL"),
 ])
 def test_unworkable_token_settings_fail_at_start_up(tmp_path: Path, overrides: dict[str, object],
                                                     message: str) -> None:

@@ -1,0 +1,87 @@
+"""HTTP resource for deployments: several BPMN, DMN and form files deployed together, and their listing."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import ValidationError
+
+from engine.errors import Invalid, Problem
+from engine.services import deployments
+
+from .auth import requires
+from .extensions import engine
+from .identity import current_principal
+from .schemas.common import ProblemSchema
+from .schemas.deployments import (
+    DeploymentFormSchema,
+    DeploymentPageSchema,
+    DeploymentQuerySchema,
+    DeploymentSchema,
+)
+
+blp = Blueprint("deployments", __name__, url_prefix="/api/v1/deployments",
+                description="Deployments (BPMN, DMN and form files deployed together)")
+
+
+def _files() -> list[tuple[str, bytes]]:
+    """Every file part of the multipart body, named by its file name (else its field name)."""
+    if request.mimetype != "multipart/form-data":
+        from werkzeug.exceptions import UnsupportedMediaType
+
+        raise UnsupportedMediaType("send the files as multipart/form-data, one file part each")
+    return [((upload.filename or field).strip(), upload.read())
+            for field, upload in request.files.items(multi=True)]
+
+
+def _options() -> dict[str, Any]:
+    try:
+        return dict(DeploymentFormSchema().load(request.form.to_dict()))
+    except ValidationError as err:
+        raise Invalid("the deployment's fields are invalid", [
+            Problem(str(m[0] if isinstance(m, list) else m), field=f)
+            for f, m in err.normalized_messages().items()]) from None
+
+
+@blp.route("")
+class DeploymentCollection(MethodView):
+    @requires("procedures.read")
+    @blp.arguments(DeploymentQuerySchema, location="query", as_kwargs=True)
+    @blp.response(200, DeploymentPageSchema)
+    def get(self, **query: Any) -> dict[str, Any]:
+        """Deployments, newest first, each with what it contained."""
+        items, cursor = deployments.page(engine(), **query, principal=current_principal())
+        return {"items": items, "next_cursor": cursor}
+
+    @requires("procedures.upload")
+    @blp.doc(requestBody={"content": {"multipart/form-data": {"schema": {"type": "object", "properties": {
+        "files": {"type": "array", "items": {"type": "string", "format": "binary"},
+                  "description": "any number of file parts: .bpmn/.bpmn20.xml, .dmn/.dmn11.xml, .form"},
+        "name": {"type": "string"}, "source": {"type": "string"},
+        "duplicate_filtering": {"type": "boolean", "default": True}}}}}})
+    @blp.response(201, DeploymentSchema, description="a new deployment was stored")
+    @blp.alt_response(200, schema=DeploymentSchema,
+                      description="nothing changed since the newest deployment of that name: that one")
+    @blp.alt_response(413, schema=ProblemSchema, description="a file or the whole deployment is over its cap")
+    @blp.alt_response(415, schema=ProblemSchema, description="not multipart")
+    @blp.alt_response(422, schema=ProblemSchema,
+                      description="a file is invalid or a reference unresolved: one entry per problem, naming "
+                                  "the file, line, column and element; nothing is stored")
+    def post(self) -> Any:
+        """Deploy BPMN, DMN and form files together: all become versions, or none does."""
+        files = _files()
+        options = _options()
+        row, created = deployments.deploy_files(engine(), files, **options, principal=current_principal())
+        return row, 201 if created else 200
+
+
+@blp.route("/<deployment_id>")
+class DeploymentItem(MethodView):
+    @requires("procedures.read")
+    @blp.response(200, DeploymentSchema)
+    @blp.alt_response(404, schema=ProblemSchema)
+    def get(self, deployment_id: str) -> dict[str, Any]:
+        """One deployment and what it contained."""
+        return deployments.get(engine(), deployment_id, principal=current_principal())

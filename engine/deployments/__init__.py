@@ -1,0 +1,1 @@
+"""Deployments: a set of BPMN, DMN and form files deployed together, and the references between them."""

@@ -1,0 +1,1 @@
+"""Forms drawn in Camunda Modeler's form editor (form-js `.form` JSON): reading and validating them."""

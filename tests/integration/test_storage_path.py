@@ -1,0 +1,105 @@
+"""The storage path of a transition: reads keep their prepared statements, a read never writes, the audit
+rows of a step go in as one statement, and the Prometheus timings need no extra read (issue 15)."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import event, text
+
+from engine import observe
+from engine.db import task_rows
+from engine.db.database import WriteInReadOnlyUnit, make_engine
+from engine.db.uow import UnitOfWork
+from engine.services import incidents
+from engine.services.engine_app import IncidentEngine
+from tests.support.incidents import MAJOR_LOG, complete, deploy_bundled
+
+
+@pytest.fixture
+def statements(engine: IncidentEngine) -> Iterator[list[tuple[str, bool]]]:
+    """Every statement the engine sends, with whether it was an executemany."""
+    seen: list[tuple[str, bool]] = []
+
+    def _note(_conn: Any, _cur: Any, statement: str, _params: Any, _ctx: Any, many: bool) -> None:
+        seen.append((" ".join(statement.split()), many))
+
+    event.listen(engine.db, "before_cursor_execute", _note)
+    yield seen
+    event.remove(engine.db, "before_cursor_execute", _note)
+
+
+def _prepared(conn: Any) -> list[str]:
+    return [r[0] for r in conn.execute(text("SELECT statement FROM pg_prepared_statements")).all()]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("prepared", [True, False])
+def test_reads_keep_their_prepared_statements_unless_switched_off(pg_url: str, prepared: bool) -> None:
+    db = make_engine(pg_url, prepared_statements=prepared, pool_size=1, max_overflow=0)
+    try:
+        for _ in range(4):
+            with UnitOfWork(db, write=False) as uow:
+                assert task_rows.get(uow.conn, "00000000-0000-0000-0000-000000000000") is None
+        with UnitOfWork(db, write=False) as uow:
+            kept = [s for s in _prepared(uow.conn) if "FROM tasks" in s]
+        # Ending a read with ROLLBACK would have discarded them (psycopg sends DEALLOCATE ALL).
+        assert (len(kept) == 1) is prepared, kept
+    finally:
+        db.dispose()
+
+
+@pytest.mark.postgres
+def test_a_read_only_unit_of_work_refuses_to_write_and_keeps_nothing(pg_url: str) -> None:
+    db = make_engine(pg_url)
+    try:
+        with pytest.raises(WriteInReadOnlyUnit), UnitOfWork(db, write=False) as uow:
+            uow.conn.execute(text("INSERT INTO idempotency_keys (scope, key, request_sha256, response, created_at) "
+                                  "VALUES ('s', 'k', 'x', '{}', now())"))
+        with db.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM idempotency_keys")).scalar() == 0
+        with UnitOfWork(db) as uow:  # a write unit of work on the same pooled connection still writes
+            uow.conn.execute(text("INSERT INTO idempotency_keys (scope, key, request_sha256, response, created_at) "
+                                  "VALUES ('s', 'k', 'x', '{}', now())"))
+            uow.commit()
+        with db.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM idempotency_keys")).scalar() == 1
+    finally:
+        db.dispose()
+
+
+class _Timings:
+    def __init__(self) -> None:
+        self.batches: list[observe.Batch] = []
+
+    def committed(self, batch: observe.Batch) -> None:
+        self.batches.append(batch)
+
+
+def test_a_step_inserts_its_audit_rows_at_once_and_times_tasks_without_a_read(
+        engine: IncidentEngine, statements: list[tuple[str, bool]]) -> None:
+    deploy_bundled(engine)
+    view, _ = incidents.start(engine, procedure="major_incident",
+                              data={"priority": "P2", "summary": "switch down", "caller_id": "C-1"})
+    listener = _Timings()
+    observe.listen(listener)
+    try:
+        statements.clear()
+        view = complete(engine, view, "Task_LogIncident", MAJOR_LOG)
+    finally:
+        observe.forget(listener)
+    audit_inserts = [i for i, (s, _many) in enumerate(statements) if s.startswith("INSERT INTO audit ")]
+    assert len(audit_inserts) == 1, [statements[i] for i in audit_inserts]
+    if engine.db.dialect.name == "postgresql":  # one multi-row INSERT, not an executemany of one per row
+        assert "incident_id__1)s" in statements[audit_inserts[0]][0]
+    with engine.uow(write=False) as uow:
+        written = uow.conn.execute(text("SELECT count(*) FROM audit WHERE incident_id = :i AND kind = 'task'"),
+                                   {"i": view["id"]}).scalar()
+    assert written and written >= 2  # the completion and the next task's creation, in that one statement
+    [batch] = listener.batches
+    [timing] = batch.tasks
+    assert timing.element_id == "Task_LogIncident" and timing.wait_s >= 0
+    # the timing came from the rows in memory: no read of the tasks table after the audit insert
+    after = [s for s, _many in statements[audit_inserts[0]:]]
+    assert not [s for s in after if s.startswith("SELECT") and "FROM tasks" in s], after
