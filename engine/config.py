@@ -102,7 +102,7 @@ class Settings:
     max_deployment_files: int = 50
     loop_cap: int = 50
     # the budget of one transition (issue 11): engine time, CPU, automatic steps, state and task-data size
-    transition_wall_ms: int = 2000
+    transition_wall_ms: int = 5000
     transition_cpu_ms: int = 500
     automatic_step_cap: int = 5000
     max_state_bytes: int = 1024 * 1024
@@ -236,7 +236,7 @@ class Settings:
             "max_deployment_bytes": _int("MAX_DEPLOYMENT_BYTES", 8 * 1024 * 1024),
             "max_deployment_files": _int("MAX_DEPLOYMENT_FILES", 50),
             "loop_cap": _int("LOOP_CAP", 50),
-            "transition_wall_ms": _int("TRANSITION_WALL_MS", 2000),
+            "transition_wall_ms": _int("TRANSITION_WALL_MS", 5000),
             "transition_cpu_ms": _int("TRANSITION_CPU_MS", 500),
             "automatic_step_cap": _int("AUTOMATIC_STEP_CAP", 5000),
             "max_state_bytes": _int("MAX_STATE_BYTES", 1024 * 1024),

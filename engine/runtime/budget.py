@@ -20,7 +20,7 @@ class Budgets:
     # budget is the one a runaway model meets, whatever the load; the wall budget is the backstop for a
     # starved machine (a cold first step of a business-day clock takes 50 ms of CPU, many times that in wall
     # time on a loaded 2-core machine).
-    wall_seconds: float = 2.0
+    wall_seconds: float = 5.0
     cpu_seconds: float = 0.5
     automatic_steps: int = 5000
     state_bytes: int = 1024 * 1024

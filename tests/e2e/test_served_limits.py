@@ -100,7 +100,7 @@ def test_healthz_answers_while_runaway_starts_are_contained(tmp_path: Path) -> N
         for thread in threads:
             thread.join()
         assert health and all(code == 200 for code, _took in health), health
-        assert max(took for _code, took in health) < 2.0, health
+        assert max(took for _code, took in health) < 5.0, health  # not the 30 s busy timeout, not minutes
         assert [s[0] for s in starts] == [201, 201, 201], starts
         for _status, incident, took in starts:
             assert incident["status"] == "error" and "budget" in incident["error"], incident
