@@ -1,4 +1,6 @@
-# One image for every role of the service: api (gunicorn), worker, beat and the migrate step.
+# One image for every role of the service: api (gunicorn), worker, fitness worker, beat and the migrate step.
+# Reproducible: every package comes from requirements.lock (exact versions, hashes checked, the build
+# backend included); scripts/lock.sh regenerates it and CI checks that it matches pyproject.toml.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -8,8 +10,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     INCIDENT_ENGINE_INSTANCE=/app/instance
 
 WORKDIR /app
+COPY requirements.lock /app/requirements.lock
+RUN pip install --require-hashes --no-deps -r requirements.lock
 COPY . /app
-RUN pip install -e . \
+# editable: the service reads its bundled procedures (bpmn/) and the Locust scenario (loadtests/) from /app
+RUN pip install --no-deps --no-build-isolation -e . \
     && useradd --create-home --uid 10001 incident \
     && mkdir -p /app/instance \
     && chown incident /app/instance

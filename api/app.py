@@ -13,12 +13,14 @@ from . import (
     checks,
     comments,
     debriefs,
+    decisions,
     deliveries,
     deployments,
     engine_rest,
     external_tasks,
     failures,
     fitness,
+    forms,
     governance,
     guard,
     health,
@@ -38,12 +40,14 @@ from . import (
     tasks,
     web,
 )
+from .json_provider import OrjsonProvider
 
 
 def create_app(settings: Settings | None = None, engine: IncidentEngine | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__, instance_path=str(settings.instance_dir.resolve()))
     guard.install(app)  # before any route: integer path segments are bounded
+    app.json = OrjsonProvider(app)
     app.config.update(
         API_TITLE="Incident-procedure engine",
         API_VERSION="v1",
@@ -58,7 +62,11 @@ def create_app(settings: Settings | None = None, engine: IncidentEngine | None =
         MAX_CONTENT_LENGTH=max(settings.max_upload_bytes, settings.max_deployment_bytes) + 64 * 1024,
         JSON_SORT_KEYS=False,
     )
-    app.extensions["incident_engine"] = engine or IncidentEngine(settings)
+    app.extensions["incident_engine"] = engine = engine or IncidentEngine(settings)
+    if settings.scheduler == "celery":  # with a broker, fitness tests run on a worker, never in a web process
+        from workers.fitness import dispatcher
+
+        app.extensions["fitness_dispatch"] = dispatcher(settings, engine)
     logs.configure(app, settings.log_level)
     auth.install(app, settings)
     api = problems.ProblemApi(app)
@@ -75,6 +83,8 @@ def create_app(settings: Settings | None = None, engine: IncidentEngine | None =
     api.register_blueprint(scenarios.blp)
     api.register_blueprint(simulations.blp)
     api.register_blueprint(deployments.blp)
+    api.register_blueprint(decisions.blp)
+    api.register_blueprint(forms.blp)
     app.register_blueprint(health.blp)
     app.register_blueprint(metrics_endpoint.blp)
     app.register_blueprint(reports.blp)

@@ -76,6 +76,15 @@ def gunicorn_options(settings: Settings, args: argparse.Namespace) -> dict[str, 
         "errorlog": "-",
         "child_exit": _child_exit,
     }
+    def worker_exit(_server: Any, worker: Any) -> None:
+        from api.serving import exit_now_if_stopping
+
+        scheduler = getattr(worker, "incident_scheduler", None)
+        if scheduler is not None:
+            scheduler.stop()
+        exit_now_if_stopping(worker)  # Ctrl-C stops serve in about a second, never gunicorn's 30 s
+
+    options["worker_exit"] = worker_exit
     if settings.scheduler == "inprocess":
 
         def post_worker_init(worker: Any) -> None:
@@ -83,12 +92,7 @@ def gunicorn_options(settings: Settings, args: argparse.Namespace) -> dict[str, 
 
             worker.incident_scheduler = InProcessScheduler(settings).start()
 
-        def worker_exit(_server: Any, worker: Any) -> None:
-            scheduler = getattr(worker, "incident_scheduler", None)
-            if scheduler is not None:
-                scheduler.stop()
-
-        options.update(post_worker_init=post_worker_init, worker_exit=worker_exit)
+        options.update(post_worker_init=post_worker_init)
     return options
 
 
@@ -128,10 +132,14 @@ def _worker(args: argparse.Namespace) -> int:
     from workers.celery_app import create_celery
 
     settings = Settings.from_env()
-    argv = ["worker", f"--loglevel={args.loglevel}", f"--queues={settings.celery_queue}",
-            f"--pool={args.pool}"]
-    if args.concurrency:
-        argv.append(f"--concurrency={args.concurrency}")
+    if args.fitness:  # Locust runs: their own queue, one at a time in this worker
+        argv = ["worker", f"--loglevel={args.loglevel}", f"--queues={settings.fitness_queue}",
+                f"--pool={args.pool}", "--concurrency=1", "--prefetch-multiplier=1"]
+    else:
+        argv = ["worker", f"--loglevel={args.loglevel}", f"--queues={settings.celery_queue}",
+                f"--pool={args.pool}"]
+        if args.concurrency:
+            argv.append(f"--concurrency={args.concurrency}")
     create_celery(settings).worker_main(argv)
     return 0
 
@@ -321,10 +329,13 @@ def build_parser() -> argparse.ArgumentParser:
                       help="a group; for the integration role, a topic it may serve (* for all)")
     cred.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     cred.set_defaults(func=_credentials)
-    work = sub.add_parser("worker", help="run a Celery worker (timers, outbox deliveries); needs the broker")
+    work = sub.add_parser("worker", help="run a Celery worker (timers, outbox deliveries; with --fitness, "
+                                         "fitness tests); needs the broker")
     work.add_argument("--concurrency", type=int, default=0, help="default: one process per CPU")
     work.add_argument("--pool", default="prefork", choices=("prefork", "solo", "threads"))
     work.add_argument("--loglevel", default="INFO")
+    work.add_argument("--fitness", action="store_true",
+                      help="serve FITNESS_QUEUE instead: fitness tests (Locust runs), one at a time")
     work.set_defaults(func=_worker)
     beat = sub.add_parser("beat", help="run Celery beat: a timer and outbox tick every TIMER_TICK_SECONDS")
     beat.add_argument("--loglevel", default="INFO")

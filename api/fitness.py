@@ -1,6 +1,7 @@
 """HTTP resources for fitness tests: request one (a worker runs Locust), read its report and raw CSV."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -13,21 +14,31 @@ from engine.services import fitness
 from .auth import requires
 from .extensions import engine
 from .identity import current_actor
+from .problems import problem
 from .schemas.common import ProblemSchema
 from .schemas.fitness import FitnessRequestSchema, FitnessTestListSchema, FitnessTestSchema
 
 blp = Blueprint("fitness", __name__, url_prefix="/api/v1/procedures", description="Fitness tests (Locust)")
+log = logging.getLogger("incident_engine.api")
 TESTS = "/<key>/versions/<int:number>/fitness-tests"
 
 
-def _dispatch(test_id: str) -> None:
-    """Hand the run to the configured runner: app.extensions["fitness_dispatch"] (the Celery task once
-    workers are wired in), else a thread of this process."""
+def _dispatch(test_id: str) -> Response | None:
+    """Hand the run to the configured runner: app.extensions["fitness_dispatch"] (the Celery task, set by
+    create_app when Celery is the scheduler), else a thread of this process (the embedded default).
+    A run that cannot be queued ends as an error at once (503), so it blocks no later request."""
     dispatch: Callable[[str], Any] | None = current_app.extensions.get("fitness_dispatch")
-    if dispatch is not None:
-        dispatch(test_id)
-    else:
+    if dispatch is None:
         fitness.run_in_background(engine(), test_id)
+        return None
+    try:
+        dispatch(test_id)
+    except Exception as err:  # noqa: BLE001 - the broker's own error types vary by transport
+        log.warning("fitness test %s could not be queued: %s", test_id, err)
+        fitness.abandon(engine(), test_id, f"could not be queued for a worker: {type(err).__name__}: {err}")
+        return problem(503, "Service unavailable", "the fitness test could not be queued for a worker (is the "
+                       "broker up?); it was recorded as an error, try again", fitness_test=test_id)
+    return None
 
 
 @blp.route(TESTS)
@@ -48,7 +59,9 @@ class FitnessTests(MethodView):
         """Run Locust at the given (default: declared peak) volume against this exact version on an isolated database."""
         row = fitness.request(engine(), key, number, incidents_per_hour=body.get("incidents_per_hour"),
                               agents=body.get("agents"), duration_s=body.get("duration"), actor=current_actor())
-        _dispatch(row["id"])
+        unavailable = _dispatch(row["id"])
+        if unavailable is not None:
+            return unavailable
         location = url_for("fitness.FitnessTest", key=key, number=number, test_id=row["id"])
         return row, 202, {"Location": location}
 

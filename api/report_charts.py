@@ -51,8 +51,17 @@ def cycle_chart(versions: Sequence[dict]) -> Markup:  # type: ignore[type-arg]
     return bar_chart("chart-cycle-time", "Cycle time by version (p50, p90, p95)", groups)
 
 
+def _task_bars(task: dict) -> list[tuple[str, float | None]]:  # type: ignore[type-arg]
+    return [("wait p50", task["wait"]["p50"]), ("wait p90", task["wait"]["p90"]),
+            ("work p50", task["work"]["p50"]), ("work p90", task["work"]["p90"])]
+
+
+def tasks_without_data(tasks: Sequence[dict]) -> list[str]:  # type: ignore[type-arg]
+    """Names of the tasks with no wait or work figure in the window: one line on the page, not bars of n/a."""
+    return [t.get("name") or t["element_id"] for t in tasks if all(v is None for _n, v in _task_bars(t))]
+
+
 def task_chart(tasks: Sequence[dict]) -> Markup:  # type: ignore[type-arg]
-    groups = [(t.get("name") or t["element_id"],
-               [("wait p50", t["wait"]["p50"]), ("wait p90", t["wait"]["p90"]),
-                ("work p50", t["work"]["p50"]), ("work p90", t["work"]["p90"])]) for t in tasks]
-    return bar_chart("chart-task-times", "Task wait and work times (p50, p90)", groups)
+    groups = [(t.get("name") or t["element_id"], _task_bars(t)) for t in tasks
+              if any(v is not None for _n, v in _task_bars(t))]
+    return bar_chart("chart-task-times", "Task wait and work times (p50, p90)", groups) if groups else Markup("")

@@ -12,7 +12,7 @@ from engine.services.reports import procedure_report
 
 from .auth import requires
 from .extensions import engine
-from .report_charts import cycle_chart, task_chart
+from .report_charts import cycle_chart, task_chart, tasks_without_data
 
 blp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -54,4 +54,5 @@ def procedure_page(key: str) -> Any:
     return render_template(
         "report.html", report=report, metrics=metrics, human=human,
         cycle_svg=cycle_chart(metrics["versions"]), task_svg=task_chart(metrics["tasks"]),
+        no_task_data=tasks_without_data(metrics["tasks"]),
         overlay_data=overlays(metrics["tasks"]))

@@ -67,6 +67,21 @@ def server_pids(master: int) -> list[int]:
     return [master, *map(int, children)]
 
 
+def _go_live(url: str, key: str) -> None:
+    """Only an active version takes live incidents: take it through governance on the served database, the
+    way the tests do (tests/support/procedures.py: recorded scenario and fitness evidence, approval)."""
+    sys.path.insert(0, str(ROOT))
+    from engine.services.engine_app import IncidentEngine
+    from tests.conftest import make_settings
+    from tests.support.procedures import activate
+
+    engine = IncidentEngine(make_settings(url))
+    try:
+        activate(engine, key)
+    finally:
+        engine.db.dispose()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=50)
@@ -110,6 +125,7 @@ def main() -> int:
         charge = (ROOT / "tests" / "fixtures" / "bpmn" / "external_charge.bpmn").read_bytes()
         assert requests.post(f"{base}/api/v1/procedures", data=charge, headers={
             **admin_h, "Content-Type": "application/xml"}, timeout=30).status_code == 201
+        _go_live(url, "external_charge")
 
         # 1. deploys of a 100-element model
         probe = requests.post(f"{rest}/deployment/create", headers=admin_h, timeout=30)

@@ -14,7 +14,7 @@ SpiffWorkflow ceiling, split into its three phases), and "runner" = engine.runti
 as the service calls it (plus Runner.finish_service for the service task, as engine.services.advance does).
 The design's bar is that per-transition cost stays flat as history grows.
 
-Usage: /work/venv/bin/python benchmarks/history_growth.py [--depths 0,10,25,45] [--reps 40]
+Usage: /work/venv/bin/python benchmarks/history_growth.py [--depths 1,10,45,200,1000] [--reps 40]
 """
 from __future__ import annotations
 
@@ -122,14 +122,15 @@ def _tree_depth(workflow: Any) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--depths", default="0,10,25,45",
-                        help="rework loops before the timed completion (the loop cap is 50 passes per element)")
+    parser.add_argument("--depths", default="1,10,45,200,1000",
+                        help="rework loops before the timed completion (the saved state is pruned, see "
+                             "engine/runtime/prune.py; the loop cap is raised above the deepest)")
     parser.add_argument("--reps", type=int, default=40, help="timed repetitions per depth and transition")
     parser.add_argument("--json", type=Path, default=ip.ROOT / "benchmarks" / "results" / "history_growth.json")
     args = parser.parse_args(argv)
     depths = [int(d) for d in args.depths.split(",")]
 
-    ld = ip.load()
+    ld = ip.load(loop_cap=max(depths) + 10)
     states = {}
     for depth in depths:
         state, task_id = state_at_depth(ld, depth)

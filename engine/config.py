@@ -100,11 +100,11 @@ class Settings:
     max_upload_bytes: int = 2 * 1024 * 1024
     max_deployment_bytes: int = 8 * 1024 * 1024  # a whole deployment (each file is also under max_upload_bytes)
     max_deployment_files: int = 50
-    loop_cap: int = 50
+    loop_cap: int = 500
     # the budget of one transition (issue 11): engine time, CPU, automatic steps, state and task-data size
     transition_wall_ms: int = 5000
     transition_cpu_ms: int = 500
-    automatic_step_cap: int = 5000
+    automatic_step_cap: int = 10_000
     max_state_bytes: int = 1024 * 1024
     max_task_data_bytes: int = 256 * 1024
     cycle_cap: int = 1000  # firings of a repeating timer without R<n>, per incident
@@ -126,6 +126,7 @@ class Settings:
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
     jwt_leeway: int = 30
+    jwt_cache_size: int = 4096  # verified tokens remembered per process until their exp (0: off)
     jwt_claim_user: str = "sub"
     jwt_claim_name: str = "name"
     jwt_claim_roles: str = "roles"
@@ -143,9 +144,11 @@ class Settings:
     public_url: str = "http://127.0.0.1:8000"
     login_link_minutes: int = 10
     web_page_size: int = 50
+    web_refresh_seconds: int = 20  # the inbox refreshes its group queue this often (0: never)
     # --- timers and workers
     celery_broker_url: str | None = None
     celery_queue: str = "incident-engine"
+    fitness_queue: str = "incident-engine-fitness"
     scheduler: str = "inprocess"
     timer_tick_seconds: float = 10.0
     timer_batch: int = 100
@@ -235,10 +238,10 @@ class Settings:
             "max_upload_bytes": _int("MAX_UPLOAD_BYTES", 2 * 1024 * 1024),
             "max_deployment_bytes": _int("MAX_DEPLOYMENT_BYTES", 8 * 1024 * 1024),
             "max_deployment_files": _int("MAX_DEPLOYMENT_FILES", 50),
-            "loop_cap": _int("LOOP_CAP", 50),
+            "loop_cap": _int("LOOP_CAP", 500),
             "transition_wall_ms": _int("TRANSITION_WALL_MS", 5000),
             "transition_cpu_ms": _int("TRANSITION_CPU_MS", 500),
-            "automatic_step_cap": _int("AUTOMATIC_STEP_CAP", 5000),
+            "automatic_step_cap": _int("AUTOMATIC_STEP_CAP", 10_000),
             "max_state_bytes": _int("MAX_STATE_BYTES", 1024 * 1024),
             "max_task_data_bytes": _int("MAX_TASK_DATA_BYTES", 256 * 1024),
             "cycle_cap": _int("CYCLE_CAP", 1000),
@@ -257,6 +260,7 @@ class Settings:
             "jwt_issuer": _optional("JWT_ISSUER"),
             "jwt_audience": _optional("JWT_AUDIENCE"),
             "jwt_leeway": _int("JWT_LEEWAY", 30),
+            "jwt_cache_size": _int("JWT_CACHE_SIZE", 4096),
             "jwt_claim_user": os.environ.get("JWT_CLAIM_USER") or "sub",
             "jwt_claim_name": os.environ.get("JWT_CLAIM_NAME") or "name",
             "jwt_claim_roles": os.environ.get("JWT_CLAIM_ROLES") or "roles",
@@ -272,8 +276,10 @@ class Settings:
             "public_url": (os.environ.get("PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
             "login_link_minutes": _int("LOGIN_LINK_MINUTES", 10),
             "web_page_size": _int("WEB_PAGE_SIZE", 50),
+            "web_refresh_seconds": _int("WEB_REFRESH_SECONDS", 20),
             "celery_broker_url": broker,
             "celery_queue": os.environ.get("CELERY_QUEUE") or "incident-engine",
+            "fitness_queue": os.environ.get("FITNESS_QUEUE") or "incident-engine-fitness",
             "scheduler": scheduler,
             "timer_tick_seconds": _float("TIMER_TICK_SECONDS", 10.0),
             "timer_batch": _int("TIMER_BATCH", 100),

@@ -76,7 +76,7 @@ class Builder:
                            "ended_by": actor if state == "completed" else None})
         columns = {"task_id": task_id, "element_id": element, "element_name": element.removeprefix("Task_"),
                    "element_type": "userTask"}
-        self.event(inc, "task", ready, from_state="future", to_state="ready", **columns)
+        self.event(inc, "task", ready, from_state=None, to_state="ready", **columns)
         if ended is not None:
             self.event(inc, "task", ended, from_state="ready", to_state=state, actor=actor, data=data, **columns)
 

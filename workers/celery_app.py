@@ -10,6 +10,7 @@ from celery import Celery
 
 from engine.config import Settings
 
+from . import fitness as _fitness  # noqa: F401 - the fitness-test task, likewise
 from . import simulations as _simulations  # noqa: F401 - the simulation tasks, likewise
 from . import tasks as _tasks  # noqa: F401 - registers the shared tasks with every app made here
 
@@ -21,9 +22,11 @@ def create_celery(settings: Settings | None = None) -> Celery:
     settings = settings or Settings.from_env()
     tick = settings.timer_tick_seconds
     app = Celery("incident_engine", broker=settings.celery_broker_url or DEFAULT_BROKER,
-                 include=["workers.tasks", "workers.simulations"])
+                 include=["workers.tasks", "workers.simulations", "workers.fitness"])
     app.conf.update(
         task_default_queue=settings.celery_queue,
+        # fitness tests (Locust runs of minutes) have a queue of their own: `incident-engine worker --fitness`
+        task_routes={"workers.run_fitness_test": {"queue": settings.fitness_queue}},
         task_serializer="json",
         accept_content=["json"],
         task_ignore_result=True,

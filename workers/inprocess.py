@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from engine.config import Settings
@@ -46,10 +47,13 @@ class InProcessScheduler:
         log.info("in-process scheduler started (tick %.1f s; single machine only)", self.tick_seconds)
         return self
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def stop(self, timeout: float = 2.0) -> None:
+        """Stop ticking; wait at most `timeout` seconds in all for a tick in progress (the threads are daemons,
+        and a tick cut short rolls back: its work is still due at the next start)."""
         self._stop.set()
+        deadline = time.monotonic() + timeout
         for thread in self._threads:
-            thread.join(timeout)
+            thread.join(max(0.0, deadline - time.monotonic()))
         self._threads.clear()
 
     def tick_timers(self) -> int:

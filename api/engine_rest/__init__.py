@@ -10,25 +10,42 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import math
 
 from flask import Blueprint, Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from engine.errors import EngineError
 from engine.identity.credentials import BasicCredentials
+from engine.identity.principal import Principal
 from engine.identity.tokens import TokenError
+from engine.services import sign_in
 
-from . import external_task, history, incident, process_definition, process_instance, task, version
+from ..extensions import engine
+from . import (
+    deployment,
+    external_task,
+    history,
+    incident,
+    message,
+    process_definition,
+    process_instance,
+    signal,
+    task,
+    version,
+)
 from .translate import MOUNTS, RestError, engine_error, error_body
 
 log = logging.getLogger("incident_engine.engine_rest")
 REALM = "default"  # Camunda's realm is the engine name
-RESOURCES = (version.blp, process_definition.blp, process_instance.blp, task.blp, history.blp, incident.blp,
-             external_task.blp)
+RESOURCES = (version.blp, deployment.blp, process_definition.blp, process_instance.blp, task.blp, history.blp, incident.blp,
+             external_task.blp, message.blp, signal.blp)
 
 
-def _challenge(message: str) -> Response:
+def _challenge(message: str, retry_after: float = 0.0) -> Response:
     response = error_body(401, "AuthenticationException", message)
+    if retry_after > 0:
+        response.headers["Retry-After"] = str(math.ceil(retry_after))
     response.headers.add("WWW-Authenticate", f'Basic realm="{REALM}"')
     response.headers.add("WWW-Authenticate", 'Bearer realm="incident-engine"')
     return response
@@ -49,19 +66,47 @@ def _authenticate() -> Response | None:
         except TokenError as err:
             return _challenge(f"the bearer token was refused: {err}")
     elif scheme.lower() == "basic" and credentials:
-        try:
-            user, sep, password = base64.b64decode(credentials, validate=True).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            user, sep, password = "", "", ""
-        basic: BasicCredentials = current_app.extensions["incident_engine_basic"]
-        principal = basic.verify(user, password) if sep else None
-        if principal is None:
-            why = "" if basic.enabled else " (HTTP Basic is not configured: BASIC_CREDENTIALS_FILE)"
-            return _challenge("Invalid username or password" + why)
+        found = _basic(credentials)
+        if isinstance(found, Response):
+            return found
+        principal = found
     else:
         return _challenge("the Authorization header must be Basic or Bearer")
     g.principal, g.actor = principal, principal.user_id
     return None
+
+
+def _basic(credentials: str) -> Principal | Response:
+    """HTTP Basic with the shared back-off (engine/services/sign_in.py): a client that failed too often
+    waits (401 with Retry-After) and its attempts cost no password hashing meanwhile."""
+    try:
+        user, sep, password = base64.b64decode(credentials, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        user, sep, password = "", "", ""
+    basic: BasicCredentials = current_app.extensions["incident_engine_basic"]
+    if not basic.enabled:
+        return _challenge("Invalid username or password (HTTP Basic is not configured: BASIC_CREDENTIALS_FILE)")
+    if not sep:
+        return _challenge("Invalid username or password")
+    principal = basic.remembered(user, password)
+    if principal is not None:
+        return principal
+    address = request.remote_addr
+    wait, on_record = sign_in.wait_before(engine(), user, address)
+    if wait > 0:
+        return _challenge(_too_many(wait), retry_after=wait)
+    principal = basic.verify(user, password)
+    if principal is None:
+        delay = sign_in.failed(engine(), user, address)
+        return _challenge(_too_many(delay) if delay else "Invalid username or password", retry_after=delay)
+    if on_record:
+        sign_in.succeeded(engine(), user, address)
+    return principal
+
+
+def _too_many(seconds: float) -> str:
+    return (f"Invalid username or password, too many times: this user may try again from this address in "
+            f"{math.ceil(seconds)} s")
 
 
 def _error(err: Exception) -> Response:

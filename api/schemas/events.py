@@ -1,7 +1,9 @@
 """Schemas of message correlation and signal broadcast."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from .incidents import IncidentSchema
 
@@ -21,6 +23,17 @@ class MessageSchema(Schema):
     all = fields.Boolean(load_default=False,
                          metadata={"description": "deliver to every match (and start on every message start "
                                                   "event) instead of exactly one"})
+    incident_id = fields.String(load_default=None, validate=NAME,
+                                metadata={"description": "only this incident's waits (no message start event is "
+                                                         "considered); Camunda's processInstanceId"})
+    starts_only = fields.Boolean(load_default=False,
+                                 metadata={"description": "only message start events, never a waiting incident; "
+                                                          "Camunda's startMessagesOnly"})
+
+    @validates_schema
+    def _one_way(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("starts_only") and data.get("incident_id"):
+            raise ValidationError("starts_only and incident_id exclude each other", "starts_only")
 
 
 class CorrelationResultSchema(Schema):

@@ -24,6 +24,10 @@ class TaskSchema(Schema):
     assignee = fields.String(allow_none=True)
     state = fields.String()
     form = fields.List(fields.Nested(FormFieldSchema))
+    camunda_form = fields.Dict(allow_none=True, metadata={
+        "description": "GET /tasks/{id} only: the Camunda form (.form) the task shows, {id, key, version, filename, "
+                       "schema}: render `schema` with form-js; completion is validated against it"})
+    camunda_form_error = fields.String(metadata={"description": "why the task's Camunda form cannot be shown"})
     documentation = fields.String(allow_none=True)
     created_at = fields.DateTime()
     due_at = fields.DateTime(allow_none=True)

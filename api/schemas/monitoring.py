@@ -192,3 +192,5 @@ class RecommendationListSchema(Schema):
     until = fields.DateTime()
     version = fields.Integer(allow_none=True)
     items = fields.List(fields.Nested(RecommendationSchema))
+    none_because = fields.String(allow_none=True, metadata={
+        "description": "when `items` is empty, why: too few observations for any rule, or nothing found"})

@@ -9,14 +9,16 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, abort, g, render_template, request
+from flask import Blueprint, Flask, g, render_template, request
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from engine.config import Settings
-from engine.errors import EngineError, Forbidden, NotFound
+from engine.errors import Conflict, EngineError, Forbidden, Invalid, NotFound, TooLarge
 from engine.identity.keys import web_secret
+from engine.identity.policy import allowed
 
-from . import inbox, incidents, signin, tasks
+from . import governing, inbox, incidents, procedures, signin, starting, supervisor, tasks
 from .formatting import FILTERS
 from .session import CookieSessions, csrf_ok, csrf_token, load_principal
 
@@ -25,6 +27,16 @@ web.register_blueprint(signin.bp)
 web.register_blueprint(inbox.bp)
 web.register_blueprint(tasks.bp)
 web.register_blueprint(incidents.bp)
+web.register_blueprint(starting.bp)
+web.register_blueprint(supervisor.bp)
+web.register_blueprint(procedures.bp)
+web.register_blueprint(governing.bp)
+
+# the main navigation: (endpoint, label, permissions of which one shows it)
+NAV = (("web.inbox.inbox", "Inbox", ("tasks.work", "incidents.test")),
+       ("web.starting.new", "Start an incident", ("incidents.start", "incidents.test")),
+       ("web.supervisor.supervisor", "Supervisor", ("tasks.assign",)),
+       ("web.procedures.workbench", "Procedures", ("procedures.read",)))
 
 
 def _csp(settings: Settings) -> str:
@@ -59,19 +71,34 @@ def _headers(response: Response) -> Response:
     return response
 
 
+_STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, Invalid: 422, TooLarge: 413}
+
+
 @web.errorhandler(EngineError)
 def _engine_error(err: EngineError) -> tuple[str, int]:
-    status = 404 if isinstance(err, NotFound) else 403 if isinstance(err, Forbidden) else 409 \
-        if type(err).__name__ == "Conflict" else 422 if type(err).__name__ == "Invalid" else 400
+    status = next((code for cls, code in _STATUS.items() if isinstance(err, cls)), 400)
     if status == 404:
         return render_template("web/problem.html", title="Not found",
                                detail="There is no such page, or it is not one of yours."), 404
     return render_template("web/problem.html", title=err.title, detail=err.detail), status
 
 
+@web.errorhandler(HTTPException)
+def _http_error(err: HTTPException) -> tuple[str, int]:
+    """A page, not JSON, for what werkzeug refuses inside the pages (a file over the size cap, a bad method)."""
+    status = err.code or 500
+    if status >= 500:
+        return render_template("web/problem.html", title="Something went wrong",
+                               detail="The server failed; the error was logged. Nothing was changed."), 500
+    return render_template("web/problem.html", title=err.name, detail=err.description), status
+
+
 @web.app_context_processor
 def _globals() -> dict[str, Any]:
-    return {"csrf_token": csrf_token, "me": g.get("principal")}
+    me = g.get("principal")
+    links = [(endpoint, label) for endpoint, label, permissions in NAV
+             if me is not None and any(allowed(me, p) for p in permissions)]
+    return {"csrf_token": csrf_token, "me": me, "nav_links": links}
 
 
 def install(app: Flask, settings: Settings) -> None:
@@ -85,5 +112,3 @@ def install(app: Flask, settings: Settings) -> None:
     signin.configure(app, settings)
     app.register_blueprint(web)
 
-
-__all__ = ["install", "abort"]

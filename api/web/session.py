@@ -75,12 +75,25 @@ def csrf_ok() -> bool:
     return bool(expected) and hmac.compare_digest(str(expected), sent)
 
 
-def safe_next(target: str | None, default: str = "/inbox") -> str:
+def safe_next(target: str | None, default: str) -> str:
     """A same-site path to return to after sign-in; anything else (another host, //x, a scheme) is ignored."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return default
     parts = urlsplit(target)
     return default if parts.scheme or parts.netloc else target
+
+
+def home_for(principal: Principal) -> str:
+    """Where a person lands after signing in: their inbox, or the page their roles are for."""
+    from flask import url_for as _url
+
+    from engine.identity.policy import allowed
+
+    if allowed(principal, "tasks.work"):
+        return _url("web.inbox.inbox")
+    if allowed(principal, "tasks.assign"):
+        return _url("web.supervisor.supervisor")
+    return _url("web.procedures.workbench")
 
 
 def signed_in(view: F) -> F:
@@ -90,7 +103,7 @@ def signed_in(view: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if g.get("principal") is None:
             path = request.full_path.rstrip("?") if request.method == "GET" else None
-            return redirect(url_for("web.signin.login", next=safe_next(path),
+            return redirect(url_for("web.signin.login", next=safe_next(path, "") or None,
                                     expired="1" if g.get("session_expired") else None))
         return view(*args, **kwargs)
 

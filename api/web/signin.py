@@ -19,7 +19,7 @@ from engine.identity.tokens import TokenError, principal_from_claims
 from engine.services import sign_in_links
 
 from ..extensions import engine
-from .session import safe_next, sign_in
+from .session import home_for, safe_next, sign_in
 
 log = logging.getLogger("incident_engine.web")
 bp = Blueprint("signin", __name__)
@@ -55,13 +55,13 @@ def _failed(message: str, status: int = 400) -> tuple[str, int]:
 def login() -> Any:
     """With a provider: off to it (state, nonce and a PKCE verifier kept in the session). Without one: how
     to get a sign-in link."""
-    target = safe_next(request.args.get("next"))
+    target = request.args.get("next") or ""
     provider = _provider()
     if provider is None or request.args.get("signed_out"):
-        return render_template("web/login.html", provider=provider is not None, next=target,
+        return render_template("web/login.html", provider=provider is not None, next=safe_next(target, "") or None,
                                expired=bool(request.args.get("expired")),
                                signed_out=bool(request.args.get("signed_out")))
-    session["next"] = target
+    session["next"] = safe_next(target, "") or None
     try:
         return provider.authorize_redirect(url_for(".callback", _external=True))
     except (AuthlibBaseError, OSError, ValueError) as err:
@@ -85,7 +85,7 @@ def callback() -> Any:
         log.warning("OIDC sign-in refused: %s", err)
         return _failed("Sign-in did not complete: the answer from the identity provider could not be trusted "
                        "or had expired. Nothing was changed; start again.")
-    target = safe_next(session.pop("next", None))
+    target = safe_next(session.pop("next", None), home_for(principal))
     sign_in(principal, minutes=_settings().web_session_minutes, via="oidc", id_token=token.get("id_token"))
     return redirect(target)
 
@@ -105,7 +105,7 @@ def link() -> Any:
     except LinkError as err:
         return _failed(f"{err}. Nothing was changed.")
     sign_in(principal, minutes=_settings().web_session_minutes, via="link")
-    return redirect(url_for("web.inbox.inbox"))
+    return redirect(home_for(principal))
 
 
 @bp.post("/logout")

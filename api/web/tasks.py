@@ -70,16 +70,14 @@ def complete(task_id: str) -> Any:
         flash(f"The task could not be completed: {err.detail}", "warning")
         return redirect(url_for("web.inbox.inbox"))
     flash(f"Completed “{name}”.", "info")
-    return redirect(_next(result))
+    return redirect(next_task_url(result))
 
 
-def _next(result: dict[str, Any]) -> str:
-    """The incident's next task if it is mine or offered to me; else the incident page, or the inbox."""
+def next_task_url(incident: dict[str, Any]) -> str:
+    """The incident's next task if it is mine or offered to me; else the incident's page."""
     principal = g.principal
-    for open_task in result.get("open_tasks") or []:
+    for open_task in incident.get("open_tasks") or []:
         if open_task["assignee"] == principal.user_id or (
                 open_task["assignee"] is None and policy.can_claim(principal, open_task)):
-            return url_for(".task", task_id=open_task["id"])
-    if result.get("status") != "running":
-        return url_for("web.incidents.incident", incident_id=result["id"])
-    return url_for("web.inbox.inbox")
+            return url_for("web.tasks.task", task_id=open_task["id"])
+    return url_for("web.incidents.incident", incident_id=incident["id"])

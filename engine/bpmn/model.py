@@ -42,6 +42,18 @@ class FormField:
 
 
 @dataclass(frozen=True)
+class FormRefDef:
+    """A Camunda form a user task shows: camunda:formRef (+ binding), or by file name for
+    camunda:formKey="camunda-forms:deployment:NAME" (always from the task's own deployment)."""
+
+    key: str
+    binding: str = "latest"
+    version: int | None = None
+    version_tag: str | None = None
+    by_filename: bool = False
+
+
+@dataclass(frozen=True)
 class UserTaskDef:
     """A human task: who may work on it and what they must submit."""
 
@@ -55,6 +67,7 @@ class UserTaskDef:
     documentation: str | None = None
     properties: dict[str, str] = field(default_factory=dict)
     form_key: str | None = None
+    form_ref: FormRefDef | None = None  # a Camunda form (.form file) instead of generated fields
 
 
 @dataclass(frozen=True)
@@ -75,6 +88,18 @@ class FlowDef:
     name: str | None = None
     condition: str | None = None
     is_default: bool = False
+
+
+@dataclass(frozen=True)
+class DecisionRefDef:
+    """What a business rule task evaluates (camunda:decisionRef + binding) and where the result goes."""
+
+    key: str
+    binding: str = "latest"
+    version: int | None = None
+    version_tag: str | None = None
+    result_variable: str | None = None
+    map_result: str = "resultList"
 
 
 @dataclass(frozen=True)
@@ -114,6 +139,7 @@ class NodeDef:
     event_name: str | None = None
     external: bool = False  # camunda:type="external": a worker may pull it (unless its topic is pushed)
     event_inputs: tuple[tuple[str, str, str], ...] = ()
+    decision: DecisionRefDef | None = None  # business rule tasks
 
 
 @dataclass(frozen=True)
@@ -281,7 +307,7 @@ def read_graph(top: Any, scope: list[Any]) -> Graph:
                 task = replace(task, documentation=task.documentation[:MAX_DOCUMENTATION - 1] + "…")
             user_tasks.append(task)
             graph.problems.extend(form_problems)
-            if task.form_key and not task.form:
+            if task.form_key and not task.form and task.form_ref is None:
                 graph.warnings.append(Problem(
                     message=f"user task {node.id} uses the external form '{task.form_key}', which is not in "
                             "this file: the task accepts any JSON object",
@@ -363,7 +389,22 @@ def _node(el: Any, parent: str | None, lane: str | None, incoming: tuple[str, ..
         topic=topic or (operator.get("id") if operator is not None else None), parent=parent,
         line=el.sourceline, pre_script=pre.text if pre is not None else None,
         post_script=post.text if post is not None else None, event_name=name, external=external,
-        event_inputs=event_inputs(el) if "signal" in kinds else ())
+        event_inputs=event_inputs(el) if "signal" in kinds else (),
+        decision=_decision_ref(el) if tag == "businessRuleTask" else None)
+
+
+def _decision_ref(el: Any) -> DecisionRefDef | None:
+    from engine.bpmn.support import camunda_attr
+
+    key = (camunda_attr(el, "decisionRef") or "").strip()
+    if not key:
+        return None
+    version = (camunda_attr(el, "decisionRefVersion") or "").strip()
+    return DecisionRefDef(key=key, binding=(camunda_attr(el, "decisionRefBinding") or "latest").strip(),
+                          version=int(version) if version.isdigit() else None,
+                          version_tag=(camunda_attr(el, "decisionRefVersionTag") or "").strip() or None,
+                          result_variable=(camunda_attr(el, "resultVariable") or "").strip() or None,
+                          map_result=(camunda_attr(el, "mapDecisionResult") or "resultList").strip())
 
 
 def _user_task(el: Any, lane: str | None) -> tuple[UserTaskDef, list[Problem]]:
@@ -378,5 +419,25 @@ def _user_task(el: Any, lane: str | None) -> tuple[UserTaskDef, list[Problem]]:
     task = UserTaskDef(id=el.get("id"), name=(el.get("name") or el.get("id")).strip(), lane=lane,
                        candidate_groups=groups, candidate_users=users, assignee=assignee, form=form,
                        documentation=(doc or "").strip() or None, properties=properties(el),
-                       form_key=camunda_attr(el, "formKey"))
+                       form_key=camunda_attr(el, "formKey"), form_ref=_form_ref(el))
+    if task.form_ref is not None and form:
+        problems.append(Problem(message=f"user task {task.id} has both camunda:formData fields and a Camunda form "
+                                f"({task.form_ref.key}); keep one", element_id=task.id, line=el.sourceline,
+                                rule="form.both"))
     return task, problems
+
+
+def _form_ref(el: Any) -> FormRefDef | None:
+    from engine.bpmn.support import camunda_attr
+
+    prefix = "camunda-forms:deployment:"
+    ref = (camunda_attr(el, "formRef") or "").strip()
+    key = (camunda_attr(el, "formKey") or "").strip()
+    if ref:
+        version = (camunda_attr(el, "formRefVersion") or "").strip()
+        return FormRefDef(ref, (camunda_attr(el, "formRefBinding") or "latest").strip(),
+                          int(version) if version.isdigit() else None,
+                          (camunda_attr(el, "formRefVersionTag") or "").strip() or None)
+    if key.startswith(prefix) and key[len(prefix):]:
+        return FormRefDef(key[len(prefix):], "deployment", by_filename=True)
+    return None

@@ -52,16 +52,21 @@ def _validator() -> Any:
 
 @functools.cache
 def _parser_class() -> type:
-    from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+    from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser, full_tag
     from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
     from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
     from SpiffWorkflow.camunda.parser import CamundaParser
 
     class ProcedureParser(CamundaParser):
-        """CamundaParser, with a send task run like a service task (an external topic, left STARTED)."""
+        """CamundaParser, with a send task run like a service task (an external topic, left STARTED), and a
+        business rule task left STARTED for our decision evaluator (never SpiffWorkflow's eval-based DMN)."""
+
+        def _find_dependencies(self, process: Any) -> None:
+            BpmnParser._find_dependencies(self, process)  # not the DMN ones: our evaluator settles decisions
 
         OVERRIDE_PARSER_CLASSES = {**CamundaParser.OVERRIDE_PARSER_CLASSES,
-                                   full_tag("sendTask"): (TaskParser, ServiceTask)}
+                                   full_tag("sendTask"): (TaskParser, ServiceTask),
+                                   full_tag("businessRuleTask"): (TaskParser, ServiceTask)}
 
     return ProcedureParser
 

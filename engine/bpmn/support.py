@@ -23,7 +23,7 @@ PYTHON_SCRIPT_FORMATS = frozenset(
 CONTAINERS = frozenset({"process", "subProcess", "transaction", "adHocSubProcess"})
 SUPPORTED_NODES = frozenset({"startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent",
                              "boundaryEvent", "task", "userTask", "manualTask", "scriptTask", "serviceTask",
-                             "sendTask", "receiveTask", "subProcess", "transaction", "adHocSubProcess", "callActivity",
+                             "sendTask", "receiveTask", "businessRuleTask", "subProcess", "transaction", "adHocSubProcess", "callActivity",
                              "exclusiveGateway", "inclusiveGateway", "parallelGateway", "eventBasedGateway"})
 CONTAINER_EXTRAS = frozenset({"sequenceFlow", "laneSet", "dataObject", "dataObjectReference",
                               "dataStoreReference", "textAnnotation", "association", "group", "documentation",
@@ -33,7 +33,6 @@ CONTAINER_EXTRAS = frozenset({"sequenceFlow", "laneSet", "dataObject", "dataObje
                               "multiInstanceLoopCharacteristics", "standardLoopCharacteristics",
                               "completionCondition", "dataInputAssociation", "dataOutputAssociation"})
 REFUSED_NODES = {
-    "businessRuleTask": "business rule tasks call DMN decision tables, which procedures do not ship",
     "complexGateway": "complex gateways have no defined execution semantics in this engine",
 }
 _DETAILS = frozenset({"conditionExpression", "formalExpression", "timeDuration", "timeDate", "timeCycle",
@@ -169,6 +168,30 @@ def _service_problems(el: Any, tag: str) -> list[Problem]:
     return out
 
 
+def _business_rule_problems(el: Any, name: str | None) -> list[Problem]:
+    out = [problem(el, f"business rule task {name} uses camunda:{attr}: a Java delegate, which cannot run here; "
+                   "use camunda:decisionRef with a DMN file deployed beside the BPMN", "unsupported.java")
+           for attr in (*JAVA_ATTRIBUTES, "type") if camunda_attr(el, attr)]
+    ref = (camunda_attr(el, "decisionRef") or "").strip()
+    if not ref and not out:
+        out.append(problem(el, f"business rule task {name} has no camunda:decisionRef, so it cannot run here: "
+                           "name the DMN decision it evaluates", "unsupported.decision"))
+    elif "${" in ref or "#{" in ref:
+        out.append(problem(el, f"business rule task {name}: a decisionRef expression ({ref}) {NOT_SUPPORTED}; "
+                           "name the decision", "unsupported.decision"))
+    mapping = (camunda_attr(el, "mapDecisionResult") or "resultList").strip()
+    if mapping not in ("resultList", "singleEntry", "singleResult", "collectEntries"):
+        out.append(problem(el, f"business rule task {name}: mapDecisionResult '{mapping}' is not one of "
+                           "resultList, singleEntry, singleResult, collectEntries", "unsupported.decision"))
+    if camunda_attr(el, "decisionRefTenantId"):
+        out.append(problem(el, f"business rule task {name}: tenants are {NOT_SUPPORTED}", "unsupported.decision"))
+    variable = (camunda_attr(el, "resultVariable") or "").strip()
+    if variable and not variable.isidentifier():
+        out.append(problem(el, f"business rule task {name}: resultVariable '{variable}' must be a variable name",
+                           "unsupported.decision"))
+    return out
+
+
 def _element_problems(el: Any, top: Any) -> list[Problem]:
     tag, ns, name = local(el), namespace(el), el.get("id")
     parent = el.getparent()
@@ -191,6 +214,8 @@ def _element_problems(el: Any, top: Any) -> list[Problem]:
         out += _service_problems(el, tag)
         if tag == "sendTask":
             out += event_rules.reference_problems(el, tag)
+    elif tag == "businessRuleTask":
+        out += _business_rule_problems(el, name)
     elif tag == "scriptTask":
         fmt = (el.get("scriptFormat") or "").strip().lower()
         if fmt not in PYTHON_SCRIPT_FORMATS:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select
+from sqlalchemy import Connection, and_, bindparam, or_, select
 
 from .tables import incidents, tasks
 from .visibility import Visibility, incident_visible
@@ -41,13 +41,15 @@ def by_reference(conn: Connection, key: str, reference: str) -> dict[str, Any] |
     return dict(row) if row else None
 
 
+# Built once; the columns it sets come from the parameters (SQLAlchemy caches one compiled form per set).
+_UPDATE = incidents.update().where(incidents.c.id == bindparam("b_id"),
+                                   incidents.c.row_version == bindparam("b_row_version"))
+
+
 def update(conn: Connection, incident_id: str, row_version: int, values: dict[str, Any]) -> bool:
     """Write a transition; False when someone else wrote first (the row version moved)."""
-    result = conn.execute(
-        incidents.update()
-        .where(incidents.c.id == incident_id, incidents.c.row_version == row_version)
-        .values(row_version=row_version + 1, **values)
-    )
+    result = conn.execute(_UPDATE, {"b_id": incident_id, "b_row_version": row_version,
+                                    "row_version": row_version + 1, **values})
     return result.rowcount == 1
 
 

@@ -59,3 +59,8 @@ def latest_of_each(conn: Connection, kind: str) -> list[dict[str, Any]]:
              .join(newest, (resources.c.key == newest.c.key) & (resources.c.version == newest.c.v))
              .order_by(resources.c.key))
     return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def everything(conn: Connection) -> list[dict[str, Any]]:
+    """Every stored decision and form version with its content (for a scenario's isolated database)."""
+    return [dict(r) for r in conn.execute(select(resources).order_by(resources.c.created_at)).mappings()]

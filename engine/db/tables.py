@@ -637,3 +637,15 @@ used_sign_in_links = Table(
     Column("expires_at", UTCDateTime, nullable=False),
     Index("ix_used_sign_in_links_expires_at", "expires_at"),
 )
+
+# Failed HTTP Basic sign-ins, by a hash of (user, client address): the back-off that makes guessing
+# passwords slow is shared by every API process. Rows are forgotten a while after the last failure.
+sign_in_failures = Table(
+    "sign_in_failures",
+    metadata,
+    Column("key", String(64), primary_key=True),  # sha256 hex of user and address (neither kept in clear)
+    Column("failures", Integer, nullable=False),
+    Column("last_failed_at", UTCDateTime, nullable=False),
+    Column("blocked_until", UTCDateTime, nullable=True),
+    Index("ix_sign_in_failures_last_failed_at", "last_failed_at"),
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select
+from sqlalchemy import Connection, and_, bindparam, or_, select
 
 from .tables import task_candidates, tasks
 from .visibility import Visibility, task_visible
@@ -23,6 +23,14 @@ def insert_many(conn: Connection, rows: list[dict[str, Any]]) -> None:
         conn.execute(task_candidates.insert(), offers)
 
 
+# Hot statements are built once (SQLAlchemy then only looks up their compiled form).
+_READY = (tasks.c.id == bindparam("b_id")) & (tasks.c.state == "ready")
+_SET_ASSIGNEE_FREE = tasks.update().where(_READY, tasks.c.assignee.is_(None))
+_SET_ASSIGNEE_HELD = tasks.update().where(_READY, tasks.c.assignee == bindparam("b_previous"))
+_GET = select(tasks).where(tasks.c.id == bindparam("b_id"))
+_END = tasks.update().where(_READY)
+
+
 def set_assignee(conn: Connection, task_id: str, assignee: str | None, at: datetime, *,
                  previous: str | None) -> bool:
     """Compare-and-set a ready task's assignee: only if it is still `previous` (None: held by nobody).
@@ -30,20 +38,21 @@ def set_assignee(conn: Connection, task_id: str, assignee: str | None, at: datet
     One conditional UPDATE, so of two concurrent claims only one can win: PostgreSQL makes the second
     wait on the row and re-check the condition after the first commits; SQLite serializes the writers.
     """
-    held = tasks.c.assignee.is_(None) if previous is None else tasks.c.assignee == previous
-    result = conn.execute(tasks.update().where(tasks.c.id == task_id, tasks.c.state == "ready", held)
-                          .values(assignee=assignee, claimed_at=at if assignee else None))
+    values = {"b_id": task_id, "assignee": assignee, "claimed_at": at if assignee else None}
+    if previous is None:
+        result = conn.execute(_SET_ASSIGNEE_FREE, values)
+    else:
+        result = conn.execute(_SET_ASSIGNEE_HELD, {**values, "b_previous": previous})
     return result.rowcount == 1
 
 
 def get(conn: Connection, task_id: str) -> dict[str, Any] | None:
-    row = conn.execute(select(tasks).where(tasks.c.id == task_id)).mappings().first()
+    row = conn.execute(_GET, {"b_id": task_id}).mappings().first()
     return dict(row) if row else None
 
 
 def end(conn: Connection, task_id: str, state: str, at: datetime, actor: str | None) -> None:
-    conn.execute(tasks.update().where(tasks.c.id == task_id, tasks.c.state == "ready")
-                 .values(state=state, ended_at=at, ended_by=actor))
+    conn.execute(_END, {"b_id": task_id, "state": state, "ended_at": at, "ended_by": actor})
 
 
 def end_all_open(conn: Connection, incident_id: str, state: str, at: datetime, actor: str | None) -> None:

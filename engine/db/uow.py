@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 
 from engine import observe
 
 from . import wakeup
+from .sqlite_writers import WAIT_SECONDS, writer_lock
 
 
 class UnitOfWork:
@@ -24,6 +26,7 @@ class UnitOfWork:
         self.engine = engine
         self.write = write
         self._conn: Connection | None = None
+        self._queued: Any = None
 
     @property
     def conn(self) -> Connection:
@@ -36,11 +39,22 @@ class UnitOfWork:
         return self.engine.dialect.name
 
     def __enter__(self) -> UnitOfWork:
-        self._conn = self.engine.connect()
-        self._conn.info["write"] = self.write
-        if not self.write and self.engine.dialect.name == "postgresql":
-            self._conn.execution_options(isolation_level="AUTOCOMMIT")
-        self._conn.begin()
+        lock = writer_lock(self.engine) if self.write else None
+        if lock is not None and lock.acquire(timeout=WAIT_SECONDS):
+            self._queued = lock
+        try:
+            self._conn = self.engine.connect()
+            self._conn.info["write"] = self.write
+            if not self.write and self.engine.dialect.name == "postgresql":
+                self._conn.execution_options(isolation_level="AUTOCOMMIT")
+            self._conn.begin()
+        except BaseException:
+            conn, self._conn = self._conn, None
+            if conn is not None:
+                conn.info.pop("write", None)
+                conn.close()
+            self._release()
+            raise
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -56,6 +70,12 @@ class UnitOfWork:
             wakeup.discard(conn)
             conn.info.pop("write", None)
             conn.close()
+            self._release()
+
+    def _release(self) -> None:
+        queued, self._queued = self._queued, None
+        if queued is not None:
+            queued.release()
 
     def commit(self) -> None:
         batch = observe.collect(self.conn)

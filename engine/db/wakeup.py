@@ -26,7 +26,20 @@ class Wakeup:
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._generation = 0
+        self._closed = False
         self._listeners: dict[str, threading.Thread] = {}
+
+    @property
+    def closed(self) -> bool:
+        """True once the process is stopping: waiters answer at once instead of holding up the exit."""
+        return self._closed
+
+    def close(self) -> None:
+        """The process is stopping (its server got SIGINT, SIGQUIT or SIGTERM): wake every waiter for good."""
+        with self._cond:
+            self._closed = True
+            self._generation += 1
+            self._cond.notify_all()
 
     def generation(self) -> int:
         with self._cond:
@@ -41,7 +54,7 @@ class Wakeup:
         """Block until the generation differs from `seen` or `timeout` seconds pass; the new generation."""
         deadline = time.monotonic() + max(timeout, 0.0)
         with self._cond:
-            while self._generation == seen:
+            while self._generation == seen and not self._closed:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break

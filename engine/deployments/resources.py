@@ -7,7 +7,7 @@ from typing import Any
 
 from engine.bpmn.support import BPMN_NS
 from engine.bpmn.xmlsafe import parse_xml
-from engine.errors import EngineError, Invalid, Problem
+from engine.errors import EngineError, Invalid, Problem, ProcedureInvalid
 
 from .references import Reference, collect
 
@@ -74,10 +74,14 @@ def _bpmn(filename: str, data: bytes, max_bytes: int, summarize: Any,
 
 
 def _dmn(data: bytes, max_bytes: int) -> list[Item]:
+    from engine.decisions.cells import compile_decision
     from engine.decisions.dmn_file import read_dmn
     from engine.decisions.summary import summarize_decision
 
     dmn = read_dmn(data, max_bytes=max_bytes)
+    problems = [p for d in dmn.decisions.values() for p in compile_decision(d)[1]]
+    if problems:
+        raise ProcedureInvalid("the DMN file has cells this engine cannot run", problems[:50])
     return [Item("decision", d.id, d.name, d, summarize_decision(dmn, d), d.version_tag)
             for d in dmn.decisions.values()]
 

@@ -75,6 +75,13 @@ def _check_component(component: Any, depth: int, keys: dict[str, str], fields: l
         else None
     if hide is not None and not isinstance(hide, str):
         problems.append(_bad(f"component {where}: conditional.hide must be a FEEL expression string", where))
+    elif isinstance(hide, str) and hide.strip():
+        from engine.decisions.feel import FeelError, parse_expression
+
+        try:
+            parse_expression(hide.strip().removeprefix("="))
+        except FeelError as err:
+            problems.append(_bad(f"component {where}: conditional.hide ({hide[:60]}): {err}", where))
     if kind == "group":
         children = component.get("components", [])
         if not isinstance(children, list):

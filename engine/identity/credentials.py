@@ -84,16 +84,33 @@ class BasicCredentials:
         if stamp != self._stamp:
             self._users, self._stamp, self._remembered = _load(self.path), stamp, {}
 
+    def _memo(self, user: str, password: str) -> bytes:
+        return hmac.new(self._key, f"{user}\0{password}".encode(), hashlib.sha256).digest()
+
+    def remembered(self, user: str, password: str) -> Principal | None:
+        """The principal if this exact pair was verified a short while ago (no hashing), else None."""
+        if self.path is None:
+            return None
+        memo = self._memo(user, password)
+        with self._lock:
+            self._refresh()
+            found = self._remembered.get(memo)
+            if found is None:
+                return None
+            if found[0] <= time.monotonic():
+                del self._remembered[memo]
+                return None
+            return found[1]
+
     def verify(self, user: str, password: str) -> Principal | None:
         """The principal for a correct pair, else None (unknown user and wrong password look the same)."""
         if self.path is None:
             return None
-        memo = hmac.new(self._key, f"{user}\0{password}".encode(), hashlib.sha256).digest()
+        principal = self.remembered(user, password)
+        if principal is not None:
+            return principal
+        memo = self._memo(user, password)
         with self._lock:
-            self._refresh()
-            remembered = self._remembered.get(memo)
-            if remembered is not None and remembered[0] > time.monotonic():
-                return remembered[1]
             entry = self._users.get(user)
         if entry is None:
             _hasher.hash(password)  # the same work as a wrong password, so timing does not tell users apart

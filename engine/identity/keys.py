@@ -105,6 +105,17 @@ class VerificationKeys:
             # mid-rotation (file missing or half written): keep verifying with the last good set
         return self._jwks[1]
 
+    def generation(self) -> Any:
+        """Changes whenever the keys do (a JWKS file re-read, a JWKS URL whose set changed); fixed for a
+        secret or a public key file."""
+        if self._static is not None:
+            return 0
+        if self._remote is not None:
+            return self._remote.document()
+        self._keyset()  # re-reads the file when it changed
+        assert self._jwks is not None
+        return self._jwks[0]
+
     def key_for(self, header: Mapping[str, Any]) -> Any:
         if self._static is not None:
             return self._static

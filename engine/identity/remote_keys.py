@@ -59,6 +59,14 @@ class RemoteKeySet:
             self._fetch(now)
             return self._document != before
 
+    def document(self) -> str:
+        """The key set as last fetched (fetched again once `ttl` has passed): it changes when the keys do."""
+        with self._lock:
+            now = time.monotonic()
+            if now - self._fetched_at >= self.ttl:
+                self._fetch(now)
+            return self._document
+
     def key_for(self, header: Mapping[str, Any]) -> Any:
         with self._lock:
             now = time.monotonic()

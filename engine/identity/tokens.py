@@ -18,6 +18,7 @@ from .keys import ASYMMETRIC, TokenKeyError, VerificationKeys, signing_key
 from .principal import Principal
 from .provider import ProviderMetadata
 from .remote_keys import RemoteKeySet
+from .token_cache import VerifiedTokens
 
 MAX_TOKEN_BYTES = 16 * 1024
 _TTL = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
@@ -106,10 +107,23 @@ class TokenVerifier:
         self.keys = VerificationKeys(settings)
         self.algorithm = self.keys.algorithm
         self.issuer = IssuerKeys(settings) if settings.oidc_issuer else None
+        self.cache = VerifiedTokens(settings.jwt_cache_size)
 
     def verify(self, token: str) -> Principal:
         if len(token) > MAX_TOKEN_BYTES:
             raise TokenError("the token is too large")
+        try:  # the cache forgets everything when the keys change (a rotated or withdrawn key)
+            generation = (self.keys.generation(), self.issuer.generation() if self.issuer else None)
+        except TokenKeyError as err:
+            raise TokenError(str(err)) from err
+        cached = self.cache.get(token, generation)
+        if cached is not None:
+            return cached
+        principal, exp = self._verify(token)
+        self.cache.put(token, generation, principal, exp)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         s = self.settings
         try:
             header = jwt.get_unverified_header(token)
@@ -124,7 +138,7 @@ class TokenVerifier:
                     options={"require": ["exp"], "verify_signature": True})
         except (jwt.PyJWTError, TokenKeyError) as err:
             raise TokenError(str(err) or type(err).__name__) from err
-        return principal_from_claims(s, payload)
+        return principal_from_claims(s, payload), float(payload["exp"])
 
 
 class IssuerKeys:
@@ -135,6 +149,10 @@ class IssuerKeys:
         self.settings = settings
         self.metadata = ProviderMetadata(settings.oidc_issuer)
         self._sets: dict[str, RemoteKeySet] = {}
+
+    def generation(self) -> tuple[tuple[str, str], ...]:
+        """The issuer's key sets as last fetched (each fetched again once its ttl passed)."""
+        return tuple((algorithm, keys.document()) for algorithm, keys in sorted(self._sets.items()))
 
     def claims_to_be_from(self, token: str) -> bool:
         try:

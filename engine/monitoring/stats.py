@@ -42,9 +42,13 @@ def share(part: int, whole: int) -> float | None:
 
 
 def human(seconds: float | None) -> str:
-    """A duration for people: `2d 3h`, `1h 5m`, `4m 10s`, `12s` (`n/a` for None)."""
+    """A duration for people: `2d 3h`, `1h 5m`, `4m 10s`, `12s`, under a second in milliseconds (`420 ms`,
+    `<1 ms`), `n/a` for None."""
     if seconds is None:
         return "n/a"
+    if seconds < 0.9995:
+        millis = seconds * 1000
+        return "0 ms" if millis <= 0 else "<1 ms" if millis < 0.5 else f"{round(millis)} ms"
     total = int(round(seconds))
     days, rest = divmod(total, 86400)
     hours, rest = divmod(rest, 3600)

@@ -22,7 +22,7 @@ class Budgets:
     # time on a loaded 2-core machine).
     wall_seconds: float = 5.0
     cpu_seconds: float = 0.5
-    automatic_steps: int = 5000
+    automatic_steps: int = 10_000
     state_bytes: int = 1024 * 1024
     task_data_bytes: int = 256 * 1024
 

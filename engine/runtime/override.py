@@ -14,7 +14,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from .check_gateway import OVERRIDE_FLAG
 from .procedure import RuntimeProcedure
-from .transitions import Transition
+from .transitions import Transition, audit_state
 
 _PENDING = TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.ERROR
 
@@ -62,5 +62,5 @@ def rewind_to_check(procedure: RuntimeProcedure, workflow: BpmnWorkflow, gateway
         if bpmn_id and task.has_state(_PENDING):
             cancelled.append(Transition("task", str(task.id), bpmn_id, task.task_spec.bpmn_name,
                                         procedure.node_type(bpmn_id) or type(task.task_spec).__name__,
-                                        TaskState.get_name(task.state).lower(), "cancelled"))
+                                        audit_state(task.state), "cancelled"))
     return cancelled

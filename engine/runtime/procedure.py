@@ -24,11 +24,12 @@ class RuntimeProcedure:
         return node.type if node is not None else None
 
     def is_service(self, element_id: str) -> bool:
-        """Work the outbox does: service and send tasks, and message throw and end events."""
+        """Work the outbox does: service and send tasks, and message throw and end events; and business rule
+        tasks, which the transition settles itself (mode 'decision')."""
         node = self.definition.nodes.get(element_id)
         if node is None:
             return False
-        return node.type in {"serviceTask", "sendTask"} or (
+        return node.type in {"serviceTask", "sendTask", "businessRuleTask"} or (
             node.event_kind == "message" and node.type in {"intermediateThrowEvent", "endEvent"})
 
     @functools.cached_property

@@ -17,7 +17,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from . import events, serializer, timers
+from . import events, prune, serializer, timers
 from .budget import BudgetExceeded, Budgets, Meter
 from .events import AwaitedEvent, ThrownSignal
 from .override import rewind_to_check
@@ -105,8 +105,11 @@ class Runner:
         self._meter = None
 
     def mode_of(self, service: StartedService) -> str:
-        """'wait' (the service task completes when its delivery succeeds), 'fire_and_forget', or 'external'
-        (a camunda:type="external" task that waits for a pull worker to fetch and complete it)."""
+        """'wait' (the service task completes when its delivery succeeds), 'fire_and_forget', 'external'
+        (a camunda:type="external" task that waits for a pull worker to fetch and complete it), or
+        'decision' (a business rule task, settled in the same transition by our DMN evaluator)."""
+        if self.procedure.node_type(service.element_id) == "businessRuleTask":
+            return "decision"
         if service.topic and self.procedure.is_external(service.element_id) and self.pulls(service.topic):
             return "external"
         return self.topic_modes.get(service.topic or service.element_id, "fire_and_forget")
@@ -313,6 +316,10 @@ class Runner:
         # Events nothing in the workflow caught (a signal for other incidents: the service broadcasts it
         # from `signals`) are not kept in the state.
         workflow.get_events()
+        waits = [] if status != "running" else events.awaited_events(workflow, self.resolve)
+        signals = [self._thrown(workflow, tr) for tr in transitions
+                   if tr.to_state == "completed" and self.procedure.throws_signal(tr.element_id)]
+        prune.prune(workflow)  # everything above read the history it needed; keep the saved state flat
         state = serializer.dumps(workflow)
         meter.check_state(len(state))
         for open_task in open_tasks:
@@ -328,9 +335,8 @@ class Runner:
             written=written,
             timers=[WaitingTimer(str(t.id), t.task_spec.bpmn_id, deadline) for t, deadline in due
                     if t.task_spec.bpmn_id],
-            waits=[] if status != "running" else events.awaited_events(workflow, self.resolve),
-            signals=[self._thrown(workflow, tr) for tr in transitions
-                     if tr.to_state == "completed" and self.procedure.throws_signal(tr.element_id)],
+            waits=waits,
+            signals=signals,
         )
 
     def _thrown(self, workflow: BpmnWorkflow, transition: Transition) -> ThrownSignal:
@@ -342,6 +348,11 @@ class Runner:
         except Exception as err:  # noqa: BLE001 - a bad camunda:in expression fails the incident, named
             raise IncidentFailed(f"signal {node.event_name!r} thrown at {node.id}: {err}") from err
         return ThrownSignal(self.resolve(node.event_name or "", data), transition.element_id, variables)
+
+
+# The automatic steps one transition may take are the meter's (AUTOMATIC_STEP_CAP, engine.runtime.budget).
+# SpiffWorkflow stops seeing tasks deeper than 1,000 levels (a false "completed"); refuse well before.
+MAX_DEPTH = 600
 
 
 class _LoopGuard:
@@ -364,12 +375,13 @@ class _LoopGuard:
                 self._enforce(bpmn_id, passes)
 
     def check(self, workflow: BpmnWorkflow) -> None:
-        counts: dict[str, int] = {}
+        counts = prune.pruned_passes(workflow)  # passes earlier saves dropped from the tree still count
         for task in workflow.tasks.values():
-            bpmn_id = task.task_spec.bpmn_id
-            if bpmn_id and task.has_state(TaskState.DEFINITE_MASK | TaskState.FINISHED_MASK) \
-                    and not task.has_state(TaskState.CANCELLED):
-                counts[bpmn_id] = counts.get(bpmn_id, 0) + 1
+            if prune.counts_as_pass(task):
+                counts[task.task_spec.bpmn_id] = counts.get(task.task_spec.bpmn_id, 0) + 1
+        if prune.deepest(workflow) > MAX_DEPTH:
+            raise IncidentFailed("the workflow's history is too deep for the engine; "
+                                 "the procedure loops too often (inside a subprocess)")
         if not counts:
             return
         element, passes = max(counts.items(), key=lambda kv: kv[1])

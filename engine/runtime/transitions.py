@@ -46,8 +46,16 @@ def _all_tasks(workflow: BpmnWorkflow) -> list[Any]:
     return tasks
 
 
-def _state_name(state: int | None) -> str | None:
-    return None if state is None else TaskState.get_name(state).lower()
+# The task states of our audit trail. SpiffWorkflow's predicted states (maybe, likely, future) only mean
+# "not reached yet": a transition out of one is recorded with from_state null, never with its internal name.
+AUDIT_STATES: dict[int, str] = {TaskState.WAITING: "waiting", TaskState.READY: "ready", TaskState.STARTED: "started",
+                                TaskState.COMPLETED: "completed", TaskState.ERROR: "error",
+                                TaskState.CANCELLED: "cancelled"}
+
+
+def audit_state(state: int | None) -> str | None:
+    """A SpiffWorkflow task state as the audit trail names it (None: not reached yet)."""
+    return None if state is None else AUDIT_STATES.get(state)
 
 
 def diff_transitions(procedure: RuntimeProcedure, before: Snapshot, workflow: BpmnWorkflow) -> list[Transition]:
@@ -84,7 +92,7 @@ def _transition(procedure: RuntimeProcedure, task: Any, previous: int | None) ->
         kind = "timer_fired"
         data = {"due_at": task.internal_data.get("event_value")}
     return Transition(kind, str(task.id), spec.bpmn_id, spec.bpmn_name, node_type,
-                      _state_name(previous), _state_name(task.state) or "", data)
+                      audit_state(previous), audit_state(task.state) or "", data)
 
 
 def _taken_targets(task: Any) -> list[str]:

@@ -9,9 +9,11 @@ from sqlalchemy import Connection
 from engine.runtime.runner import IncidentFailed, Outcome, Runner
 from engine.runtime.stall import stall_reason
 
+from .decisions import settle_business_rule
 from .recording import Step, record_outcome, save_failure, save_incident
 
 _MAX_SERVICE_ROUNDS = 100
+_SETTLED_HERE = ("fire_and_forget", "decision")
 
 
 def advance(conn: Connection, step: Step, runner: Runner, act: Callable[[], Outcome], *,
@@ -25,23 +27,31 @@ def advance(conn: Connection, step: Step, runner: Runner, act: Callable[[], Outc
     # The workflow runs first, in memory; only then is anything written, so a failure leaves no partial
     # rows behind and needs no savepoint.
     runner.begin()  # the transition's budgets (time, CPU, steps) count from here, across its service rounds
+    decided: dict[int, dict[str, Any]] = {}  # outcome index -> the decision_evaluated audit before it
     try:
         outcomes = [act()]
         for _round in range(_MAX_SERVICE_ROUNDS):
-            ready = [s for s in outcomes[-1].services if runner.mode_of(s) == "fire_and_forget"]
+            ready = [s for s in outcomes[-1].services if runner.mode_of(s) in _SETTLED_HERE]
             if not ready:
                 break
-            outcomes.append(runner.finish_service(outcomes[-1].state, ready[0].task_id, {}))
+            values: dict[str, Any] = {}
+            if runner.mode_of(ready[0]) == "decision":
+                values, decided[len(outcomes)] = settle_business_rule(conn, step, ready[0])
+            outcomes.append(runner.finish_service(outcomes[-1].state, ready[0].task_id, values))
     except IncidentFailed as err:
         save_failure(conn, step, str(err))
         return None
     finally:
         runner.end()
     for index, outcome in enumerate(outcomes):
+        if index in decided:
+            audit = decided[index]
+            step.event("decision_evaluated", audit.pop("data"), **audit)
         first = index == 0
         record_outcome(conn, step, outcome, completed_task=completed_task if first else None,
                        submitted=submitted if first else None, mode_of=runner.mode_of)
-    data.update(outcomes[0].written)
+    for outcome in outcomes:  # what was submitted, and what a business rule task decided
+        data.update(outcome.written)
     stalled = stall_reason(outcomes[-1])
     if stalled is not None:
         outcomes[-1].status, outcomes[-1].error = "stalled", stalled

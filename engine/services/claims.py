@@ -1,6 +1,7 @@
 """Taking work: claim, unclaim and assign a ready task, each an audited transition with its actor."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -42,11 +43,15 @@ def offered_task(task: dict[str, Any] | None, task_id: str, principal: Principal
     return task
 
 
+Record = Callable[[list[dict[str, Any]]], None]
+
+
 def _audit(conn: Connection, task: dict[str, Any], kind: str, actor: str | None, at: datetime,
-           previous: str | None, assignee: str | None, incident: dict[str, Any] | None = None) -> None:
+           previous: str | None, assignee: str | None, incident: dict[str, Any] | None = None,
+           record: Record | None = None) -> None:
     incident = incident or incident_rows.get(conn, task["incident_id"])
     assert incident is not None
-    audit_rows.append(conn, [{
+    (record or (lambda rows: audit_rows.append(conn, rows)))([{
         "incident_id": task["incident_id"], "procedure_key": task["procedure_key"],
         "procedure_version": incident["procedure_version"], "kind": kind, "task_id": task["id"],
         "element_id": task["element_id"], "element_name": task["name"], "element_type": "userTask",
@@ -56,7 +61,7 @@ def _audit(conn: Connection, task: dict[str, Any], kind: str, actor: str | None,
 
 
 def _change(conn: Connection, task: dict[str, Any], kind: str, actor: str | None, assignee: str | None,
-            at: datetime, incident: dict[str, Any] | None = None) -> dict[str, Any]:
+            at: datetime, incident: dict[str, Any] | None = None, record: Record | None = None) -> dict[str, Any]:
     """Compare-and-set the assignee from what we read; losing a race is a 409 naming the new holder."""
     if task["state"] != "ready":
         raise Conflict(f"the task is {task['state']}, not ready", state=task["state"])
@@ -69,13 +74,16 @@ def _change(conn: Connection, task: dict[str, Any], kind: str, actor: str | None
             return now  # the same change won a moment earlier (a double click): done, and audited once
         raise Conflict(f"the task is claimed by {now['assignee']}" if now["assignee"]
                        else "the task was released meanwhile; reload and retry", assignee=now["assignee"])
-    _audit(conn, task, kind, actor, at, previous, assignee, incident)
+    _audit(conn, task, kind, actor, at, previous, assignee, incident, record)
     return {**task, "assignee": assignee, "claimed_at": at if assignee else None}
 
 
 def take(conn: Connection, task: dict[str, Any], principal: Principal, at: datetime,
-         incident: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Make the principal the task's assignee (a no-op when they already are); 409 when someone else is."""
+         incident: dict[str, Any] | None = None, record: Record | None = None) -> dict[str, Any]:
+    """Make the principal the task's assignee (a no-op when they already are); 409 when someone else is.
+
+    `record` receives the claim's audit rows instead of inserting them now (a transition that writes its
+    audit rows in one statement)."""
     if task["state"] != "ready":
         raise Conflict(f"the task is {task['state']}, not ready", state=task["state"])
     if task["assignee"] == principal.user_id:
@@ -84,7 +92,7 @@ def take(conn: Connection, task: dict[str, Any], principal: Principal, at: datet
         raise Conflict(f"the task is claimed by {task['assignee']}", assignee=task["assignee"])
     if not policy.can_claim(principal, task):
         raise Forbidden("the task is not offered to you")
-    return _change(conn, task, "task_claimed", principal.user_id, principal.user_id, at, incident)
+    return _change(conn, task, "task_claimed", principal.user_id, principal.user_id, at, incident, record)
 
 
 def claim(engine: IncidentEngine, task_id: str, *, principal: Principal) -> dict[str, Any]:

@@ -163,7 +163,7 @@ def fetch_and_lock(engine: IncidentEngine, *, worker_id: str, topics: list[Topic
             seen = WAKEUP.generation()
             taken, next_at = _lock(engine, worker_id, allowed, max_tasks, by_priority, newest_first, actor)
             left = deadline - time.monotonic()
-            if taken or left <= 0:
+            if taken or left <= 0 or WAKEUP.closed:  # closed: the server is stopping, answer now
                 return taken
             if parked is not None:
                 if not stack.enter_context(parked):

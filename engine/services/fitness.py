@@ -13,10 +13,10 @@ from engine.db import fitness_rows, governance_rows
 from engine.errors import Conflict, Invalid, NotFound, Problem
 
 from .engine_app import IncidentEngine
-from .fitness_run import CSV_FILES, run, run_in_background
+from .fitness_run import CSV_FILES, abandon, run, run_in_background
 from .governance import version_row
 
-__all__ = ["get", "get_by_id", "page", "raw_csv", "request", "run", "run_in_background"]
+__all__ = ["abandon", "get", "get_by_id", "page", "raw_csv", "request", "run", "run_in_background"]
 
 
 def request(engine: IncidentEngine, key: str, number: int, *, incidents_per_hour: int | None = None,

@@ -147,6 +147,15 @@ def run(engine: IncidentEngine, test_id: str) -> dict[str, Any]:
     return final
 
 
+def abandon(engine: IncidentEngine, test_id: str, reason: str) -> None:
+    """End a test that could not be handed to its runner (the broker was unreachable) as an error, so it
+    neither blocks a new request nor waits for a run that will never come."""
+    with engine.uow() as uow:
+        if fitness_rows.start(uow.conn, test_id, {"started_at": clock.now(), "progress": {"phase": "done"}}):
+            fitness_rows.update(uow.conn, test_id, {"status": "error", "error": reason, "finished_at": clock.now()})
+        uow.commit()
+
+
 def run_in_background(engine: IncidentEngine, test_id: str) -> threading.Thread:
     """The in-process runner used when no worker is configured: the run in a daemon thread."""
     thread = threading.Thread(target=run, args=(engine, test_id), daemon=True, name=f"fitness-{test_id[:8]}")

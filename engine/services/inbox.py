@@ -28,15 +28,17 @@ def _summaries(engine: IncidentEngine, ids: list[str]) -> dict[str, dict[str, An
 
 
 def queue(engine: IncidentEngine, principal: Principal, *, procedure: str | None = None,
-          lane: str | None = None, mine: bool = False, test: bool = False, limit: int = 50,
+          lane: str | None = None, holder: str = "nobody", test: bool = False, limit: int = 50,
           cursor: str | None = None, now: datetime | None = None) -> tuple[list[dict[str, Any]], str | None]:
-    """The caller's ready tasks, oldest first, paged: those they hold (`mine`), or those offered to them or
-    their groups that nobody holds; each with its incident's reference, priority and summary, its age, and
+    """The caller's ready tasks, oldest first, paged: held by `nobody` (offered to them or their groups), by
+    `me`, or by `anyone` (a supervisor's view of a lane); each with its incident's reference, priority and summary, its age, and
     whether it is overdue."""
     narrowed = TaskFilter(procedure=procedure, element_id=None, reference=None, candidate_groups=(),
                           include_assigned=True, due_before=None, due_after=None, states=())
-    items, next_cursor = tasks.page(engine, lane=lane, assignee="me" if mine else None,
-                                    unassigned=not mine, limit=limit,
+    if holder not in ("nobody", "me", "anyone"):
+        raise ValueError(f"holder is nobody, me or anyone, not {holder!r}")
+    items, next_cursor = tasks.page(engine, lane=lane, assignee="me" if holder == "me" else None,
+                                    unassigned=holder == "nobody", limit=limit,
                                     cursor=cursor, test=test, principal=principal, narrowed=narrowed)
     found = _summaries(engine, sorted({t["incident_id"] for t in items}))
     now = now or clock.now()

@@ -37,9 +37,12 @@ SHOWN = 20  # matching incidents listed in a conflict
 
 
 def correlate(engine: IncidentEngine, *, name: Any, reference: Any = None, correlation: Any = None,
-              variables: Any = None, all: bool = False, actor: str | None = None,
-              principal: Principal | None = None) -> dict[str, Any]:
+              variables: Any = None, all: bool = False, incident_id: str | None = None, starts_only: bool = False,
+              actor: str | None = None, principal: Principal | None = None) -> dict[str, Any]:
     """Deliver a message; returns {"message", "results": [{incident, element_id, started}]}.
+
+    `incident_id` narrows it to that incident's waits (no start event is considered, as Camunda's
+    processInstanceId does); `starts_only` considers only message start events (startMessagesOnly).
 
     Raises Invalid (bad request or unknown name), NotFound (nothing matches), Conflict (several match
     without `all`, or the wait was taken by a concurrent correlation: nothing was delivered then).
@@ -53,9 +56,11 @@ def correlate(engine: IncidentEngine, *, name: Any, reference: Any = None, corre
         if not event_rows.is_declared(uow.conn, "message", request.name):
             raise Invalid(f"no procedure declares a message named {request.name!r}",
                           [Problem("unknown message name", field="name")])
-        waits = wait_rows.matching(uow.conn, "message", request.name, reference=request.reference,
-                                   keys=request.keys, limit=(MAX_ALL if all else SHOWN) + 1, visible_to=scope)
-        starts = event_rows.active_starts(uow.conn, "message", request.name) if all or not waits else []
+        waits = [] if starts_only else wait_rows.matching(
+            uow.conn, "message", request.name, reference=request.reference, keys=request.keys,
+            limit=(MAX_ALL if all else SHOWN) + 1, visible_to=scope, incident_id=incident_id)
+        starts = event_rows.active_starts(uow.conn, "message", request.name) \
+            if incident_id is None and (all or not waits) else []
         decision = decide(waits, starts, all=all)
         if decision.outcome == "not_found":
             raise NotFound(f"no incident waits for {request.describe()}, and no active procedure starts on it",

@@ -91,5 +91,17 @@ def recommendations(engine: IncidentEngine, key: str, *, since: datetime | None 
             history.append(evaluate_criteria(engine, uow.conn, criteria, since - back * length, until - back * length,
                                      engine.settings.monitoring_margin, cache))
     limits = Limits(min_sample=engine.settings.monitoring_min_sample)
-    return {"procedure": key, "since": since, "until": until, "version": version,
-            "items": recommend(metrics, {"criteria": history}, limits), "metrics": metrics}
+    items = recommend(metrics, {"criteria": history}, limits)
+    return {"procedure": key, "since": since, "until": until, "version": version, "items": items,
+            "metrics": metrics, "none_because": None if items else _none_because(metrics, limits.min_sample)}
+
+
+def _none_because(metrics: dict[str, Any], min_sample: int) -> str:
+    """Why no rule fired, in words (an empty list alone reads as a fault)."""
+    completed = int((metrics.get("cycle_time") or {}).get("count") or 0)
+    started = int((metrics.get("incidents") or {}).get("started_in_window") or 0)
+    if completed < min_sample:
+        return (f"not enough data yet: every rule needs at least {min_sample} observations in the window "
+                f"(MONITORING_MIN_SAMPLE), and {completed} of the {started} incidents started in it have completed")
+    return (f"nothing to recommend: with {completed} incidents completed in the window, no rule found a "
+            "bottleneck, a failing check, a breached SLA, rework, an unused path, a growing queue or a missed criterion")

@@ -93,7 +93,7 @@ def record_outcome(conn: Connection, step: Step, outcome: Outcome, *, completed_
     pulled = [s for s in fresh if mode_of is not None and mode_of(s) == "external"]
     if pulled or any(tr.to_state == "cancelled" for tr in outcome.transitions):
         sync_external_tasks(conn, step, outcome, pulled)
-    fresh = [s for s in fresh if s not in pulled]
+    fresh = [s for s in fresh if s not in pulled and not (mode_of is not None and mode_of(s) == "decision")]
     already = outbox_rows.queued_tasks(conn, [s.task_id for s in fresh])
     for service in fresh:
         step.queued.add(service.task_id)

@@ -23,4 +23,5 @@ def procedure_report(engine: IncidentEngine, key: str, *, since: datetime | None
         status = evaluate_criteria(engine, uow.conn, criteria, since, until, engine.settings.monitoring_margin, {})
     xml = procedures.bpmn(engine, key, shown["version"]).decode("utf-8", errors="replace")
     return {"procedure": shown, "since": since, "until": until, "version": version, "bpmn": xml,
-            "metrics": advice["metrics"], "criteria": status, "recommendations": advice["items"]}
+            "metrics": advice["metrics"], "criteria": status, "recommendations": advice["items"],
+            "none_because": advice["none_because"]}

@@ -20,17 +20,16 @@ from sqlalchemy.pool import StaticPool
 
 from engine import clock
 from engine.bpmn.parser import load_procedure
-from engine.db import event_rows, external_task_rows, incident_rows, outbox_rows, procedure_rows, timer_rows
+from engine.db import deployment_rows, event_rows, incident_rows, procedure_rows, resource_rows, timer_rows
 from engine.db.database import make_engine
 from engine.db.tables import metadata
 from engine.errors import EngineError
 from engine.events.declarations import declarations
 from engine.scenarios.runner import StepRefused
 
-from . import audit, checks, external_tasks, incidents, messages, signals, tasks
-from .delivery import Result
+from . import audit, checks, incidents, messages, signals, tasks
 from .engine_app import IncidentEngine
-from .outbox_settle import Claim, settle
+from .scenario_services import answer_service
 from .timers import fire_due_timers
 
 ACTOR = "scenario-test"
@@ -39,14 +38,23 @@ SUPERVISOR = "scenario-test:supervisor"
 
 @contextmanager
 def isolated_engine(live: IncidentEngine, procedure: dict[str, Any], bpmn: bytes) -> Iterator[IncidentEngine]:
-    """An engine over a new in-memory database that holds only this procedure version (same id and bytes)."""
+    """An engine over a new in-memory database that holds this procedure version (same id and bytes), and
+    the deployed decisions and forms (with their deployments) its business rule tasks and forms resolve."""
     db = make_engine("sqlite://", poolclass=StaticPool)
     try:
         metadata.create_all(db)
         settings = dataclasses.replace(live.settings, database_url="sqlite://", deploy_bundled=False)
         engine = IncidentEngine(settings, db=db)
         engine.specs, engine.script_engine = live.specs, live.script_engine
+        with live.uow(write=False) as uow:  # the decisions and forms it may use, with their deployments
+            resources = resource_rows.everything(uow.conn)
+            wanted = {r["deployment_id"] for r in resources} | {procedure.get("deployment_id")}
+            deployed = [d for d in (deployment_rows.get(uow.conn, i) for i in wanted if i) if d is not None]
         with engine.uow() as uow:
+            for deployment in deployed:
+                deployment_rows.insert(uow.conn, deployment)
+            for resource in resources:
+                resource_rows.insert(uow.conn, resource)
             row = {**{k: v for k, v in procedure.items() if k != "bpmn"}, "bpmn": bpmn}
             procedure_rows.insert(uow.conn, row)
             event_rows.declare(uow.conn, row, declarations(load_procedure(bpmn, process=procedure["key"])))
@@ -139,46 +147,8 @@ class EngineDriver:
 
     def service(self, element_id: str, outcome: str, data: dict[str, Any], code: str | None = None) -> None:
         self._running()
-        with self.engine.uow(write=False) as uow:
-            pulled = external_task_rows.search(uow.conn, incident_id=self._id(), element_id=element_id,
-                                               states=["open"], now=self.clock.now())
-        if pulled:
-            self._external(pulled[0], outcome, data, code)
-            return
-        if code is not None:
-            raise StepRefused(f"service task {element_id} is not an external task: only an external task's worker "
-                              "reports a BPMN error")
-        with self.engine.uow() as uow:
-            waiting = [r for r in outbox_rows.for_incident(uow.conn, self._id())
-                       if r["element_id"] == element_id and r["mode"] == "wait" and r["status"] == "pending"]
-            if not waiting:
-                raise StepRefused(f"service task {element_id} is not waiting on a delivery or a worker (a "
-                                  "fire-and-forget topic completes at once)")
-            row = waiting[0]
-            number = outbox_rows.claim(uow.conn, row, self.clock.now(), 60, "scenario-test")
-            uow.commit()
-        result = Result("delivered", 200) if outcome == "delivered" else Result("rejected", 400, "scenario: refused")
-        settle(self.engine, Claim({**row, "status": "delivering", "attempts": number}, number), result)
-
-    def _external(self, row: dict[str, Any], outcome: str, data: dict[str, Any], code: str | None) -> None:
-        """What a pull worker does: fetch and lock the task (through fetchAndLock), then complete it, report a
-        BPMN error, or report a failure with no retries left (a visible failure; the incident waits)."""
-        locked = external_tasks.fetch_and_lock(self.engine, worker_id=ACTOR, max_tasks=external_tasks.MAX_TASKS,
-                                               topics=[external_tasks.TopicRequest(row["topic"], 60_000)])
-        for other in (t for t in locked if t["id"] != row["id"]):
-            external_tasks.unlock(self.engine, other["id"])
-        if row["id"] not in {t["id"] for t in locked}:
-            raise StepRefused(f"external task {row['element_id']} could not be fetched (it is locked or waits "
-                              "for a retry)")
         try:
-            if outcome == "delivered":
-                external_tasks.complete(self.engine, row["id"], worker_id=ACTOR, variables=data)
-            elif outcome == "error":
-                external_tasks.bpmn_error(self.engine, row["id"], worker_id=ACTOR, code=str(code), variables=data,
-                                          message="scenario: BPMN error")
-            else:
-                external_tasks.failure(self.engine, row["id"], worker_id=ACTOR, message="scenario: failed",
-                                       details=None, retries=0)
+            answer_service(self.engine, self._id(), element_id, outcome, data, code)
         except EngineError as err:
             raise _refused(err) from None
 
@@ -238,7 +208,17 @@ class EngineDriver:
         return [_json_ready(r) for r in audit.for_incident(self.engine, self.incident_id)]
 
     def decisions(self) -> dict[str, dict[str, Any]]:
-        return {}
+        """{business rule task id: the outputs of its last evaluation} from the `decision_evaluated` audit rows:
+        one result's {output: value}, or {output: [values]} when several rules hit."""
+        made: dict[str, dict[str, Any]] = {}
+        for row in self.audit():
+            if row.get("kind") != "decision_evaluated" or not row.get("element_id"):
+                continue
+            outputs = list((row.get("data") or {}).get("outputs") or [])
+            names = list(dict.fromkeys(k for o in outputs for k in o))
+            made[row["element_id"]] = outputs[0] if len(outputs) == 1 else {n: [o.get(n) for o in outputs]
+                                                                          for n in names}
+        return made
 
 
 def _json_ready(row: dict[str, Any]) -> dict[str, Any]:

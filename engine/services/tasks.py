@@ -14,14 +14,16 @@ from sqlalchemy import select
 
 from engine import clock
 from engine.bpmn.forms import validate_submission
-from engine.db import incident_rows, task_rows
+from engine.db import task_rows, transition_rows
 from engine.db.pages import bounded_page, decode_position, position_of
 from engine.db.tables import idempotency
 from engine.errors import Conflict, Invalid, NotFound, Problem
+from engine.forms.validate import validate_camunda_submission
 from engine.identity import policy
 from engine.identity.principal import Principal
 
 from .advance import advance
+from .camunda_forms import form_of, task_form
 from .claims import offered_task, take, visible_task
 from .engine_app import IncidentEngine
 from .incidents import view as incident_view
@@ -53,7 +55,12 @@ def page(engine: IncidentEngine, *, state: str | None = "ready", lane: str | Non
 def get(engine: IncidentEngine, task_id: str, *, principal: Principal | None = None) -> dict[str, Any]:
     policy.require_any(principal, "tasks.work", policy.TEST_INCIDENTS)
     with engine.uow(write=False) as uow:
-        return task_view(visible_task(uow.conn, task_id, principal))
+        view = task_view(visible_task(uow.conn, task_id, principal))
+    try:
+        view["camunda_form"] = task_form(engine, task_id, principal=principal)
+    except Conflict as err:  # a deferred form reference still unresolved: the task is shown, its form is not
+        view["camunda_form"], view["camunda_form_error"] = None, err.detail
+    return view
 
 
 def _request_hash(data: Any) -> str:
@@ -73,15 +80,15 @@ def complete(engine: IncidentEngine, task_id: str, data: dict[str, Any], *, acto
         raise Invalid("data must be a JSON object", [Problem("expected an object", field="data")])
     with engine.uow() as uow:
         conn = uow.conn
-        found = task_rows.get(conn, task_id)
-        if found is None:
+        # Lock the incident first (through the task), then read the task under the lock together with the
+        # incident's open tasks (the rows this step syncs): two statements. Who may act is decided before
+        # looking at the state, so the loser of a race to complete gets 409 from the state check, never 404.
+        incident = transition_rows.lock_by_task(conn, task_id)
+        found, open_rows = transition_rows.task_and_open(conn, incident["id"], task_id) if incident else (None, {})
+        if incident is None or found is None:
             raise NotFound(f"no task {task_id}")
         policy.require_on(principal, "tasks.work", found)
-        incident = incident_rows.lock(conn, found["incident_id"])
-        assert incident is not None
-        # Re-read under the incident lock, and decide who may act before looking at the state: the loser of
-        # a race to complete gets 409 from the state check below, never a 404.
-        task = offered_task(task_rows.get(conn, task_id), task_id, principal)
+        task = offered_task(found, task_id, principal)
         scope, digest = f"complete:{task_id}", _request_hash(data)
         if idempotency_key:
             stored = conn.execute(select(idempotency).where(
@@ -96,13 +103,19 @@ def complete(engine: IncidentEngine, task_id: str, data: dict[str, Any], *, acto
         if incident["status"] != "running":
             raise Conflict(f"the incident is {incident['status']}", incident_status=incident["status"])
         at = clock.now()
-        if principal is not None:
-            take(conn, task, principal, at, incident)  # rolled back with everything else if the form data is refused
         runtime = engine.runtime_by_id(conn, incident["procedure_id"])
+        step = Step(incident, runtime, actor, at, open_rows=open_rows)
+        if principal is not None:
+            # rolled back with everything else if the form data is refused; its audit row goes in with the step's
+            held = take(conn, task, principal, at, incident, record=step.audit.extend)
+            if task_id in open_rows:
+                open_rows[task_id] = {**open_rows[task_id], "assignee": held["assignee"],
+                                      "claimed_at": held["claimed_at"]}
         user_task = runtime.definition.user_task(task["element_id"])
-        values = validate_submission(user_task.form if user_task else (), data)
+        camunda_form = form_of(conn, runtime, task["element_id"])
+        values = validate_camunda_submission(camunda_form[1], data) if camunda_form else \
+            validate_submission(user_task.form if user_task else (), data)
         runner = engine.runner(runtime)
-        step = Step(incident, runtime, actor, at)
         advance(conn, step, runner, lambda: runner.complete(incident["state"], task_id, values),
                 completed_task=task_id, submitted=values)
         result = step.view() or incident_view(conn, incident["id"])

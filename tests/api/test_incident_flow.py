@@ -43,6 +43,11 @@ def test_an_incident_runs_from_start_to_end_with_a_full_audit_trail(client) -> N
     completed = [row for row in trail if row["element_id"] == "Task_Log" and row["to_state"] == "completed"]
     assert completed[0]["data"] == {"summary": "line down", "ok": False, "count": 3}
     assert completed[0]["from_state"] == "ready"
+    # our task states only, never SpiffWorkflow's internal ones (maybe, likely, future): issue 10, part 7
+    ours = {None, "waiting", "ready", "started", "completed", "cancelled", "error"}
+    task_rows = [row for row in trail if row["kind"] in ("task", "gateway", "timer_fired")]
+    assert {row["from_state"] for row in task_rows} <= ours and {row["to_state"] for row in task_rows} <= ours
+    assert None in {row["from_state"] for row in task_rows}  # reached for the first time
     ids = [row["id"] for row in trail]
     assert ids == sorted(ids)
     script = [row for row in trail if row["element_id"] == "Script_Label" and row["to_state"] == "completed"]

@@ -97,7 +97,7 @@ def test_nan_from_the_dialect_is_refused(client) -> None:  # type: ignore[no-unt
 
 
 @pytest.mark.parametrize("path", ["/api/v1/incidents", "/api/v1/tasks", "/api/v1/audit?procedure=x",
-                                  "/api/v1/strategies"])
+                                  "/api/v1/strategies", "/api/v1/deployments"])
 @pytest.mark.parametrize("cursor", [
     _cursor({"t": 1, "id": 2}), _cursor({"t": "not a time", "id": "x"}), _cursor({"id": "x"}), _cursor([1]),
     _cursor({"t": "2026-01-01T00:00:00", "id": "x" * 1000}), _cursor({"id": -1}), _cursor({"id": 2**70}),

@@ -89,3 +89,19 @@ def test_an_agent_reaches_only_incidents_they_take_part_in(client: Any, client_a
     assert outsider.post(URL, json={"name": "customerCalledBack", "reference": "V-1"}).status_code == 404
     integration = client_as("crm", ["integration"])
     assert integration.post(URL, json={"name": "customerCalledBack", "reference": "V-1"}).status_code == 200
+
+
+def test_incident_id_and_starts_only_narrow_a_correlation(client: Any, engine: IncidentEngine) -> None:
+    deploy(engine, "message_waits")
+    deploy(engine, "message_start")
+    one, two = waiting(client, "N-1"), waiting(client, "N-2")
+    narrowed = client.post(URL, json={"name": "customerCalledBack", "incident_id": two["id"]})
+    assert narrowed.status_code == 200, narrowed.get_json()
+    assert [r["incident"]["id"] for r in narrowed.get_json()["results"]] == [two["id"]]
+    gone = client.post(URL, json={"name": "customerCalledBack", "incident_id": two["id"]})
+    assert gone.status_code == 404  # it no longer waits; one's wait is not taken instead
+    assert client.post(URL, json={"name": "customerCalledBack", "incident_id": one["id"]}).status_code == 200
+    started = client.post(URL, json={"name": "outageReported", "starts_only": True, "reference": "N-3"})
+    assert started.status_code == 201 and started.get_json()["results"][0]["started"] is True
+    both = client.post(URL, json={"name": "outageReported", "starts_only": True, "incident_id": one["id"]})
+    assert both.status_code == 422

@@ -65,6 +65,8 @@ def test_recommendations_endpoint(loaded: Any) -> None:
     assert body["procedure"] == KEY and "metrics" not in body
     # every figure of this small window rests on fewer than the 5 observations a rule needs
     assert body["items"] == []
+    # ... and the answer says so in words rather than leaving an empty list to read as a fault
+    assert body["none_because"].startswith("not enough data yet: every rule needs at least 5 observations")
 
 
 def test_recommendations_with_a_smaller_sample(engine: IncidentEngine) -> None:
@@ -74,6 +76,7 @@ def test_recommendations_with_a_smaller_sample(engine: IncidentEngine) -> None:
                                query_string=WINDOW).get_json()
     assert [(r["rank"], r["rule"], r["element_id"], r["score"]) for r in body["items"]] == [
         (1, "failing_check", "Gateway_TriageCheck", 0.6667)]
+    assert body["none_because"] is None
     evidence = body["items"][0]["evidence"]
     assert (evidence["reached"], evidence["failures"], evidence["sample_size"]) == (3, 3, 3)
     assert evidence["window"] == {"since": SINCE.isoformat(), "until": UNTIL.isoformat(), "version": None}

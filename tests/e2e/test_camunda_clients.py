@@ -125,6 +125,57 @@ def test_pycamunda_start_list_claim_complete_get_delete(server: Server) -> None:
     assert [d.key for d in definitions] == ["external_charge"]
 
 
+def test_pycamunda_deploys_and_correlates_a_message(server: Server, tmp_path: Path) -> None:
+    """deployment.Create (its resource-N parts and "False"/"True" booleans), then CorrelateSingle with
+    result_enabled=True, as pycamunda users must against Camunda too (its 204 otherwise has no JSON)."""
+    import pycamunda
+    import pycamunda.deployment
+    import pycamunda.message
+    import pycamunda.processdef
+    import pycamunda.processinst
+    import pycamunda.task
+    from requests.auth import HTTPBasicAuth
+
+    auth = HTTPBasicAuth("demo", "demo-pass")
+
+    def send(request: Any) -> Any:
+        request.auth = auth
+        return request()
+
+    create = pycamunda.deployment.Create(server.rest, name="callbacks", source="pycamunda",
+                                         enable_duplicate_filtering=True)
+    with (ROOT / "tests" / "fixtures" / "bpmn" / "events" / "message_waits.bpmn").open("rb") as diagram:
+        create.add_resource(diagram)
+        deployment = send(create)
+    assert deployment.name == "callbacks" and deployment.deployment_time is not None
+    [definition] = deployment.deployed_process_definitions.values()
+    assert (definition.key, definition.version, definition.resource) == ("message_waits", 1, "message_waits.bpmn")
+    assert send(pycamunda.deployment.Get(server.rest, id_=deployment.id_)).source == "pycamunda"
+    broken = tmp_path / "broken.bpmn"
+    broken.write_bytes(b"<bpmn:definitions xmlns:bpmn='http://www.omg.org/spec/BPMN/20100524/MODEL'><oops>")
+    bad = pycamunda.deployment.Create(server.rest, name="broken")
+    with broken.open("rb") as handle:
+        bad.add_resource(handle)
+        with pytest.raises(pycamunda.BadRequest, match="ENGINE-09005 Could not parse BPMN process"):
+            send(bad)
+
+    _activate(server.env["DATABASE_URL"], "message_waits")
+    instance = send(pycamunda.processdef.StartInstance(server.rest, key="message_waits", business_key="PYM-1"))
+    [task] = send(pycamunda.task.GetList(server.rest, process_instance_id=instance.id_))
+    send(pycamunda.task.Complete(server.rest, id_=task.id_))
+    correlate = pycamunda.message.CorrelateSingle(server.rest, message_name="customerCalledBack",
+                                                  business_key="PYM-1", result_enabled=True)
+    correlate.add_process_variable("note", "called at 10")
+    [result] = send(correlate)
+    assert result.result_type == pycamunda.message.ResultType.execution
+    assert result.execution.process_instance_id == instance.id_
+    variables = requests.get(f"{server.rest}/process-instance/{instance.id_}/variables", auth=auth, timeout=30)
+    assert variables.json()["note"]["value"] == "called at 10"
+    with pytest.raises(pycamunda.BadRequest, match="Cannot correlate message"):  # nothing waits for it now
+        send(pycamunda.message.CorrelateSingle(server.rest, message_name="customerCalledBack",
+                                               business_key="PYM-1", result_enabled=True))
+
+
 def _start_charges(server: Server, amounts: list[float], prefix: str) -> list[str]:
     ids = []
     for number, amount in enumerate(amounts):

@@ -26,6 +26,9 @@ OVERLAYS = {"Task_LogIncident": "6 · 15m", "Task_Triage": "3 · 20m", "Task_Ver
             "Task_Diagnose": "2 · 15m", "Task_SendStakeholderUpdate": "0 · n/a", "Task_Resolve": "0 · n/a",
             "Task_EscalateDiagnosis": "0 · n/a", "Task_Debrief": "0 · n/a"}
 
+WITH_FIGURES = ("Task_LogIncident", "Task_Triage", "Task_VerifyCallerIdentity", "Task_Diagnose")
+WITHOUT_FIGURES = ("Send stakeholder update", "Resolve", "Escalate", "Debrief")
+
 
 @pytest.fixture
 def server(tmp_path: Path, sqlite_template: Path) -> Iterator[tuple[str, str]]:
@@ -95,7 +98,12 @@ def test_report_page_in_a_browser(server: tuple[str, str], browser: Any) -> None
     bars = browser.find_elements(By.CSS_SELECTOR, "#chart-cycle-time rect.bar")
     assert {(b.get_attribute("data-label"), b.get_attribute("data-series"), b.get_attribute("data-seconds"))
             for b in bars} >= {("version 1 (3 completed)", "p50", "7200.0"), ("version 2 (1 completed)", "p90", "3600.0")}
-    assert len(browser.find_elements(By.CSS_SELECTOR, "#chart-task-times rect.bar")) == 4 * len(USER_TASKS)
+    # tasks with figures get bars; the ones without data share one line instead of a stack of "n/a"
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#chart-task-times rect.bar")) == 4 * len(WITH_FIGURES)
+    assert "n/a" not in browser.find_element(By.ID, "chart-task-times").text
+    no_data = browser.find_element(By.ID, "no-task-data").text
+    assert no_data.startswith("No wait or work figures in this window for:")
+    assert all(name in no_data for name in WITHOUT_FIGURES), no_data
     check_row = browser.find_element(By.CSS_SELECTOR, "#checks tr[data-check='triage_complete']").text
     assert "Gateway_TriageCheck 3 1 33% 3 1" in check_row
     rules = [li.get_attribute("data-rule") for li in browser.find_elements(By.CSS_SELECTOR, "#recommendations li")]

@@ -89,7 +89,7 @@ def test_a_step_inserts_its_audit_rows_at_once_and_times_tasks_without_a_read(
         view = complete(engine, view, "Task_LogIncident", MAJOR_LOG)
     finally:
         observe.forget(listener)
-    audit_inserts = [i for i, (s, _many) in enumerate(statements) if s.startswith("INSERT INTO audit ")]
+    audit_inserts = [i for i, (s, _many) in enumerate(statements) if s.startswith("INSERT INTO audit (")]
     assert len(audit_inserts) == 1, [statements[i] for i in audit_inserts]
     if engine.db.dialect.name == "postgresql":  # one multi-row INSERT, not an executemany of one per row
         assert "incident_id__1)s" in statements[audit_inserts[0]][0]
@@ -103,3 +103,58 @@ def test_a_step_inserts_its_audit_rows_at_once_and_times_tasks_without_a_read(
     # the timing came from the rows in memory: no read of the tasks table after the audit insert
     after = [s for s, _many in statements[audit_inserts[0]:]]
     assert not [s for s in after if s.startswith("SELECT") and "FROM tasks" in s], after
+
+
+@pytest.mark.postgres
+def test_the_workflow_state_is_compressed_with_lz4(pg_url: str) -> None:
+    db = make_engine(pg_url)
+    try:
+        with db.connect() as conn:
+            method = conn.execute(text(
+                "SELECT attcompression FROM pg_attribute WHERE attrelid = 'incidents'::regclass "
+                "AND attname = 'state'")).scalar()
+        assert method == "l"
+    finally:
+        db.dispose()
+
+
+def _free_elsewhere(lock: Any) -> bool:
+    """Whether another thread could take `lock` now."""
+    import threading
+
+    result: list[bool] = []
+
+    def probe() -> None:
+        got = lock.acquire(blocking=False)
+        if got:
+            lock.release()
+        result.append(got)
+
+    thread = threading.Thread(target=probe)
+    thread.start()
+    thread.join()
+    return result[0]
+
+
+def test_sqlite_writers_queue_in_the_process_and_always_let_go(tmp_path: Any) -> None:
+    from engine.db.sqlite_writers import writer_lock
+
+    db = make_engine(f"sqlite:///{tmp_path / 'w.sqlite3'}")
+    try:
+        lock = writer_lock(db)
+        assert lock is not None and writer_lock(db) is lock
+        with UnitOfWork(db, write=False):
+            assert _free_elsewhere(lock)  # a read never queues
+        with UnitOfWork(db) as uow:
+            uow.conn.execute(text("CREATE TABLE t (x int)"))
+            assert not _free_elsewhere(lock)  # held for the whole write unit of work
+            uow.commit()
+        assert _free_elsewhere(lock)
+        with pytest.raises(ZeroDivisionError), UnitOfWork(db):
+            _ = 1 / 0
+        assert _free_elsewhere(lock)  # released when the unit of work fails, too
+    finally:
+        db.dispose()
+    pg = make_engine("postgresql://postgres@127.0.0.1/postgres")
+    assert writer_lock(pg) is None  # PostgreSQL's row locks do the queueing
+    pg.dispose()

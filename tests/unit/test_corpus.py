@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -11,16 +10,10 @@ from lxml import etree
 
 from engine.bpmn.parser import load_procedure
 from engine.errors import ProcedureInvalid
+from tests.conftest import corpus_dir
 
-
-def _corpus() -> Path | None:
-    candidates = [Path(__file__).resolve().parents[2].parent / "shared" / "corpus"]
-    if os.environ.get("INCIDENT_ENGINE_CORPUS"):
-        candidates.append(Path(os.environ["INCIDENT_ENGINE_CORPUS"]))
-    return next((c for c in candidates if c.is_dir()), None)
-
-
-CORPUS = _corpus()
+pytestmark = pytest.mark.corpus  # deselected with one line when the corpus is absent outside CI
+CORPUS: Path | None = corpus_dir() if corpus_dir().is_dir() else None
 # miwg/ and camunda-examples/ have a verified expectation per file; camunda-platform-tests/ (399 models
 # from the Camunda 7 engine's own tests) is checked file by file below, without per-file expectations.
 FILES = sorted(p for d in ("miwg", "camunda-examples") for p in (CORPUS / d).glob("*.bpmn")) if CORPUS else []

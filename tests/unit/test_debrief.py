@@ -28,7 +28,7 @@ class Trail:
                           "from_state": frm, "to_state": to, "actor": actor, "data": data, "task_id": task})
 
     def task(self, element: str, ready: int, done: int, actor: str, data: Any = None) -> None:
-        self.add(ready, "task", element, frm="future", to="ready", task=element + str(ready), element_type="userTask")
+        self.add(ready, "task", element, frm=None, to="ready", task=element + str(ready), element_type="userTask")
         self.add(done, "task", element, frm="ready", to="completed", actor=actor, data=data, task=element + str(ready),
                  element_type="userTask")
 

@@ -91,7 +91,7 @@ def test_the_celery_app_acknowledges_late_retries_and_limits_every_task() -> Non
     ours = {name: task for name, task in app.tasks.items() if name.startswith("workers.")}
     assert set(ours) == {"workers.tick_timers", "workers.dispatch_outbox", "workers.deliver_outbox",
                          "workers.tick_events", "workers.dispatch_simulations", "workers.run_simulation",
-                         "workers.purge_test_incidents", "workers.sweep_stalls"}
+                         "workers.purge_test_incidents", "workers.run_fitness_test", "workers.sweep_stalls"}
     for task in ours.values():
         assert task.acks_late and task.reject_on_worker_lost
         assert task.retry_backoff and task.retry_jitter and task.retry_backoff_max == 60

@@ -88,3 +88,14 @@ def test_a_forged_session_cookie_is_ignored(web_app: Any) -> None:
 def test_without_a_provider_the_login_page_says_how_to_get_a_link(web_app: Any) -> None:
     page = web_app.test_client().get("/login")
     assert page.status_code == 200 and "incident-engine login-link" in page.text
+
+
+def test_a_file_over_the_size_cap_is_a_page_not_json(web_app: Any, signed_in: Any) -> None:
+    import io
+
+    dana = signed_in("dana", ["designer"])
+    page = dana.get("/procedures")
+    cap = web_app.config["MAX_CONTENT_LENGTH"]
+    big = dana.post("/procedures", data={"csrf_token": csrf_of(page.text), "file": (io.BytesIO(b"x" * (cap + 1)), "a.bpmn")},
+                    content_type="multipart/form-data")
+    assert big.status_code == 413 and big.mimetype == "text/html" and "Traceback" not in big.text

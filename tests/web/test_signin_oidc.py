@@ -150,3 +150,18 @@ def test_the_api_accepts_the_issuers_tokens_through_its_jwks_and_follows_a_key_r
     assert requests.get(api, headers={"Authorization": f"Bearer {rotated}"}, timeout=10).status_code == 200
     old = requests.get(api, headers={"Authorization": f"Bearer {token}"}, timeout=10)
     assert old.status_code == 401 and re.search("[Ss]ignature", old.json()["detail"])
+
+
+def test_the_issuers_token_for_another_client_is_refused(served: Served, provider: Provider) -> None:
+    """An ID token the same provider issued to another application (its `aud`) does not open our API."""
+    provider.set_user("frank", roles=["admin"])
+    params = {"client_id": "another-app", "redirect_uri": "http://127.0.0.1:9/cb", "response_type": "code",
+              "scope": "openid", "state": "s", "nonce": "n"}
+    answer = requests.post(f"{provider.issuer}/oauth2/authorize", params=params, data={"sub": "frank"},
+                           allow_redirects=False, timeout=10)
+    code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
+    token = requests.post(provider.discovery()["token_endpoint"], data={
+        "grant_type": "authorization_code", "code": code, "redirect_uri": params["redirect_uri"],
+        "client_id": "another-app", "client_secret": "x"}, timeout=10).json()["id_token"]
+    refused = requests.get(served.base + "/api/v1/tasks", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert refused.status_code == 401 and "audience" in refused.json()["detail"].lower()
