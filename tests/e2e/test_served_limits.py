@@ -44,8 +44,8 @@ def _token(instance: Path, groups: int) -> str:
 
 
 def test_server_refusals_are_problem_json_and_a_token_with_300_groups_fits(tmp_path: Path) -> None:
-    env = _env(tmp_path, tmp_path / "x.sqlite3")
-    with _serving(tmp_path, env, "limits") as api:
+    env = {**_env(tmp_path, tmp_path / "x.sqlite3"), "DEPLOY_BUNDLED": "0"}
+    with _serving(tmp_path, env, "limits", ready_within=90) as api:  # a loaded machine starts slowly
         get = b"GET /api/v1/incidents HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
         _problem(_raw(api.base, get + b"X-Big: " + b"a" * 40_000 + b"\r\n\r\n"), 431)
         _problem(_raw(api.base, b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"), 414)
@@ -77,8 +77,8 @@ def test_healthz_answers_while_runaway_starts_are_contained(tmp_path: Path) -> N
     import time
 
     fixture = Path(__file__).resolve().parent.parent / "fixtures" / "bpmn" / "containment" / "runaway_cycle.bpmn"
-    env = _env(tmp_path, tmp_path / "x.sqlite3")
-    with _serving(tmp_path, env, "runaway") as api:
+    env = {**_env(tmp_path, tmp_path / "x.sqlite3"), "DEPLOY_BUNDLED": "0"}
+    with _serving(tmp_path, env, "runaway", ready_within=90) as api:
         secret = (tmp_path / "jwt-secret").read_text().strip()
         token = issue_token(Settings(jwt_secret=secret), user="dana", roles=["designer", "admin"], groups=["team"])
         status, body, _ = _call(api.base, "POST", "/api/v1/procedures", token, fixture.read_bytes(), "application/xml")
