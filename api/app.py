@@ -12,6 +12,7 @@ from . import (
     auth,
     checks,
     comments,
+    data_subjects,
     debriefs,
     decisions,
     deliveries,
@@ -25,6 +26,7 @@ from . import (
     guard,
     health,
     incidents,
+    legal_holds,
     logs,
     messages,
     metrics_endpoint,
@@ -85,6 +87,8 @@ def create_app(settings: Settings | None = None, engine: IncidentEngine | None =
     api.register_blueprint(deployments.blp)
     api.register_blueprint(decisions.blp)
     api.register_blueprint(forms.blp)
+    api.register_blueprint(data_subjects.blp)
+    api.register_blueprint(legal_holds.blp)
     app.register_blueprint(health.blp)
     app.register_blueprint(metrics_endpoint.blp)
     app.register_blueprint(reports.blp)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +101,7 @@ class Settings:
     max_upload_bytes: int = 2 * 1024 * 1024
     max_deployment_bytes: int = 8 * 1024 * 1024  # a whole deployment (each file is also under max_upload_bytes)
     max_deployment_files: int = 50
+    call_depth_limit: int = 10  # incidents in one chain of call activities across files
     loop_cap: int = 500
     # the budget of one transition (issue 11): engine time, CPU, automatic steps, state and task-data size
     transition_wall_ms: int = 5000
@@ -209,6 +211,8 @@ class Settings:
     # the PostgreSQL role the service acts as (SET ROLE on every connection; the migrations create it)
     audit_hmac_key: str | None = field(default=None, repr=False)
     database_role: str | None = None
+    personal_data_retention: str = "P2Y"  # after the incident ends, unless the procedure declares `retention`
+    retention_job_seconds: float = 3600.0
 
     def topic(self, name: str) -> Topic:
         """The configuration of `name`; an unlisted topic is fire-and-forget with no transport."""
@@ -238,6 +242,7 @@ class Settings:
             "max_upload_bytes": _int("MAX_UPLOAD_BYTES", 2 * 1024 * 1024),
             "max_deployment_bytes": _int("MAX_DEPLOYMENT_BYTES", 8 * 1024 * 1024),
             "max_deployment_files": _int("MAX_DEPLOYMENT_FILES", 50),
+            "call_depth_limit": _int("CALL_DEPTH_LIMIT", 10),
             "loop_cap": _int("LOOP_CAP", 500),
             "transition_wall_ms": _int("TRANSITION_WALL_MS", 5000),
             "transition_cpu_ms": _int("TRANSITION_CPU_MS", 500),
@@ -320,6 +325,8 @@ class Settings:
         }
         values["audit_hmac_key"] = _optional("AUDIT_HMAC_KEY")
         values["database_role"] = _optional("DATABASE_ROLE")
+        values["personal_data_retention"] = os.environ.get("PERSONAL_DATA_RETENTION") or "P2Y"
+        values["retention_job_seconds"] = _float("RETENTION_JOB_SECONDS", 3600.0)
         values["basic_credentials_file"] = _path("BASIC_CREDENTIALS_FILE")
         values["external_task_topics"] = _networks("EXTERNAL_TASK_TOPICS", ("*",))
         values["long_poll_max_waiters"] = _int("LONG_POLL_MAX_WAITERS", 64)
@@ -357,6 +364,11 @@ class Settings:
             raise ValueError("SIGNAL_BATCH must be at least 1")
         if self.outbox_max_attempts < 1 or self.timer_tick_seconds <= 0:
             raise ValueError("OUTBOX_MAX_ATTEMPTS must be at least 1 and TIMER_TICK_SECONDS positive")
+        from engine.calendar import parse_duration  # a bad default retention stops start-up, not the job
+
+        parse_duration(self.personal_data_retention, datetime(2000, 1, 1, tzinfo=UTC))
+        if self.retention_job_seconds <= 0:
+            raise ValueError("RETENTION_JOB_SECONDS must be positive")
         if self.test_incident_retention_days < 0 or self.test_incident_purge_seconds <= 0:
             raise ValueError("TEST_INCIDENT_RETENTION_DAYS must not be negative and TEST_INCIDENT_PURGE_SECONDS "
                              "must be positive")

@@ -5,7 +5,8 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from engine.services import claims, task_search, tasks
+from engine.errors import Conflict
+from engine.services import camunda_forms, claims, task_search, tasks
 from engine.services.task_search import TaskFilter
 
 from ..extensions import engine
@@ -113,8 +114,6 @@ def claim(task_id: str) -> Response:
     else:
         holder = task_search.get(engine(), task_id, principal=principal)["assignee"]
         if holder not in (None, user):
-            from engine.errors import Conflict
-
             raise Conflict(f"Task '{task_id}' is already claimed by someone else", assignee=holder)
         claims.assign(engine(), task_id, user, principal=principal)
     return Response(status=204)
@@ -173,7 +172,39 @@ def form_variables(task_id: str) -> dict[str, Any]:
     return {k: v for k, v in found.items() if not wanted or k in wanted}
 
 
+def _camunda_form(task_id: str) -> dict[str, Any] | None:
+    """The task's deployed Camunda form (issue 13's camunda_forms), or None; not deployed is Camunda's 404."""
+    try:
+        return camunda_forms.task_form(engine(), task_id, principal=current_principal())
+    except Conflict as err:
+        raise t.not_found(f"Cannot get the deployed form of task '{task_id}': {err.detail}") from None
+
+
 @blp.get("/<task_id>/form")
 def form(task_id: str) -> dict[str, Any]:
+    """The form key, and for camunda:formRef the reference, which is what makes Camunda 7 Tasklist fetch
+    `/deployed-form` and render it with form-js."""
     view = task_search.get(engine(), task_id, principal=current_principal())
-    return {"key": view.get("form_key"), "contextPath": None, "camundaFormRef": None}
+    reference = None
+    try:
+        found = camunda_forms.task_form(engine(), task_id, principal=current_principal())
+    except Conflict:  # named but not deployed: the key still says what it is; deployed-form says why not
+        found = None
+    if found is not None and not found["by_filename"]:
+        reference = {"key": found["key"], "binding": found["binding"],
+                     "version": found["version"] if found["binding"] == "version" else None}
+    return {"key": view.get("form_key"), "contextPath": None, "camundaFormRef": reference}
+
+
+@blp.get("/<task_id>/deployed-form")
+def deployed_form(task_id: str) -> Response:
+    """The form-js JSON exactly as deployed (Camunda answers the resource's content, not a wrapper)."""
+    found = _camunda_form(task_id)
+    if found is None:
+        key = task_search.get(engine(), task_id, principal=current_principal()).get("form_key")
+        if key:
+            raise t.RestError(400, f"The form key '{key}' does not reference a deployed form.",
+                              "BadUserRequestException")
+        raise t.RestError(400, "One of the attributes 'formKey' and 'camunda:formRef' must be supplied but none "
+                               "were set.", "BadUserRequestException")
+    return jsonify(found["schema"])

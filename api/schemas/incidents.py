@@ -53,6 +53,11 @@ class IncidentSchema(Schema):
     test = fields.Boolean(metadata={"description": "a test incident: not counted by monitoring, purged after "
                                                    "TEST_INCIDENT_RETENTION_DAYS"})
     open_tasks = fields.List(fields.Nested(TaskSchema))
+    parent_incident_id = fields.String(allow_none=True, metadata={
+        "description": "the incident whose call activity started this one (a called process of another file)"})
+    child_incidents = fields.List(fields.Dict(), metadata={
+        "description": "the incidents its call activities started {id, procedure, version, status, "
+                       "parent_task_id} (left out when there are none; not in lists)"})
 
 
 class IncidentStartSchema(Schema):

@@ -61,8 +61,13 @@ def _read_field(xml_field: Any, task_id: str | None) -> tuple[FormField | None, 
                               f"engine supports: {', '.join(sorted(FORM_FIELD_TYPES))}", **where)]
     constraints: dict[str, str | None] = {}
     options: list[EnumOption] = []
+    personal = False
     for child in xml_field:
-        if local(child) == "validation":
+        if local(child) == "properties":
+            for prop in _camunda_children(child, "property"):
+                if (prop.get("id") or prop.get("name")) == "personal":
+                    personal = (prop.get("value") or "").strip().lower() in ("true", "yes", "1")
+        elif local(child) == "validation":
             for constraint in _camunda_children(child, "constraint"):
                 constraints[(constraint.get("name") or "").strip().lower()] = constraint.get("config")
         elif local(child) == "value":
@@ -91,7 +96,7 @@ def _read_field(xml_field: Any, task_id: str | None) -> tuple[FormField | None, 
                       readonly=flag("readonly"),
                       max_length=int(max_length) if max_length is not None else None,
                       min_length=int(min_length) if min_length is not None else None, minimum=number("min"),
-                      maximum=number("max"))
+                      maximum=number("max"), personal=personal)
     raw_default = xml_field.get("defaultValue")
     if raw_default is not None and raw_default != "":
         bad: list[Problem] = []

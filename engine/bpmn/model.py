@@ -35,6 +35,7 @@ class FormField:
     min_length: int | None = None
     minimum: float | None = None
     maximum: float | None = None
+    personal: bool = False  # the field property `personal` = true: its value is personal data (issue #17)
 
     @property
     def option_ids(self) -> tuple[str, ...]:
@@ -103,6 +104,23 @@ class DecisionRefDef:
 
 
 @dataclass(frozen=True)
+class CallDef:
+    """A call activity that calls a process of another file, run as a child incident.
+
+    `inputs`/`outputs` are the camunda:in/out: ("all", "", "", local), ("source", name, target, local) or
+    ("expression", text, target, local); `business_key` is camunda:in businessKey's expression.
+    """
+
+    key: str
+    binding: str = "latest"
+    version: int | None = None
+    version_tag: str | None = None
+    inputs: tuple[tuple[str, str, str, bool], ...] = ()
+    outputs: tuple[tuple[str, str, str, bool], ...] = ()
+    business_key: str | None = None
+
+
+@dataclass(frozen=True)
 class NodeDef:
     """A flow node (task, gateway, event, subprocess) of the deployed process.
 
@@ -140,6 +158,7 @@ class NodeDef:
     external: bool = False  # camunda:type="external": a worker may pull it (unless its topic is pushed)
     event_inputs: tuple[tuple[str, str, str], ...] = ()
     decision: DecisionRefDef | None = None  # business rule tasks
+    call: CallDef | None = None  # call activities whose process is in another file
 
 
 @dataclass(frozen=True)
@@ -390,7 +409,37 @@ def _node(el: Any, parent: str | None, lane: str | None, incoming: tuple[str, ..
         line=el.sourceline, pre_script=pre.text if pre is not None else None,
         post_script=post.text if post is not None else None, event_name=name, external=external,
         event_inputs=event_inputs(el) if "signal" in kinds else (),
-        decision=_decision_ref(el) if tag == "businessRuleTask" else None)
+        decision=_decision_ref(el) if tag == "businessRuleTask" else None,
+        call=call_def(el) if tag == "callActivity" else None)
+
+
+def call_def(el: Any) -> CallDef | None:
+    """The cross-file call of a call activity (None when it calls a process of its own file)."""
+    from engine.bpmn.support import BPMN_NS, CAMUNDA_NS, camunda_attr, local, namespace
+
+    called = (el.get("calledElement") or "").strip()
+    own = {p.get("id") for p in el.getroottree().getroot().iter(f"{{{BPMN_NS}}}process")}
+    if not called or called in own:
+        return None
+    mappings: dict[str, list[tuple[str, str, str, bool]]] = {"in": [], "out": []}
+    business_key = None
+    for item in (c for ext in el if local(ext) == "extensionElements" for c in ext
+                 if local(c) in ("in", "out") and namespace(c) in CAMUNDA_NS):
+        is_local = (item.get("local") or "").strip().lower() == "true"
+        if item.get("businessKey") is not None and local(item) == "in":
+            business_key = item.get("businessKey")
+        elif (item.get("variables") or "").strip() == "all":
+            mappings[local(item)].append(("all", "", "", is_local))
+        elif item.get("source") is not None:
+            mappings[local(item)].append(("source", item.get("source"), item.get("target") or "", is_local))
+        elif item.get("sourceExpression") is not None:
+            mappings[local(item)].append(("expression", item.get("sourceExpression"), item.get("target") or "",
+                                          is_local))
+    version = (camunda_attr(el, "calledElementVersion") or "").strip()
+    return CallDef(key=called, binding=(camunda_attr(el, "calledElementBinding") or "latest").strip(),
+                   version=int(version) if version.isdigit() else None,
+                   version_tag=(camunda_attr(el, "calledElementVersionTag") or "").strip() or None,
+                   inputs=tuple(mappings["in"]), outputs=tuple(mappings["out"]), business_key=business_key)
 
 
 def _decision_ref(el: Any) -> DecisionRefDef | None:

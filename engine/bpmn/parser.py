@@ -150,6 +150,13 @@ def _prepare_for_spiff(root: Any, scope: list[Any]) -> list[Problem]:
     """Drop what SpiffWorkflow would trip over but we do not run: other processes (their DMN references
     and data stores are parsed eagerly) and data stores (documentation only here). Returns warnings."""
     warnings = event_rules.prepare_references(root, scope)
+    own = {p.get("id") for p in root.iter(f"{{{BPMN_NS}}}process")}
+    for process in scope:
+        for call in list(process.iter(f"{{{BPMN_NS}}}callActivity")):
+            if (call.get("calledElement") or "").strip() not in own:  # a child incident runs it
+                call.tag = f"{{{BPMN_NS}}}serviceTask"
+                for attr in [a for a in call.attrib if a.startswith("{http://camunda.org")]:
+                    del call.attrib[attr]
     for process in list(root.iter(f"{{{BPMN_NS}}}process")):
         if process not in scope:
             process.getparent().remove(process)
@@ -286,6 +293,9 @@ def expression_problems(scope: list[Any]) -> list[Problem]:
                         check(el, last, f"script parameter '{name}' of {where}")
                     else:
                         check(el, text, f"parameter '{name}' of {where}")
+        elif ns in CAMUNDA_NS and tag in ("in", "out") and local(el.getparent().getparent()) == "callActivity":
+            for attr in ("sourceExpression", "businessKey"):
+                check(el, el.get(attr), f"camunda:{tag} {attr} of call activity {where}")
         elif ns != BPMN_NS:
             continue
         elif tag == "userTask":

@@ -168,6 +168,39 @@ def _service_problems(el: Any, tag: str) -> list[Problem]:
     return out
 
 
+def _call_problems(el: Any, name: str | None) -> list[Problem]:
+    """A call of a process in another file runs as a child incident; what that cannot honour is refused."""
+    called = (el.get("calledElement") or "").strip()
+    processes = {p.get("id") for p in el.getroottree().getroot().iter(f"{{{BPMN_NS}}}process")}
+    if called in processes:
+        return []
+    out: list[Problem] = []
+    if not called or "${" in called or "#{" in called:
+        out.append(problem(el, f"call activity {name}: a calledElement expression ({called or 'empty'}) "
+                           f"{NOT_SUPPORTED}; name the process", "unsupported.call"))
+    if camunda_attr(el, "caseRef"):
+        out.append(problem(el, f"call activity {name} calls a CMMN case, which {NOT_SUPPORTED}", "unsupported.call"))
+    for attr in ("calledElementTenantId", "variableMappingClass", "variableMappingDelegateExpression"):
+        if camunda_attr(el, attr):
+            out.append(problem(el, f"call activity {name} uses camunda:{attr}, which {NOT_SUPPORTED}",
+                               "unsupported.call"))
+    if any(local(c) == "multiInstanceLoopCharacteristics" or local(c) == "standardLoopCharacteristics"
+           for c in el):
+        out.append(problem(el, f"call activity {name} of another file's process is a loop or multi-instance, which "
+                           f"{NOT_SUPPORTED} yet; call it from a loop of the flow instead", "unsupported.call"))
+    for item in (c for ext in el if local(ext) == "extensionElements" for c in ext
+                 if local(c) in ("in", "out") and namespace(c) in CAMUNDA_NS):
+        if item.get("businessKey") is not None and local(item) == "in":
+            continue
+        if (item.get("variables") or "").strip() == "all":
+            continue
+        target = (item.get("target") or "").strip()
+        if not (item.get("source") or item.get("sourceExpression")) or not target.isidentifier():
+            out.append(problem(item, f"call activity {name}: camunda:{local(item)} needs source or sourceExpression "
+                               "and a target variable name (or variables=\"all\")", "unsupported.call"))
+    return out
+
+
 def _business_rule_problems(el: Any, name: str | None) -> list[Problem]:
     out = [problem(el, f"business rule task {name} uses camunda:{attr}: a Java delegate, which cannot run here; "
                    "use camunda:decisionRef with a DMN file deployed beside the BPMN", "unsupported.java")
@@ -238,13 +271,7 @@ def _element_problems(el: Any, top: Any) -> list[Problem]:
                                f"condition on flow {owner(el).get('id')} is written in '{el.get('language')}'"
                                f", which {NOT_SUPPORTED}", "unsupported.script"))
     elif tag == "callActivity":
-        called = (el.get("calledElement") or "").strip()
-        processes = {p.get("id") for p in el.getroottree().getroot().iter(f"{{{BPMN_NS}}}process")}
-        if called not in processes:
-            out.append(problem(el,
-                               f"call activity {name} calls process '{called}', which is not in this file; "
-                               "this engine only calls processes deployed in the same file",
-                               "unsupported.call"))
+        out += _call_problems(el, name)
     elif tag in ("startEvent", "intermediateCatchEvent", "boundaryEvent", "intermediateThrowEvent",
                  "endEvent"):
         out += event_rules.event_problems(el, tag)

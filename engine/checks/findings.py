@@ -23,6 +23,12 @@ RULES: dict[str, tuple[str, str]] = {
     "gateway.no_default": (WARNING, "an exclusive gateway with several outgoing flows has a default flow"),
     "loop.no_check": (WARNING, "every loop passes through a check gateway"),
     "task.no_owner": (WARNING, "every user task has a lane or a candidate group, so it shows in a queue"),
+    "personal.retention": (ERROR, "the process property `retention` is an ISO 8601 duration (P2Y, P6M, P90D)"),
+    "personal.undeclared": (WARNING, "a form field that looks like personal data (name, phone, email, address, "
+                                     "date of birth, account) is declared personal (`personal_data` or the field "
+                                     "property `personal`)"),
+    "personal.no_retention": (WARNING, "a procedure with personal data declares its `retention`"),
+    "personal.no_subject": (WARNING, "a procedure with personal data declares its `data_subject` variable"),
 }
 
 

@@ -10,6 +10,7 @@ from .data_rule import uncollected_names
 from .declared import check_gateways, required_checks, start_data
 from .findings import ERROR, RULES, Finding
 from .graph_rules import missing_defaults, ownerless_tasks, reachability, unchecked_loops
+from .personal_rules import personal_data
 
 
 def lint(definition: ProcedureDefinition, required: Iterable[str] = ()) -> list[Finding]:
@@ -27,6 +28,7 @@ def lint(definition: ProcedureDefinition, required: Iterable[str] = ()) -> list[
         *missing_defaults(definition),
         *unchecked_loops(definition, checks),
         *ownerless_tasks(definition),
+        *personal_data(definition),
     ]
     order = list(RULES)
     return sorted(findings, key=lambda f: (f.severity != ERROR, order.index(f.rule)))

@@ -2,11 +2,12 @@
 is erasing a personal payload, and rows are deleted only with a test incident."""
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from engine import observe
@@ -23,13 +24,39 @@ def append(conn: Connection, rows: list[dict[str, Any]]) -> None:
     by_incident: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         row.setdefault("personal", None)
+        row.setdefault("test", False)
         by_incident.setdefault(row["incident_id"], []).append(row)
+    postgres = conn.dialect.name == "postgresql"
     for incident_id, own in by_incident.items():
         head = chain.seal(key, _lock_head(conn, incident_id), own)
-        conn.execute(update(audit_chain_heads).where(audit_chain_heads.c.incident_id == incident_id)
-                     .values(seq=head[0], hash=head[1]))
-    conn.execute(audit.insert(), rows)
+        if postgres:  # the rows and the head in one prepared statement: one round trip fewer per transition
+            conn.execute(_PG_APPEND, {"rows": json.dumps([_pg_row(r) for r in own]), "seq": head[0],
+                                      "hash": head[1], "incident_id": incident_id})
+    if not postgres:
+        conn.execute(audit.insert(), rows)
+        for incident_id, own in by_incident.items():
+            conn.execute(update(audit_chain_heads).where(audit_chain_heads.c.incident_id == incident_id)
+                         .values(seq=own[-1]["seq"], hash=own[-1]["hash"]))
     observe.note_audit(conn, rows)
+
+
+_TYPES = {"incident_id": "text", "procedure_key": "text", "procedure_version": "integer", "kind": "text",
+          "task_id": "text", "element_id": "text", "element_name": "text", "element_type": "text",
+          "from_state": "text", "to_state": "text", "actor": "text", "at": "timestamptz", "data": "jsonb",
+          "test": "boolean", "seq": "integer", "hash": "text", "personal": "jsonb", "personal_mac": "text"}
+# One fixed statement (so PostgreSQL keeps it prepared): the sealed rows as a JSON array, and the head moved.
+_PG_APPEND = text(
+    f"WITH sealed AS (INSERT INTO audit ({', '.join(_TYPES)}) "
+    f"SELECT {', '.join('coalesce(r.data, ' + repr('null') + '::jsonb)' if c == 'data' else 'r.' + c for c in _TYPES)} "
+    f"FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r({', '.join(f'{c} {t}' for c, t in _TYPES.items())}) "
+    "RETURNING 1) UPDATE audit_chain_heads SET seq = :seq, hash = :hash WHERE incident_id = :incident_id")
+
+
+def _pg_row(row: dict[str, Any]) -> dict[str, Any]:
+    out = {c: row.get(c) for c in _TYPES}
+    out["at"] = chain.timestamp(row["at"])
+    out["test"] = bool(out["test"])
+    return out
 
 
 def _lock_head(conn: Connection, incident_id: str) -> tuple[int, str]:

@@ -104,3 +104,9 @@ def idle_running(conn: Connection, limit: int) -> list[str]:
     query = (select(incidents.c.id).where(incidents.c.status == "running", incidents.c.next_timer_at.is_(None),
                                            ~open_task).order_by(incidents.c.updated_at).limit(limit))
     return [row[0] for row in conn.execute(query)]
+
+
+def children(conn: Connection, incident_id: str) -> list[dict[str, Any]]:
+    """The child incidents a call activity of this incident started, oldest first."""
+    query = select(*_VIEW_COLUMNS).where(incidents.c.parent_incident_id == incident_id)
+    return [dict(r) for r in conn.execute(query.order_by(incidents.c.created_at)).mappings()]

@@ -133,11 +133,16 @@ incidents = Table(
     # A test incident (issue #10, `"test": true` at start) may run a version that is not active; monitoring
     # never counts it, and the retention job purges it.
     Column("test", Boolean, nullable=False, server_default=false()),
+    # A child incident, started by a call activity of another procedure (issue 13): the parent incident and
+    # the call activity's SpiffWorkflow task that waits for the child.
+    Column("parent_incident_id", String(36), nullable=True),
+    Column("parent_task_id", String(36), nullable=True),
     UniqueConstraint("procedure_key", "reference", name="uq_incidents_procedure_reference"),
     Index("ix_incidents_status_created", "status", "created_at"),
     Index("ix_incidents_procedure_created", "procedure_key", "created_at"),
     Index("ix_incidents_created_by", "created_by"),
     Index("ix_incidents_procedure_ended", "procedure_key", "ended_at"),
+    Index("ix_incidents_parent", "parent_incident_id"),
 )
 
 tasks = Table(
@@ -219,6 +224,58 @@ audit_chain_heads = Table(
     Column("incident_id", String(36), primary_key=True),
     Column("seq", Integer, nullable=False),
     Column("hash", String(64), nullable=False),
+)
+
+# Personal data (issue #17), kept apart from everything else: the workflow, incident data, task data,
+# audit data, outbox payloads and debriefs hold the marker "[personal]"; the value is here (and in the
+# `personal` payload of the audit row that recorded it). Erasure clears `value`; the row stays as evidence.
+personal_data = Table(
+    "personal_data",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("incident_id", String(36), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("value", NullableJson, nullable=True),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("retain_until", UTCDateTime, nullable=True),  # set when the incident ends
+    Column("erased_at", UTCDateTime, nullable=True),
+    Column("erased_reason", String(40), nullable=True),
+    UniqueConstraint("incident_id", "name", name="uq_personal_data_incident_name"),
+    Index("ix_personal_data_due", "retain_until"),
+)
+
+# Whose personal data an incident holds: the keyed hash of the data subject's identifier (never the
+# identifier itself, so the link survives an erasure without keeping who it was).
+data_subjects = Table(
+    "data_subjects",
+    metadata,
+    Column("incident_id", String(36), primary_key=True),
+    Column("subject_key", String(64), primary_key=True),
+    Column("linked_at", UTCDateTime, nullable=False),
+    Index("ix_data_subjects_subject", "subject_key"),
+)
+
+legal_holds = Table(
+    "legal_holds",
+    metadata,
+    Column("incident_id", String(36), primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("set_by", String(255), nullable=True),
+    Column("set_at", UTCDateTime, nullable=False),
+)
+
+# Every erasure or access request, answered or not: who asked, when, for whom (keyed hash), on what basis.
+subject_requests = Table(
+    "subject_requests",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("kind", String(20), nullable=False),  # erasure | access
+    Column("subject_key", String(64), nullable=False),
+    Column("requested_by", String(255), nullable=True),
+    Column("requested_at", UTCDateTime, nullable=False),
+    Column("legal_basis", Text, nullable=True),
+    Column("result", Json, nullable=True),
+    Index("ix_subject_requests_subject", "subject_key", "requested_at"),
 )
 
 outbox = Table(

@@ -22,7 +22,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "procedures.activate": frozenset({"approver"}),
     "strategy.read": frozenset({"designer", "supervisor", "approver", "ops"}),
     "strategy.write": frozenset({"designer"}),
-    "comments.write": frozenset(ROLES) - {"integration"},  # any colleague may comment on, or resolve, a version's review
+    "comments.write": frozenset(ROLES) - {"integration", "dpo"},  # any colleague may comment on, or resolve, a version's review
     "incidents.start": frozenset({"agent", "supervisor"}),
     "incidents.read": frozenset({"agent", "supervisor"}),
     "incidents.cancel": frozenset({"supervisor"}),
@@ -51,13 +51,19 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "external_tasks.read": frozenset({"integration", "supervisor", "ops"}),
     "external_tasks.retry": frozenset({"supervisor", "ops"}),  # set retries again on a failed activity
     "failures.read": frozenset({"supervisor", "ops"}),  # failed activities (Camunda's /incident)
+    # data subjects' rights (issue #17): the data-protection officer alone, not even admin
+    "data_subjects.erase": frozenset({"dpo"}),
+    "data_subjects.export": frozenset({"dpo"}),
+    "incidents.hold": frozenset({"supervisor"}),  # legal hold: keeps an incident's personal data from erasure
 }
+# Permissions that admin does not get with "everything": only the roles named may exercise them.
+EXCLUSIVE = frozenset({"data_subjects.erase", "data_subjects.export"})
 TEST_INCIDENTS = "incidents.test"
 
 
 def roles_for(permission: str) -> tuple[str, ...]:
     """The roles that grant `permission`, in the canonical order (admin last)."""
-    granted = PERMISSIONS[permission] | {"admin"}
+    granted = PERMISSIONS[permission] | (set() if permission in EXCLUSIVE else {"admin"})
     return tuple(r for r in ROLES if r in granted)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-ROLES = ("designer", "agent", "supervisor", "approver", "ops", "integration", "admin")
+ROLES = ("designer", "agent", "supervisor", "approver", "ops", "integration", "dpo", "admin")
 
 
 @dataclass(frozen=True)

@@ -25,12 +25,17 @@ FIELDS = ("incident_id", "seq", "procedure_key", "procedure_version", "kind", "t
 
 def _normal(value: Any) -> Any:
     """A JSON value as any database gives it back: PostgreSQL's jsonb reads 1.0 or 1e20 back as an integer."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, Mapping):
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is float:
+        return int(value) if value.is_integer() else value
+    if kind is dict or isinstance(value, Mapping):
         return {str(k): _normal(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_normal(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     return value
 
 
@@ -40,7 +45,8 @@ def canonical(value: Any) -> bytes:
                       default=str).encode()
 
 
-def _at(value: datetime | str | None) -> str | None:
+def timestamp(value: datetime | str | None) -> str | None:
+    """A timestamp as the chain hashes it (and as the database is given it): ISO 8601 in UTC, microseconds."""
     if isinstance(value, datetime):
         value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
         return value.isoformat(timespec="microseconds")
@@ -59,7 +65,7 @@ def row_hash(key: bytes, previous: str, row: Mapping[str, Any]) -> str:
     """The hash of `row` chained to `previous`. Keyed too: whoever can write to the database but does not
     hold the key cannot rebuild the chain after an edit."""
     fields = {name: row.get(name) for name in FIELDS}
-    fields["at"] = _at(fields["at"])
+    fields["at"] = timestamp(fields["at"])
     fields["test"] = bool(fields["test"])
     return hmac.new(key, previous.encode() + b"\x00" + canonical(fields), hashlib.sha256).hexdigest()
 

@@ -13,7 +13,7 @@ from engine.config import Settings
 
 KEY_FILE = "audit-key"
 MIN_KEY_BYTES = 32
-_BOUND: dict[str, bytes] = {}  # by database URL: every engine object on one database shares the key
+_BOUND: dict[Any, bytes] = {}  # by database URL: every engine object on one database shares the key
 
 
 def load(settings: Settings) -> bytes:
@@ -44,12 +44,12 @@ def load(settings: Settings) -> bytes:
 
 def bind(db: Any, key: bytes) -> None:
     """Remember the key for every connection to the database of the SQLAlchemy engine `db`."""
-    _BOUND[db.url.render_as_string(hide_password=False)] = key
+    _BOUND[db.url] = key
 
 
 def for_connection(conn: Any) -> bytes:
     """The key bound to the engine of `conn`; writing audit rows through an unkeyed engine is a bug."""
-    key = _BOUND.get(conn.engine.url.render_as_string(hide_password=False))
+    key = _BOUND.get(conn.engine.url)
     if key is None:
         raise RuntimeError("no audit key is bound to this database engine (build it through IncidentEngine)")
     return key

@@ -29,7 +29,7 @@ class RuntimeProcedure:
         node = self.definition.nodes.get(element_id)
         if node is None:
             return False
-        return node.type in {"serviceTask", "sendTask", "businessRuleTask"} or (
+        return node.type in {"serviceTask", "sendTask", "businessRuleTask"} or node.call is not None or (
             node.event_kind == "message" and node.type in {"intermediateThrowEvent", "endEvent"})
 
     @functools.cached_property
@@ -76,6 +76,11 @@ class RuntimeProcedure:
         node = self.definition.nodes.get(element_id)
         return node is not None and node.event_kind == "signal" and node.type in {"intermediateThrowEvent",
                                                                                    "endEvent"}
+
+    @functools.cached_property
+    def calls_other_files(self) -> bool:
+        """Does the procedure have call activities that run child incidents?"""
+        return any(n.call is not None for n in self.definition.nodes.values())
 
     @functools.cached_property
     def listens(self) -> bool:

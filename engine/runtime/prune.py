@@ -46,9 +46,21 @@ def _path_to_root(task: Any) -> list[Any]:
     return path  # leaf first, root last
 
 
-def _cut_index(path: list[Any], others: list[set[Any]]) -> int:
+def _common_index(path: list[Any], others: list[Any]) -> int:
+    """Index on `path` (leaf first, root last) of the deepest task that is an ancestor of every task in
+    `others` too: each walks up only until it meets the path."""
+    on_path = {task.id: i for i, task in enumerate(path)}
+    common = 0
+    for task in others:
+        node = task
+        while node.id not in on_path:
+            node = node.parent
+        common = max(common, on_path[node.id])
+    return common
+
+
+def _cut_index(path: list[Any], common: int) -> int:
     """Index on `path` (leaf first) of the highest task to keep."""
-    common = next(i for i, task in enumerate(path) if all(task.id in ids for ids in others))
     cut = common + KEEP
     seen: set[str] = set()
     for index, task in enumerate(path):  # newest first: the first pass of each gateway is its latest
@@ -70,8 +82,7 @@ def prune(workflow: BpmnWorkflow) -> int:
     if root is None or not live:
         return 0
     path = _path_to_root(live[0])
-    others = [{t.id for t in _path_to_root(task)} for task in live[1:]]
-    cut_index = _cut_index(path, others)
+    cut_index = _cut_index(path, _common_index(path, live[1:]))
     if cut_index >= len(path) - 2:  # nothing between the root and the kept part
         return 0
     cut = path[cut_index]
@@ -96,14 +107,16 @@ def prune(workflow: BpmnWorkflow) -> int:
     return len(dropped)
 
 
-def deepest(workflow: BpmnWorkflow) -> int:
-    """The depth of the deepest unfinished task, in the top-level tree or any subprocess."""
-    depth = 0
+def deeper_than(workflow: BpmnWorkflow, limit: int) -> bool:
+    """Whether an unfinished task lies more than `limit` levels deep, in the top-level tree or a subprocess
+    (a tree of at most `limit` tasks cannot be: the usual case costs nothing)."""
     for scope in (workflow, *workflow.subprocesses.values()):
+        if len(scope.tasks) <= limit:
+            continue
         for task in scope.tasks.values():
-            if not task.has_state(TaskState.FINISHED_MASK):
-                depth = max(depth, len(_path_to_root(task)))
-    return depth
+            if not task.has_state(TaskState.FINISHED_MASK) and len(_path_to_root(task)) > limit:
+                return True
+    return False
 
 
 def _drop_orphan_subprocesses(workflow: BpmnWorkflow) -> None:

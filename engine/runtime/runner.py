@@ -17,6 +17,8 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
+from engine.records.declarations import declared, sift
+
 from . import events, prune, serializer, timers
 from .budget import BudgetExceeded, Budgets, Meter
 from .events import AwaitedEvent, ThrownSignal
@@ -70,6 +72,8 @@ class Outcome:
     waits: list[AwaitedEvent] = field(default_factory=list)
     signals: list[ThrownSignal] = field(default_factory=list)  # thrown in this step, for the other incidents
     caught_by: str | None = None  # the element that caught a delivered message or signal
+    # personal values that came in with this step: the workflow got the marker instead (issue #17)
+    personal: dict[str, Any] = field(default_factory=dict)
 
 
 class Runner:
@@ -90,7 +94,18 @@ class Runner:
         # The workflow behind the last state this runner produced: a following step of the same
         # transaction (settling a service task) takes it instead of parsing that state again. One use only.
         self._last: tuple[str, BpmnWorkflow] | None = None
+        self.engine: Any = None  # the IncidentEngine that made this runner (call activities start child incidents)
         self.resolve = events.template_resolver(self._evaluate)
+        self.personal = declared(procedure.definition).names
+
+    def _sift(self, values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Declared personal values never enter the workflow: it holds the marker, the step carries them."""
+        return sift(values, self.personal)
+
+    @staticmethod
+    def _carrying(personal: dict[str, Any], outcome: Outcome) -> Outcome:
+        outcome.personal = personal
+        return outcome
 
     def _evaluate(self, expression: str, data: Mapping[str, Any]) -> Any:
         return self.script_engine.environment.evaluate(expression, dict(data))
@@ -110,6 +125,9 @@ class Runner:
         'decision' (a business rule task, settled in the same transition by our DMN evaluator)."""
         if self.procedure.node_type(service.element_id) == "businessRuleTask":
             return "decision"
+        node = self.procedure.definition.nodes.get(service.element_id)
+        if node is not None and node.call is not None:
+            return "call"
         if service.topic and self.procedure.is_external(service.element_id) and self.pulls(service.topic):
             return "external"
         return self.topic_modes.get(service.topic or service.element_id, "fire_and_forget")
@@ -118,6 +136,7 @@ class Runner:
               start_kind: str = "message") -> Outcome:
         """Run a new workflow from its plain start event, or from `start_event` (a message, signal or
         timer start event of kind `start_kind`) alone."""
+        data, personal = self._sift(data)
         workflow = BpmnWorkflow(self.procedure.spec, self.procedure.subprocess_specs,
                                 script_engine=self.script_engine)
         for task in workflow.get_tasks(state=TaskState.READY):
@@ -127,13 +146,14 @@ class Runner:
             if start_event is not None:
                 events.begin_at(wf, start_event, start_kind, {})
 
-        return self._advance(workflow, Snapshot.empty(), act, dict(data))
+        return self._carrying(personal, self._advance(workflow, Snapshot.empty(), act, dict(data)))
 
     def deliver(self, state: str, wait: AwaitedEvent, variables: Mapping[str, Any]) -> Outcome:
         """Let one wait catch its message or signal, with `variables` as the event's payload.
 
         Raises events.NotWaiting when the workflow no longer waits there (another delivery took it).
         """
+        variables, personal = self._sift(variables)
         workflow = self.load(state)
         caught: list[str] = []
 
@@ -143,9 +163,10 @@ class Runner:
 
         outcome = self._advance(workflow, Snapshot.of(workflow), act, dict(variables))
         outcome.caught_by = caught[0] if caught else None
-        return outcome
+        return self._carrying(personal, outcome)
 
     def complete(self, state: str, task_id: str, values: Mapping[str, Any]) -> Outcome:
+        values, personal = self._sift(values)
         workflow = self.load(state)
         task = self._task(workflow, task_id)
         if task is None or task.state != TaskState.READY or not task.task_spec.manual:
@@ -156,9 +177,10 @@ class Runner:
             self._script(task, "post_script")
             task.run()
 
-        return self._advance(workflow, Snapshot.of(workflow), act, dict(values))
+        return self._carrying(personal, self._advance(workflow, Snapshot.of(workflow), act, dict(values)))
 
     def finish_service(self, state: str, task_id: str, result: Mapping[str, Any]) -> Outcome:
+        result, personal = self._sift(result)
         workflow = self.load(state)
         task = self._task(workflow, task_id)
         if task is None or task.state != TaskState.STARTED:
@@ -168,7 +190,7 @@ class Runner:
             task.data.update(copy.deepcopy(dict(result)))
             task.complete()
 
-        return self._advance(workflow, Snapshot.of(workflow), act, dict(result))
+        return self._carrying(personal, self._advance(workflow, Snapshot.of(workflow), act, dict(result)))
 
     def throw_error(self, state: str, task_id: str, code: str, data: Mapping[str, Any]) -> Outcome:
         """A waiting service task ends with a BPMN error: the error boundary event for `code` (or a
@@ -176,6 +198,7 @@ class Runner:
         from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
         from SpiffWorkflow.bpmn.util.event import BpmnEvent
 
+        data, personal = self._sift(data)
         workflow = self.load(state)
         task = self._task(workflow, task_id)
         if task is None or task.state != TaskState.STARTED:
@@ -188,7 +211,7 @@ class Runner:
             if not wf.event_manager.catch(event):
                 raise LookupError(f"no error boundary event of {task.task_spec.bpmn_id} catches error code {code!r}")
 
-        return self._advance(workflow, Snapshot.of(workflow), act, dict(data))
+        return self._carrying(personal, self._advance(workflow, Snapshot.of(workflow), act, dict(data)))
 
     def override_check(self, state: str, gateway_id: str) -> Outcome:
         """Send the incident past a check gateway along its pass flow now, dropping the pending fail path.
@@ -379,7 +402,7 @@ class _LoopGuard:
         for task in workflow.tasks.values():
             if prune.counts_as_pass(task):
                 counts[task.task_spec.bpmn_id] = counts.get(task.task_spec.bpmn_id, 0) + 1
-        if prune.deepest(workflow) > MAX_DEPTH:
+        if prune.deeper_than(workflow, MAX_DEPTH):
             raise IncidentFailed("the workflow's history is too deep for the engine; "
                                  "the procedure loops too often (inside a subprocess)")
         if not counts:

@@ -9,7 +9,9 @@ from sqlalchemy import Connection
 from engine.runtime.runner import IncidentFailed, Outcome, Runner
 from engine.runtime.stall import stall_reason
 
+from . import calls
 from .decisions import settle_business_rule
+from .personal_sync import keep_personal
 from .recording import Step, record_outcome, save_failure, save_incident
 
 _MAX_SERVICE_ROUNDS = 100
@@ -40,6 +42,8 @@ def advance(conn: Connection, step: Step, runner: Runner, act: Callable[[], Outc
             outcomes.append(runner.finish_service(outcomes[-1].state, ready[0].task_id, values))
     except IncidentFailed as err:
         save_failure(conn, step, str(err))
+        if step.incident.get("parent_incident_id"):
+            calls.child_failed(conn, step, runner, str(err))
         return None
     finally:
         runner.end()
@@ -52,9 +56,16 @@ def advance(conn: Connection, step: Step, runner: Runner, act: Callable[[], Outc
                        submitted=submitted if first else None, mode_of=runner.mode_of)
     for outcome in outcomes:  # what was submitted, and what a business rule task decided
         data.update(outcome.written)
-    stalled = stall_reason(outcomes[-1])
+    stalled = None if runner.procedure.calls_other_files else stall_reason(outcomes[-1])  # a call may wait on a child
     if stalled is not None:
         outcomes[-1].status, outcomes[-1].error = "stalled", stalled
+    keep_personal(conn, step, outcomes)
     save_incident(conn, step, outcomes[-1], data=data)
+    if outcomes[-1].status == "completed" and step.incident.get("parent_incident_id"):
+        calls.child_completed(conn, step, runner, outcomes[-1])
+    elif runner.procedure.calls_other_files:
+        calls.start_children(conn, step, runner, outcomes[-1])
+    if runner.procedure.calls_other_files:  # its view lists its children: callers read it anew
+        step.saved = step.open_rows = None
     return outcomes[-1]
 

@@ -95,7 +95,7 @@ def version(engine: IncidentEngine, key: str, number: int | None = None, *,
 
 def task_form(engine: IncidentEngine, task_id: str, *, principal: Principal | None = None) -> dict[str, Any] | None:
     """The Camunda form a task shows ({id, key, version, filename, version_tag, deployment_id, created_at,
-    schema}), or None when the task has generated fields or no form. NotFound for a task the caller may not
+    schema, binding, by_filename}: how the task names it), or None when the task has generated fields or no form. NotFound for a task the caller may not
     see; Conflict when its form is not deployed. Completing the task (tasks.complete) validates against it."""
     from engine.db import incident_rows
 
@@ -108,4 +108,9 @@ def task_form(engine: IncidentEngine, task_id: str, *, principal: Principal | No
         assert incident is not None
         runtime = engine.runtime_by_id(uow.conn, incident["procedure_id"])
         found = form_of(uow.conn, runtime, row["element_id"])
-        return describe(*found) if found else None
+        if found is None:
+            return None
+        user_task = runtime.definition.user_task(row["element_id"])
+        ref = user_task.form_ref if user_task is not None else None
+        return {**describe(*found), "binding": ref.binding if ref else None,
+                "by_filename": bool(ref and ref.by_filename)}

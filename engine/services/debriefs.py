@@ -5,9 +5,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 
-from engine.db import audit_rows, debrief_rows, incident_rows, procedure_rows
+from engine.db import audit_rows, debrief_rows, incident_rows, personal_rows, procedure_rows
 from engine.errors import NotFound
 from engine.monitoring.debrief import assemble, is_major
+from engine.records.declarations import mark_erased
 
 from .engine_app import IncidentEngine
 
@@ -40,6 +41,9 @@ def debrief(engine: IncidentEngine, incident_id: str) -> dict[str, Any]:
                            "and its priority is not P1), so it has no debrief")
         lanes = {t["id"]: t.get("lane") for t in summary.get("user_tasks", [])}
         record = assemble(incident, _audit(uow.conn, incident_id), summary.get("properties"), lanes)
+        erased = frozenset(n for n, v in personal_rows.values(uow.conn, incident_id).items() if v is None)
+        if erased:  # the record never held the values; once erased, their fields read as erased
+            record = mark_erased(record, erased)
         snapshot = debrief_rows.get(uow.conn, incident_id)
     record["snapshot_at"] = snapshot["created_at"] if snapshot else None
     return record

@@ -72,5 +72,7 @@ class IncidentEngine:
 
     def runner(self, runtime: RuntimeProcedure) -> Runner:
         modes = {name: topic.mode for name, topic in self.settings.outbox_topics.items()}
-        return Runner(runtime, self.script_engine, loop_cap=self.settings.loop_cap, topic_modes=modes,
-                      pulls=self.settings.pulls, budgets=self.settings.budgets, cycle_cap=self.settings.cycle_cap)
+        runner = Runner(runtime, self.script_engine, loop_cap=self.settings.loop_cap, topic_modes=modes,
+                        pulls=self.settings.pulls, budgets=self.settings.budgets, cycle_cap=self.settings.cycle_cap)
+        runner.engine = self
+        return runner

@@ -14,14 +14,16 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from engine import clock
-from engine.db import governance_rows, incident_rows, procedure_rows, task_rows
+from engine.db import governance_rows, incident_rows, personal_rows, procedure_rows, task_rows
 from engine.db.pages import bounded_page, decode_position, position_of
 from engine.errors import Conflict, Invalid, NotFound, Problem
 from engine.events.triggers import Trigger
 from engine.identity import policy
 from engine.identity.principal import Principal
+from engine.records.declarations import MARKER, declared, resolve, sift
 
 from .advance import advance
+from .calls import cancel_children
 from .engine_app import IncidentEngine
 from .recording import Step, record_outcome, save_incident
 from .views import incident_view
@@ -74,7 +76,12 @@ def view(conn: Connection, incident_id: str) -> dict[str, Any]:
     row = incident_rows.get(conn, incident_id)
     if row is None:
         raise NotFound(f"no incident {incident_id}")
-    return incident_view(row, task_rows.open_for(conn, [incident_id])[incident_id])
+    found = incident_view(row, task_rows.open_for(conn, [incident_id])[incident_id])
+    children = incident_rows.children(conn, incident_id)
+    if children:  # an incident whose call activities started child incidents lists them
+        found["child_incidents"] = [{"id": c["id"], "procedure": c["procedure_key"], "version": c["procedure_version"],
+                                     "status": c["status"], "parent_task_id": c["parent_task_id"]} for c in children]
+    return found
 
 
 def visible_view(view: dict[str, Any], principal: Principal | None) -> dict[str, Any]:
@@ -164,10 +171,11 @@ def start(engine: IncidentEngine, *, procedure: str, version: int | None = None,
         begin = trigger or plain_start(runtime.definition)
         runner = engine.runner(runtime)
         now = clock.now()
+        kept, _personal = sift(data, declared(runtime.definition).names)  # the runner keeps the values apart
         row = {
             "id": str(uuid.uuid4()), "procedure_id": proc["id"], "procedure_key": proc["key"],
-            "procedure_version": proc["version"], "reference": reference, "status": "running", "data": data,
-            "state": runner.initial_state(data), "row_version": 1, "created_at": now, "updated_at": now,
+            "procedure_version": proc["version"], "reference": reference, "status": "running", "data": kept,
+            "state": runner.initial_state(kept), "row_version": 1, "created_at": now, "updated_at": now,
             "created_by": actor, "test": test,
         }
         try:
@@ -195,7 +203,10 @@ def get(engine: IncidentEngine, incident_id: str, *, principal: Principal | None
         if row is None:
             raise NotFound(f"no incident {incident_id}")
         policy.require_on(principal, "incidents.read", row)
-        return _readable(uow.conn, incident_id, principal)
+        found = _readable(uow.conn, incident_id, principal)
+        if MARKER in (found.get("data") or {}).values():  # personal values, from the store (or erased)
+            found["data"] = resolve(found["data"], personal_rows.values(uow.conn, incident_id))
+        return found
 
 
 def page(engine: IncidentEngine, *, status: str | None = None, procedure: str | None = None, limit: int = 50,
@@ -231,6 +242,7 @@ def cancel(engine: IncidentEngine, incident_id: str, *, reason: str, actor: str 
         step.event("incident_cancelled", {"reason": reason}, from_state=incident["status"], to_state="cancelled")
         record_outcome(uow.conn, step, outcome)
         save_incident(uow.conn, step, outcome, data=incident["data"])
+        cancel_children(uow.conn, engine, incident_id, actor, step.at, f"the calling incident was cancelled: {reason}")
         result = visible_view(view(uow.conn, incident_id), principal)
         uow.commit()
     return result

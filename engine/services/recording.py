@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 from engine import observe
 from engine.db import audit_rows, broadcast_rows, incident_rows, outbox_rows, task_rows
 from engine.errors import Conflict
+from engine.records.declarations import declared, sift
 from engine.runtime.check_gateway import CHECK_KINDS
 from engine.runtime.procedure import RuntimeProcedure
 from engine.runtime.runner import Outcome, StartedService
@@ -55,10 +56,16 @@ class Step:
         return incident_view(self.saved, rows)
 
     def event(self, kind: str, data: dict[str, Any] | None = None, **columns: Any) -> None:
+        """An audit row; declared personal values go to its erasable `personal` payload, the marker to `data`."""
+        personal = None
+        names = declared(self.runtime.definition).names
+        if names and isinstance(data, dict):
+            data, found = sift(data, names)
+            personal = found or None
         self.audit.append({
             "incident_id": self.incident["id"], "procedure_key": self.runtime.key,
             "procedure_version": self.runtime.version, "kind": kind, "actor": self.actor, "at": self.at,
-            "data": data, **dict.fromkeys(_AUDIT_COLUMNS), **columns, "test": self.test,
+            "data": data, **dict.fromkeys(_AUDIT_COLUMNS), **columns, "test": self.test, "personal": personal,
         })
 
     @property
@@ -93,7 +100,7 @@ def record_outcome(conn: Connection, step: Step, outcome: Outcome, *, completed_
     pulled = [s for s in fresh if mode_of is not None and mode_of(s) == "external"]
     if pulled or any(tr.to_state == "cancelled" for tr in outcome.transitions):
         sync_external_tasks(conn, step, outcome, pulled)
-    fresh = [s for s in fresh if s not in pulled and not (mode_of is not None and mode_of(s) == "decision")]
+    fresh = [s for s in fresh if s not in pulled and not (mode_of is not None and mode_of(s) in ("decision", "call"))]
     already = outbox_rows.queued_tasks(conn, [s.task_id for s in fresh])
     for service in fresh:
         step.queued.add(service.task_id)

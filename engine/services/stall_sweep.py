@@ -32,6 +32,8 @@ def sweep(engine: IncidentEngine, *, limit: int = 100) -> int:
             if incident is None or incident["status"] != "running":
                 continue
             runtime = engine.runtime_by_id(uow.conn, incident["procedure_id"])
+            if runtime.calls_other_files:
+                continue  # it may be waiting for a child incident, which its own rows do not show
             try:
                 outcome = engine.runner(runtime).fire_timers(incident["state"])  # in memory: nothing is saved
             except (IncidentFailed, LookupError):

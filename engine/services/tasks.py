@@ -21,6 +21,7 @@ from engine.errors import Conflict, Invalid, NotFound, Problem
 from engine.forms.validate import validate_camunda_submission
 from engine.identity import policy
 from engine.identity.principal import Principal
+from engine.records.declarations import refuse_markers
 
 from .advance import advance
 from .camunda_forms import form_of, task_form
@@ -115,6 +116,7 @@ def complete(engine: IncidentEngine, task_id: str, data: dict[str, Any], *, acto
         camunda_form = form_of(conn, runtime, task["element_id"])
         values = validate_camunda_submission(camunda_form[1], data) if camunda_form else \
             validate_submission(user_task.form if user_task else (), data)
+        refuse_markers(runtime.definition, values)
         runner = engine.runner(runtime)
         advance(conn, step, runner, lambda: runner.complete(incident["state"], task_id, values),
                 completed_task=task_id, submitted=values)

@@ -24,4 +24,5 @@ def incident_view(row: dict[str, Any], open_tasks: list[dict[str, Any]]) -> dict
         "created_at": row["created_at"], "updated_at": row["updated_at"], "ended_at": row["ended_at"],
         "created_by": row["created_by"], "next_timer_at": row["next_timer_at"],
         "test": bool(row.get("test")), "open_tasks": [task_view(t) for t in open_tasks],
+        "parent_incident_id": row.get("parent_incident_id"),
     }

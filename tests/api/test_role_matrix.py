@@ -32,6 +32,7 @@ COLUMNS = tuple(CALLERS)
 # one is 403 for it); the endpoints outside the matrix check them by their declared roles, like the rest.
 LATER_CALLERS: dict[str, tuple[list[str], list[str]]] = {
     "integration": (["integration"], ["team-a"]),  # a CRM or telephony system: sends messages and signals
+    "dpo": (["dpo"], ["team-a"]),  # the data-protection officer: data subjects' requests (issue #17)
 }
 LATER_ALLOWED: dict[str, dict[str, int]] = {
     "integration": {"GET /healthz": 200, "GET /openapi.json": 200, "GET /api/v1/procedures": 200,
@@ -39,6 +40,7 @@ LATER_ALLOWED: dict[str, dict[str, int]] = {
                     "GET /api/v1/procedures/{key}/versions/1/bpmn": 200,
                     "GET /api/v1/procedures/{key}/versions/1/lint": 200},
 }
+LATER_ALLOWED["dpo"] = dict(LATER_ALLOWED["integration"])
 
 # endpoint: expected status per caller, in the order of COLUMNS:
 #     designer agent supervisor approver ops admin no-role agent-b supervisor-b anonymous

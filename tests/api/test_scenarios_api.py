@@ -138,3 +138,15 @@ def test_the_report_page_lists_scenarios_and_marks_each_flow(client: Any) -> Non
     assert client.get(f"{page}?run={run['id']}").status_code == 200
     assert client.get(f"{page}?run=nope").status_code == 404
     assert client.get(page, headers={"Authorization": ""}).status_code == 401
+
+
+def test_times_inside_free_form_payloads_are_iso_8601_like_every_schema_field(client: Any) -> None:
+    from datetime import datetime
+
+    _upload(client)
+    client.put(SUITE, data=SIMPLE_SCENARIOS, content_type="application/yaml", headers=as_user("dana"))
+    ran = client.post(SUITE + "/run", headers=as_user("olly")).get_json()
+    governance = client.get(version_url("simple_flow", 1) + "/governance", headers=as_user("olly")).get_json()
+    stamped = governance["scenario_tests"]["run"]["created_at"]
+    assert datetime.fromisoformat(stamped) == datetime.fromisoformat(ran["created_at"]), (stamped, ran["created_at"])
+    assert datetime.fromisoformat(ran["scenarios"][0]["audit"][0]["at"]).tzinfo is not None

@@ -31,12 +31,19 @@ def test_a_principal_keeps_only_the_roles_this_service_knows() -> None:
     assert p.is_admin
 
 
-@pytest.mark.parametrize("permission", sorted(policy.PERMISSIONS))
+@pytest.mark.parametrize("permission", sorted(set(policy.PERMISSIONS) - policy.EXCLUSIVE))
 def test_admin_holds_every_permission_and_nobody_without_roles_holds_any(permission: str) -> None:
     assert policy.allowed(ADA, permission)
     assert not policy.allowed(Principal.of("nobody", [], ["team-a"]), permission)
     assert policy.roles_for(permission)[-1] == "admin"
     assert set(policy.roles_for(permission)) <= set(ROLES)
+
+
+@pytest.mark.parametrize("permission", sorted(policy.EXCLUSIVE))
+def test_data_subjects_rights_are_the_dpos_alone_not_even_admins(permission: str) -> None:
+    assert policy.roles_for(permission) == ("dpo",)
+    assert not policy.allowed(ADA, permission)
+    assert policy.allowed(Principal.of("dee", ["dpo"], []), permission)
 
 
 def test_internal_callers_are_not_checked() -> None:

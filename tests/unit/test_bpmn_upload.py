@@ -360,9 +360,12 @@ def test_subprocess_call_activity_send_task_and_data_store() -> None:
     assert set(spec.task_specs) == set(definition.spec.task_specs) and "Sub" in subprocess_specs
 
 
-def test_call_to_a_process_not_in_the_file_is_refused() -> None:
+def test_call_to_a_process_not_in_the_file_runs_as_a_child_incident() -> None:
+    """Since issue 13 a call of another file's process is a child incident; the deployment checks that the
+    called process exists (tests/api/test_call_activities_api.py)."""
     data = doc(process(body=task_chain('<bpmn:callActivity id="Call" calledElement="elsewhere"/>', "Call")))
-    assert "elsewhere" in text_of(problems_of(data))
+    call = load_procedure(data).nodes["Call"].call
+    assert call is not None and (call.key, call.binding) == ("elsewhere", "latest")
 
 
 def test_a_signal_may_come_from_inside_or_outside_the_incident() -> None:

@@ -24,6 +24,10 @@ FIXTURES = {
     "gateway.no_default": ["no_default"],
     "loop.no_check": ["loop"],
     "task.no_owner": ["no_owner"],
+    "personal.retention": ["personal_retention"],
+    "personal.undeclared": ["personal_undeclared"],
+    "personal.no_retention": ["personal_no_retention"],
+    "personal.no_subject": ["personal_no_subject"],
 }
 CASES = [(rule, stem) for rule, stems in FIXTURES.items() for stem in stems]
 # a pass file may keep its rule and break another one on purpose
@@ -59,7 +63,8 @@ def test_the_pass_fixture_keeps_its_rule(rule: str, stem: str) -> None:
 
 def test_severities() -> None:
     assert {rule for rule, (severity, _) in RULES.items() if severity == WARNING} == {
-        "gateway.no_default", "loop.no_check", "task.no_owner"}
+        "gateway.no_default", "loop.no_check", "task.no_owner", "personal.undeclared", "personal.no_retention",
+        "personal.no_subject"}
     assert all(severity in (ERROR, WARNING) for severity, _ in RULES.values())
 
 

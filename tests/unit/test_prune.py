@@ -264,3 +264,33 @@ def test_a_supervisor_override_after_a_hundred_failed_checks_takes_the_pass_flow
     assert [(t.element_id, t.to_state) for t in overridden.transitions if t.to_state == "cancelled"] == \
         [("Task_Rework", "cancelled")]
     assert any(t.kind == "check_overridden" for t in overridden.transitions)
+
+
+SUB_LOOP = _xml("""
+    <bpmn:subProcess id="Sub_Loop">
+      <bpmn:startEvent id="In_Start"/>
+      <bpmn:sequenceFlow id="I_1" sourceRef="In_Start" targetRef="In_Merge"/>
+      <bpmn:exclusiveGateway id="In_Merge"/>
+      <bpmn:sequenceFlow id="I_2" sourceRef="In_Merge" targetRef="Task_Inner"/>
+      <bpmn:userTask id="Task_Inner"/>
+      <bpmn:sequenceFlow id="I_3" sourceRef="Task_Inner" targetRef="In_Again"/>
+      <bpmn:exclusiveGateway id="In_Again" default="I_out"/>
+      <bpmn:sequenceFlow id="I_back" sourceRef="In_Again" targetRef="In_Merge">
+        <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">${more == true}</bpmn:conditionExpression>
+      </bpmn:sequenceFlow>
+      <bpmn:sequenceFlow id="I_out" sourceRef="In_Again" targetRef="In_End"/>
+      <bpmn:endEvent id="In_End"/>
+    </bpmn:subProcess>""", "Sub_Loop", "Sub_Loop")
+
+
+def test_a_loop_inside_a_subprocess_that_grows_too_deep_fails_the_incident(monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.runtime import runner as runner_module
+
+    monkeypatch.setattr(runner_module, "MAX_DEPTH", 40)  # SpiffWorkflow's own limit is about 1,000 levels
+    runner = _runner(SUB_LOOP)
+    outcome = runner.start({})
+    with pytest.raises(IncidentFailed, match="too deep"):
+        for _ in range(40):
+            [inner] = _open(outcome, "Task_Inner")
+            outcome = runner.complete(outcome.state, inner.id, {"more": True})
+    assert prune.deeper_than(runner.load(outcome.state), 30)  # the subprocess tree is not pruned

@@ -74,7 +74,8 @@ def test_unsafe_delivery_settings_are_refused(monkeypatch: pytest.MonkeyPatch) -
 
 def test_the_celery_app_acknowledges_late_retries_and_limits_every_task() -> None:
     app = create_celery(Settings(celery_broker_url="memory://", celery_queue="q", timer_tick_seconds=7,
-                                 task_time_limit=90, task_max_retries=4, test_incident_purge_seconds=600))
+                                 task_time_limit=90, task_max_retries=4, test_incident_purge_seconds=600,
+                                 retention_job_seconds=1800))
     conf = app.conf
     assert (conf.task_acks_late, conf.task_reject_on_worker_lost, conf.worker_prefetch_multiplier) == (True, True, 1)
     assert (conf.task_time_limit, conf.task_soft_time_limit) == (90, 80)
@@ -82,16 +83,21 @@ def test_the_celery_app_acknowledges_late_retries_and_limits_every_task() -> Non
     schedule = conf.beat_schedule
     ticks = {e["task"]: e for e in schedule.values()}
     assert set(ticks) == {"workers.tick_timers", "workers.dispatch_outbox", "workers.tick_events",
-                          "workers.dispatch_simulations", "workers.purge_test_incidents", "workers.sweep_stalls"}
+                          "workers.dispatch_simulations", "workers.purge_test_incidents",
+                          "workers.erase_expired_personal_data", "workers.sweep_stalls"}
     assert all(ticks[t]["schedule"] == 7 and ticks[t]["options"]["expires"] == 21 for t in ticks
-               if t not in ("workers.purge_test_incidents", "workers.sweep_stalls"))
+               if t not in ("workers.purge_test_incidents", "workers.erase_expired_personal_data",
+                            "workers.sweep_stalls"))
     assert ticks["workers.sweep_stalls"]["schedule"] == 600
     purge = ticks["workers.purge_test_incidents"]
     assert (purge["schedule"], purge["options"]["expires"]) == (600, 600)
+    retention = ticks["workers.erase_expired_personal_data"]
+    assert (retention["schedule"], retention["options"]["expires"]) == (1800, 1800)
     ours = {name: task for name, task in app.tasks.items() if name.startswith("workers.")}
     assert set(ours) == {"workers.tick_timers", "workers.dispatch_outbox", "workers.deliver_outbox",
                          "workers.tick_events", "workers.dispatch_simulations", "workers.run_simulation",
-                         "workers.purge_test_incidents", "workers.run_fitness_test", "workers.sweep_stalls"}
+                         "workers.purge_test_incidents", "workers.run_fitness_test",
+                         "workers.erase_expired_personal_data", "workers.sweep_stalls"}
     for task in ours.values():
         assert task.acks_late and task.reject_on_worker_lost
         assert task.retry_backoff and task.retry_jitter and task.retry_backoff_max == 60

@@ -14,12 +14,11 @@ from engine.identity.principal import Principal
 from engine.services import incidents, tasks
 from tests.support.oidc import Provider, running_provider
 from tests.support.procedures import deploy_active
-from tests.support.web import Served, serve
+from tests.support.web import Served, chromium_driver, serve
 from tests.web.conftest import WEB_DESK
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 UNOWNED = ROOT / "tests" / "fixtures" / "bpmn" / "web_unowned.bpmn"
 STARTER = Principal.of("crm", ["agent"], ["service-desk"])
 
@@ -39,22 +38,10 @@ def site(tmp_path: Path, sqlite_template: Path) -> Iterator[tuple[Served, Provid
 
 @pytest.fixture
 def browsers() -> Iterator[Callable[[], Any]]:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    assert Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists(), \
-        "install chromium and chromium-driver (scripts/test.sh does)"
     opened: list[Any] = []
 
     def open_browser() -> Any:
-        options = webdriver.ChromeOptions()
-        options.binary_location = CHROMIUM
-        for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                     "--no-first-run", "--window-size=1366,1000"):
-            options.add_argument(flag)
-        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-        driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
-        driver.implicitly_wait(0)
+        driver = chromium_driver()
         opened.append(driver)
         return driver
 
