@@ -36,7 +36,9 @@ class TaskCollection(MethodView):
         narrowed = TaskFilter(procedure=query.pop("procedure"), element_id=query.pop("element_id"),
                               reference=query.pop("reference"), candidate_groups=tuple(query.pop("candidate_group")),
                               include_assigned=True, due_before=query.pop("due_before"),
-                              due_after=query.pop("due_after"), states=())
+                              due_after=query.pop("due_after"), follow_up_before=query.pop("follow_up_before"),
+                              follow_up_after=query.pop("follow_up_after"), min_priority=query.pop("min_priority"),
+                              max_priority=query.pop("max_priority"), states=())
         items, cursor = tasks.page(engine(), **query, principal=current_principal(), narrowed=narrowed)
         return {"items": items, "next_cursor": cursor}
 

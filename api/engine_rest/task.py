@@ -15,11 +15,11 @@ from . import translate as t
 
 blp = Blueprint("task", __name__, url_prefix="/task")
 
-_SORT = {"created": "created", "dueDate": "due", "name": "name", "assignee": "assignee", "id": "id",
-         "taskDefinitionKey": "element", "instanceId": "incident", "processInstanceId": "incident"}
+_SORT = {"created": "created", "dueDate": "due", "followUpDate": "follow_up", "priority": "priority",
+         "name": "name", "assignee": "assignee", "id": "id", "taskDefinitionKey": "element",
+         "instanceId": "incident", "processInstanceId": "incident"}
 _FORM_TYPES = {"string": "String", "long": "Long", "double": "Double", "boolean": "Boolean", "date": "Date",
                "enum": "String"}
-DEFAULT_PRIORITY = 50  # our tasks have no priority; Camunda's default
 
 
 def task_dto(view: dict[str, Any]) -> dict[str, Any]:
@@ -27,9 +27,10 @@ def task_dto(view: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": view["id"], "name": view["name"], "assignee": view["assignee"], "owner": None,
         "created": t.fmt_date(view["created_at"]), "lastUpdated": t.fmt_date(view.get("claimed_at")),
-        "due": t.fmt_date(view["due_at"]), "followUp": None, "delegationState": None,
+        "due": t.fmt_date(view["due_at"]), "followUp": t.fmt_date(view.get("follow_up_at")),
+        "delegationState": None,
         "description": view.get("documentation"), "executionId": view["incident_id"], "parentTaskId": None,
-        "priority": DEFAULT_PRIORITY, "processDefinitionId": view.get("procedure_id"),
+        "priority": view.get("priority", 50), "processDefinitionId": view.get("procedure_id"),
         "processInstanceId": view["incident_id"], "taskDefinitionKey": view["element_id"],
         "caseExecutionId": None, "caseInstanceId": None, "caseDefinitionId": None, "suspended": False,
         "formKey": view.get("form_key"), "camundaFormRef": None, "tenantId": None,
@@ -42,9 +43,9 @@ def _filter(source: Any) -> tuple[TaskFilter | None, dict[str, Any]]:
     first, maximum = t.paging(source)
     groups = t.listed("candidateGroups", source) + t.listed("candidateGroup", source)
     due_before, due_after = t.text("dueBefore", source), t.text("dueAfter", source)
-    priority = t.integer("priority", source)
+    follow_before, follow_after = t.text("followUpBefore", source), t.text("followUpAfter", source)
     sort = t.text("sortBy", source) or "created"
-    if sort not in _SORT and sort != "priority":
+    if sort not in _SORT:
         raise t.bad_request(f"Cannot set query parameter 'sortBy' to value '{sort}'")
     order = (t.text("sortOrder", source) or "asc").lower()
     if order not in ("asc", "desc"):
@@ -57,9 +58,13 @@ def _filter(source: Any) -> tuple[TaskFilter | None, dict[str, Any]]:
         candidate_groups=tuple(groups), candidate_user=t.text("candidateUser", source),
         include_assigned=t.flag("includeAssignedTasks", source),
         due_before=t.parse_date(due_before, "dueBefore") if due_before else None,
-        due_after=t.parse_date(due_after, "dueAfter") if due_after else None)
+        due_after=t.parse_date(due_after, "dueAfter") if due_after else None,
+        follow_up_before=t.parse_date(follow_before, "followUpBefore") if follow_before else None,
+        follow_up_after=t.parse_date(follow_after, "followUpAfter") if follow_after else None,
+        priority=t.integer("priority", source), min_priority=t.integer("minPriority", source),
+        max_priority=t.integer("maxPriority", source))
     paging = {"offset": first, "limit": maximum, "sort": _SORT.get(sort, "created"), "descending": order == "desc"}
-    return (None if priority is not None and priority != DEFAULT_PRIORITY else f), paging
+    return f, paging
 
 
 def _list(source: Any) -> Response:

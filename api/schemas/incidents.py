@@ -30,7 +30,11 @@ class TaskSchema(Schema):
     camunda_form_error = fields.String(metadata={"description": "why the task's Camunda form cannot be shown"})
     documentation = fields.String(allow_none=True)
     created_at = fields.DateTime()
-    due_at = fields.DateTime(allow_none=True)
+    due_at = fields.DateTime(allow_none=True, metadata={
+        "description": "camunda:dueDate, else the deadline of a timer on the task"})
+    follow_up_at = fields.DateTime(allow_none=True, metadata={"description": "camunda:followUpDate"})
+    priority = fields.Integer(metadata={"description": "camunda:priority (default 50; higher comes first)"})
+    form_key = fields.String(allow_none=True, metadata={"description": "camunda:formKey"})
     claimed_at = fields.DateTime(allow_none=True)
     ended_at = fields.DateTime(allow_none=True)
     ended_by = fields.String(allow_none=True)
@@ -84,6 +88,9 @@ class CancelSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
 
 
+SORTS = ("created", "priority", "due", "follow_up")
+
+
 class TaskQuerySchema(PageQuerySchema):
     state = fields.String(load_default="ready", validate=validate.OneOf(("ready", "completed", "cancelled")))
     lane = fields.String(load_default=None)
@@ -99,6 +106,13 @@ class TaskQuerySchema(PageQuerySchema):
                                   metadata={"description": "offered to one of these groups (repeat the parameter)"})
     due_before = fields.AwareDateTime(load_default=None, default_timezone=None)
     due_after = fields.AwareDateTime(load_default=None, default_timezone=None)
+    follow_up_before = fields.AwareDateTime(load_default=None, default_timezone=None)
+    follow_up_after = fields.AwareDateTime(load_default=None, default_timezone=None)
+    min_priority = fields.Integer(load_default=None, validate=validate.Range(min=-INT32_MAX - 1, max=INT32_MAX))
+    max_priority = fields.Integer(load_default=None, validate=validate.Range(min=-INT32_MAX - 1, max=INT32_MAX))
+    sort = fields.String(load_default="created", validate=validate.OneOf(SORTS), metadata={
+        "description": "created (oldest first), priority (highest first), due or follow_up (soonest first, "
+                       "tasks without one last)"})
 
 
 class TaskPageSchema(PageSchema):

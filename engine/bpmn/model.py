@@ -69,6 +69,9 @@ class UserTaskDef:
     properties: dict[str, str] = field(default_factory=dict)
     form_key: str | None = None
     form_ref: FormRefDef | None = None  # a Camunda form (.form file) instead of generated fields
+    due_date: str | None = None  # camunda:dueDate, raw: an ISO date-time or duration, or ${...}
+    follow_up_date: str | None = None  # camunda:followUpDate, the same
+    priority: str | None = None  # camunda:priority, raw: an integer or ${...}
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,7 @@ class NodeDef:
     event_inputs: tuple[tuple[str, str, str], ...] = ()
     decision: DecisionRefDef | None = None  # business rule tasks
     call: CallDef | None = None  # call activities whose process is in another file
+    initiator: str | None = None  # camunda:initiator of a start event: the variable for the starter's id
 
 
 @dataclass(frozen=True)
@@ -393,7 +397,9 @@ def _node(el: Any, parent: str | None, lane: str | None, incoming: tuple[str, ..
              if local(t) in ("timeDuration", "timeDate", "timeCycle")]
     timer = TimerDef(local(times[0])[4:].lower(), (times[0].text or "").strip()) if times else None
     operator = _spiff_extension(el, "serviceTaskOperator")
-    topic = camunda_attr(el, "topic") if camunda_attr(el, "type") == "external" else None
+    # Camunda Modeler writes an external message throw's type and topic on its messageEventDefinition
+    carrier = next((c for c in el if local(c) == "messageEventDefinition" and camunda_attr(c, "type")), el)
+    topic = camunda_attr(carrier, "topic") if camunda_attr(carrier, "type") == "external" else None
     external = topic is not None
     if topic is None and operator is None and (tag == "sendTask" or (
             tag in ("intermediateThrowEvent", "endEvent") and kinds == ["message"])):
@@ -410,7 +416,8 @@ def _node(el: Any, parent: str | None, lane: str | None, incoming: tuple[str, ..
         post_script=post.text if post is not None else None, event_name=name, external=external,
         event_inputs=event_inputs(el) if "signal" in kinds else (),
         decision=_decision_ref(el) if tag == "businessRuleTask" else None,
-        call=call_def(el) if tag == "callActivity" else None)
+        call=call_def(el) if tag == "callActivity" else None,
+        initiator=(camunda_attr(el, "initiator") or "").strip() or None if tag == "startEvent" else None)
 
 
 def call_def(el: Any) -> CallDef | None:
@@ -468,7 +475,10 @@ def _user_task(el: Any, lane: str | None) -> tuple[UserTaskDef, list[Problem]]:
     task = UserTaskDef(id=el.get("id"), name=(el.get("name") or el.get("id")).strip(), lane=lane,
                        candidate_groups=groups, candidate_users=users, assignee=assignee, form=form,
                        documentation=(doc or "").strip() or None, properties=properties(el),
-                       form_key=camunda_attr(el, "formKey"), form_ref=_form_ref(el))
+                       form_key=camunda_attr(el, "formKey"), form_ref=_form_ref(el),
+                       due_date=(camunda_attr(el, "dueDate") or "").strip() or None,
+                       follow_up_date=(camunda_attr(el, "followUpDate") or "").strip() or None,
+                       priority=(camunda_attr(el, "priority") or "").strip() or None)
     if task.form_ref is not None and form:
         problems.append(Problem(message=f"user task {task.id} has both camunda:formData fields and a Camunda form "
                                 f"({task.form_ref.key}); keep one", element_id=task.id, line=el.sourceline,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import functools
+import re
 import threading
 from typing import Any
 
 from lxml import etree
 
-from engine.bpmn import dialects, event_rules, io_mapping
+from engine.bpmn import camunda_attributes, dialects, event_rules, io_mapping
 from engine.bpmn.containment import ModelLimits, containment_problems, containment_warnings
 from engine.bpmn.model import ProcedureDefinition, properties, read_graph
 from engine.bpmn.support import (
@@ -146,10 +147,23 @@ def _scope(root: Any, top: Any) -> list[Any]:
     return scope
 
 
+def _collection_name(text: str) -> str | None:
+    """The variable a camunda:collection names: `items`, `${items}` or `#{items}`; None for anything else."""
+    text = text.strip()
+    if text[:2] in ("${", "#{") and text.endswith("}"):
+        text = text[2:-1].strip()
+    return text if text.isidentifier() else None
+
+
 def _prepare_for_spiff(root: Any, scope: list[Any]) -> list[Problem]:
     """Drop what SpiffWorkflow would trip over but we do not run: other processes (their DMN references
     and data stores are parsed eagerly) and data stores (documentation only here). Returns warnings."""
     warnings = event_rules.prepare_references(root, scope)
+    for loop in (e for p in scope for e in p.iter(f"{{{BPMN_NS}}}multiInstanceLoopCharacteristics")):
+        for ns in CAMUNDA_NS:  # SpiffWorkflow reads camunda:collection as a plain variable name
+            name = _collection_name(loop.get(f"{{{ns}}}collection") or "")
+            if name:
+                loop.set(f"{{{ns}}}collection", name)
     own = {p.get("id") for p in root.iter(f"{{{BPMN_NS}}}process")}
     for process in scope:
         for call in list(process.iter(f"{{{BPMN_NS}}}callActivity")):
@@ -240,6 +254,7 @@ def expression_problems(scope: list[Any]) -> list[Problem]:
     """Compile every expression and script that would run; each refusal is a Problem."""
     from engine.expressions import ExpressionError, compile_expression, compile_script
     from engine.runtime.script_engine import TIMER_FUNCTIONS
+    from engine.services import task_attributes
 
     problems: list[Problem] = []
 
@@ -279,9 +294,9 @@ def expression_problems(scope: list[Any]) -> list[Problem]:
                 check(script, script.text, f"script of task {where}", script=True)
         elif tag == "multiInstanceLoopCharacteristics" and camunda_attr(el, "collection") is not None:
             collection = camunda_attr(el, "collection") or ""
-            if not collection.isidentifier():
-                problems.append(problem(el, f"camunda:collection of {where} must be the name of a list in "
-                                        f"the task data (got '{collection}')", "expression"))
+            if not _collection_name(collection):
+                problems.append(problem(el, f"camunda:collection of {where} must name a list in the task data, "
+                                        f"as `items` or `${{items}}` (got '{collection}')", "expression"))
         elif tag == "inputOutput" and ns in CAMUNDA_NS and el.getparent() is not None \
                 and local(el.getparent()) == "extensionElements":
             mapping, _ = io_mapping.read_mapping(el.getparent().getparent())
@@ -301,8 +316,20 @@ def expression_problems(scope: list[Any]) -> list[Problem]:
         elif tag == "userTask":
             for attr in ("candidateGroups", "candidateUsers", "assignee"):
                 for item in split_identities(camunda_attr(el, attr) or ""):
-                    if "${" in item or "#{" in item:
+                    if item.startswith(("${", "#{")):
                         check(el, item, f"camunda:{attr} of task {where}")
+                    else:  # text with ${...} parts, such as kermit_${loopCounter}
+                        for part in re.findall(r"[$#]\{([^{}]*)\}", item):
+                            check(el, part, f"camunda:{attr} of task {where}")
+            if len(camunda_attr(el, "formKey") or "") > 500:
+                problems.append(problem(el, f"camunda:formKey of task {where} is longer than 500 characters",
+                                        "expression"))
+            for attr, kind in (("dueDate", "date"), ("followUpDate", "date"), ("priority", "priority")):
+                raw = (camunda_attr(el, attr) or "").strip()
+                if raw.startswith(("${", "#{")):
+                    check(el, raw, f"camunda:{attr} of task {where}")
+                elif raw and (why := task_attributes.constant_problem(raw, kind)):
+                    problems.append(problem(el, f"camunda:{attr} of task {where} ('{raw}') {why}", "expression"))
     return capped(problems)
 
 
@@ -331,7 +358,8 @@ def load_procedure(data: bytes, *, process: str | None = None, max_bytes: int = 
     if problems:
         raise _invalid(f"process {key} cannot run on this engine", problems)
     lines = {el.get("id"): el.sourceline for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
-    warnings = [*graph.warnings, *containment_warnings(graph), *_prepare_for_spiff(root, scope)]
+    warnings = [*graph.warnings, *camunda_attributes.warnings(scope), *containment_warnings(graph),
+                *_prepare_for_spiff(root, scope)]
     spec, subprocess_specs = _spiff(tree, key, lines, _rename_reserved(root, scope))
     return ProcedureDefinition(key=key, name=(top.get("name") or key).strip(),
                                process_properties=properties(top), user_tasks=graph.user_tasks,

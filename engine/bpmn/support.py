@@ -272,6 +272,11 @@ def _element_problems(el: Any, top: Any) -> list[Problem]:
                                f", which {NOT_SUPPORTED}", "unsupported.script"))
     elif tag == "callActivity":
         out += _call_problems(el, name)
+    elif tag == "messageEventDefinition":
+        out += [problem(el, f"the message event {owner(el).get('id')} uses camunda:{attr}: a Java delegate, "
+                        'which cannot run here; use an external topic (camunda:type="external" '
+                        'camunda:topic="...")', "unsupported.java")
+                for attr in JAVA_ATTRIBUTES if camunda_attr(el, attr)]
     elif tag in ("startEvent", "intermediateCatchEvent", "boundaryEvent", "intermediateThrowEvent",
                  "endEvent"):
         out += event_rules.event_problems(el, tag)

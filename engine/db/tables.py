@@ -166,6 +166,10 @@ tasks = Table(
     Column("ended_at", UTCDateTime, nullable=True),
     Column("ended_by", String(255), nullable=True),
     Column("test", Boolean, nullable=False, server_default=false()),  # of a test incident
+    # camunda:followUpDate, camunda:priority (50 = Camunda's default) and camunda:formKey (issue 12)
+    Column("follow_up_at", UTCDateTime, nullable=True),
+    Column("priority", Integer, nullable=False, server_default="50"),
+    Column("form_key", String(500), nullable=True),
     Index("ix_tasks_state_lane", "state", "lane"),
     Index("ix_tasks_incident", "incident_id"),
     Index("ix_tasks_assignee_state", "assignee", "state"),

@@ -4,8 +4,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, or_, select
+from sqlalchemy import Connection, bindparam, or_, select
 
+from . import task_order
 from .tables import task_candidates, tasks
 from .visibility import Visibility, task_visible
 
@@ -72,10 +73,11 @@ def open_for(conn: Connection, incident_ids: list[str]) -> dict[str, list[dict[s
 
 
 def page(conn: Connection, *, state: str | None, lane: str | None, incident: str | None,
-         limit: int, after: tuple[datetime, str] | None, visible_to: Visibility | None = None,
+         limit: int, after: list[Any] | None, visible_to: Visibility | None = None,
          assignee: str | None = None, unassigned: bool = False, narrowed: Any = None,
-         test: bool | None = False) -> list[dict[str, Any]]:
-    """A page of tasks oldest first: of live incidents, of test ones (`test=True`) or both (`test=None`)."""
+         test: bool | None = False, order: str = "created") -> list[dict[str, Any]]:
+    """A page of tasks in `order` (engine.db.task_order; oldest first by default): of live incidents, of
+    test ones (`test=True`) or both (`test=None`); `after` is the previous page's task_order.position."""
     query = select(tasks)
     if test is not None:
         query = query.where(tasks.c.test == test)
@@ -94,15 +96,14 @@ def page(conn: Connection, *, state: str | None, lane: str | None, incident: str
     if incident:
         query = query.where(tasks.c.incident_id == incident)
     if after is not None:
-        created_at, last_id = after
-        query = query.where(or_(tasks.c.created_at > created_at,
-                                and_(tasks.c.created_at == created_at, tasks.c.id > last_id)))
-    query = query.order_by(tasks.c.created_at, tasks.c.id).limit(limit)
+        query = query.where(task_order.after(order, after))
+    query = query.order_by(*task_order.order_by(order)).limit(limit)
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
 # --- searching (the Camunda dialect's filters, shared with /api/v1's queue) ------------------------------
 SORTABLE = {"created": tasks.c.created_at, "due": tasks.c.due_at, "name": tasks.c.name,
+            "priority": tasks.c.priority, "follow_up": tasks.c.follow_up_at,
             "assignee": tasks.c.assignee, "id": tasks.c.id, "element": tasks.c.element_id,
             "incident": tasks.c.incident_id}
 
@@ -139,6 +140,16 @@ def filtered(query: Any, f: Any) -> Any:
         query = query.where(tasks.c.due_at < f.due_before)
     if f.due_after is not None:
         query = query.where(tasks.c.due_at > f.due_after)
+    if f.follow_up_before is not None:
+        query = query.where(tasks.c.follow_up_at < f.follow_up_before)
+    if f.follow_up_after is not None:
+        query = query.where(tasks.c.follow_up_at > f.follow_up_after)
+    if f.min_priority is not None:
+        query = query.where(tasks.c.priority >= f.min_priority)
+    if f.max_priority is not None:
+        query = query.where(tasks.c.priority <= f.max_priority)
+    if f.priority is not None:
+        query = query.where(tasks.c.priority == f.priority)
     offers = []
     if f.candidate_groups:
         offers.append(_offered_to("group", list(f.candidate_groups)))

@@ -58,6 +58,14 @@ def matching(conn: Connection, kind: str, name: str, *, reference: str | None = 
     Each key is a join on event_wait_keys' (name, value) index, so a lookup by one correlation variable
     reads only the waits that have that value, however many incidents wait for the same message.
     """
+    query = matching_query(kind, name, reference=reference, keys=keys, limit=limit, visible_to=visible_to,
+                           incident_id=incident_id)
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def matching_query(kind: str, name: str, *, reference: str | None = None, keys: Mapping[str, str] | None = None,
+                   limit: int, visible_to: Visibility | None = None, incident_id: str | None = None) -> Any:
+    """The SELECT `matching` runs (benchmarks/correlation.py explains it)."""
     query = (select(event_waits).join(incidents, incidents.c.id == event_waits.c.incident_id)
              .where(event_waits.c.kind == kind, event_waits.c.name == name, incidents.c.status == "running"))
     if reference is not None:
@@ -70,8 +78,7 @@ def matching(conn: Connection, kind: str, name: str, *, reference: str | None = 
                                                                              alias.c.value == value)
     if visible_to is not None:
         query = query.where(incident_visible(visible_to))
-    query = query.order_by(event_waits.c.id).limit(limit)
-    return [dict(r) for r in conn.execute(query).mappings()]
+    return query.order_by(event_waits.c.id).limit(limit)
 
 
 def signal_batch(conn: Connection, name: str, *, after_id: int, until_id: int, limit: int,

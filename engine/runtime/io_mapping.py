@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 
 from engine.bpmn.io_mapping import IoMapping, Value
 from engine.expressions import ExpressionError, compile_expression, compile_script
@@ -30,7 +31,8 @@ def attach(specs: list[Any], mappings: Mapping[str, IoMapping]) -> None:
     for spec in specs:
         for task_spec in spec.task_specs.values():
             mapping = mappings.get(getattr(task_spec, "bpmn_id", None) or "")
-            if mapping is None or task_spec.name.endswith((".BoundaryEventSplit", ".BoundaryEventJoin")):
+            if mapping is None or task_spec.name.endswith((".BoundaryEventSplit", ".BoundaryEventJoin")) \
+                    or isinstance(task_spec, LoopTask):  # a multi-instance activity maps per instance
                 continue
             if mapping.inputs:
                 task_spec.update_event.connect(_inputs, mapping)

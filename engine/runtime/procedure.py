@@ -148,6 +148,7 @@ def prepare_spec(spec: Any, subprocess_specs: dict[str, Any]) -> None:
 
     from .event_specs import prepare_events
     from .join import MergingParallelGateway
+    from .multi_instance import SWAPS
 
     prepare_events(spec, subprocess_specs)
 
@@ -155,3 +156,5 @@ def prepare_spec(spec: Any, subprocess_specs: dict[str, Any]) -> None:
         for task_spec in process.task_specs.values():
             if type(task_spec) is ParallelGateway:
                 task_spec.__class__ = MergingParallelGateway
+            elif type(task_spec) in SWAPS:
+                task_spec.__class__ = SWAPS[type(task_spec)]

@@ -304,6 +304,9 @@ class Runner:
                                  "the procedure loops too often") from err
         except SpiffWorkflowException as err:
             raise IncidentFailed(_describe(err)) from err
+        except (TypeError, ValueError, AttributeError) as err:
+            # SpiffWorkflow's own faults on odd models (a timer cycle whose expression gives null, ...)
+            raise IncidentFailed(f"the engine could not run this step: {type(err).__name__}: {err}") from err
 
     def _pass_through(self, workflow: BpmnWorkflow, guard: _LoopGuard) -> bool:
         """Run every ready plain bpmn:task (no type: nothing for a person or a system to do); True if any ran."""
@@ -340,6 +343,8 @@ class Runner:
         # from `signals`) are not kept in the state.
         workflow.get_events()
         waits = [] if status != "running" else events.awaited_events(workflow, self.resolve)
+        if status == "running" and not (open_tasks or services or due or waits):
+            _require_a_way_on(workflow)
         signals = [self._thrown(workflow, tr) for tr in transitions
                    if tr.to_state == "completed" and self.procedure.throws_signal(tr.element_id)]
         prune.prune(workflow)  # everything above read the history it needed; keep the saved state flat
@@ -427,6 +432,22 @@ class _LoopGuard:
             raise IncidentFailed(f"cycle cap reached: element {element}, on the path of a repeating timer, was "
                                  f"reached {passes} times (the cap is {limit}: the timer's repeats, or CYCLE_CAP "
                                  f"{self.cycle_cap} when it repeats without end, plus LOOP_CAP)")
+
+
+def _require_a_way_on(workflow: BpmnWorkflow) -> None:
+    """A running workflow with no task, service, timer or message left must at least wait on a condition;
+    otherwise nothing can ever move it on (SpiffWorkflow stalls on some error and escalation paths), and
+    the incident fails with what is stuck rather than waiting forever."""
+    from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
+
+    pending = workflow.get_tasks(state=TaskState.WAITING | TaskState.STARTED)
+    if any(isinstance(getattr(spec, "event_definition", None), ConditionalEventDefinition)
+           for t in pending for spec in (t.task_spec, *t.task_spec.outputs)):  # outputs: an event gateway's
+        return
+    stuck = sorted({t.task_spec.bpmn_id for t in pending if t.task_spec.bpmn_id})
+    raise IncidentFailed("the workflow stopped with nothing left to wait for (no task, message, signal, "
+                         f"timer or service; still open: {', '.join(stuck) or 'nothing'}): SpiffWorkflow "
+                         "cannot go on from here")
 
 
 def _describe(err: SpiffWorkflowException) -> str:

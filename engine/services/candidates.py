@@ -10,6 +10,8 @@ def _resolve(raw: str | None, data: Mapping[str, Any]) -> list[str]:
     if not raw:
         return []
     text = raw.strip()
+    if ("${" in text or "#{" in text) and not text.startswith(("${", "#{")):
+        return [part.strip() for part in _template(text, data).split(",") if part.strip()]
     if text.startswith(("${", "#{")):
         from engine.expressions import ExpressionError, compile_expression
 
@@ -22,6 +24,22 @@ def _resolve(raw: str | None, data: Mapping[str, Any]) -> list[str]:
         items = value if isinstance(value, list | tuple | set) else str(value).split(",")
         return [str(v).strip() for v in items if str(v).strip()]
     return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _template(text: str, data: Mapping[str, Any]) -> str:
+    """Text with `${...}` parts (`kermit_${loopCounter}`); a part that cannot be worked out gives ''."""
+    import re
+
+    from engine.expressions import ExpressionError, compile_expression
+
+    def part(match: re.Match[str]) -> str:
+        try:
+            value = compile_expression(match.group(1)).evaluate(data, missing_as_none=True)
+        except ExpressionError:
+            return ""
+        return "" if value is None else str(value)
+
+    return re.sub(r"[$#]\{([^{}]*)\}", part, text)
 
 
 def candidates(user_task: Any, data: Mapping[str, Any]) -> tuple[list[str], list[str], str | None]:

@@ -72,6 +72,16 @@ def plain_start(definition: Any) -> Trigger | None:
                            field="procedure")])
 
 
+def with_initiator(definition: Any, begin: Trigger | None, data: dict[str, Any], actor: str | None) -> dict[str, Any]:
+    """camunda:initiator on the start event taken: the starter's user id (None for a timer) in that variable."""
+    node = definition.nodes.get(begin.element_id) if begin is not None else None
+    if node is None and begin is None:
+        node = next((n for n in definition.start_events() if n.event_kind == "none"), None)
+    if node is None or not node.initiator:
+        return data
+    return {**data, node.initiator: None if actor is None or actor.startswith("system:") else actor}
+
+
 def view(conn: Connection, incident_id: str) -> dict[str, Any]:
     row = incident_rows.get(conn, incident_id)
     if row is None:
@@ -169,6 +179,7 @@ def start(engine: IncidentEngine, *, procedure: str, version: int | None = None,
         runtime = engine.runtime(proc)
         require_start_data(runtime.definition, data)
         begin = trigger or plain_start(runtime.definition)
+        data = with_initiator(runtime.definition, begin, data, actor)
         runner = engine.runner(runtime)
         now = clock.now()
         kept, _personal = sift(data, declared(runtime.definition).names)  # the runner keeps the values apart

@@ -17,6 +17,7 @@ from engine.runtime.check_gateway import CHECK_KINDS
 from engine.runtime.procedure import RuntimeProcedure
 from engine.runtime.runner import Outcome, StartedService
 
+from . import task_attributes
 from .candidates import candidates
 from .check_results import record_check
 from .debriefs import snapshot_on_completion
@@ -117,6 +118,16 @@ def record_outcome(conn: Connection, step: Step, outcome: Outcome, *, completed_
         })
 
 
+def _attributes(user_task: Any, task: Any, at: datetime) -> dict[str, Any]:
+    """camunda:dueDate (else the deadline of a timer on the task), followUpDate, priority and formKey."""
+    if user_task is None:
+        return {"due_at": task.due_at, "follow_up_at": None, "priority": task_attributes.DEFAULT_PRIORITY,
+                "form_key": None}
+    return {"due_at": task_attributes.moment(user_task.due_date, task.data, at) or task.due_at,
+            "follow_up_at": task_attributes.moment(user_task.follow_up_date, task.data, at),
+            "priority": task_attributes.priority(user_task.priority, task.data), "form_key": user_task.form_key}
+
+
 def _sync_tasks(conn: Connection, step: Step, outcome: Outcome) -> None:
     open_now = {t.id: t for t in outcome.open_tasks}
     if step.open_rows is None:
@@ -144,7 +155,7 @@ def _sync_tasks(conn: Connection, step: Step, outcome: Outcome) -> None:
             "candidate_groups": groups, "candidate_users": users, "assignee": assignee, "state": "ready",
             "form": form_fields(user_task) if user_task else [],
             "documentation": user_task.documentation if user_task else None,
-            "created_at": step.at, "due_at": task.due_at, "test": step.test,
+            "created_at": step.at, "test": step.test, **_attributes(user_task, task, step.at),
         })
     task_rows.insert_many(conn, rows)
     open_rows.update({row["id"]: {"claimed_at": None, "ended_at": None, "ended_by": None, **row} for row in rows})

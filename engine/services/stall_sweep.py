@@ -36,9 +36,11 @@ def sweep(engine: IncidentEngine, *, limit: int = 100) -> int:
                 continue  # it may be waiting for a child incident, which its own rows do not show
             try:
                 outcome = engine.runner(runtime).fire_timers(incident["state"])  # in memory: nothing is saved
-            except (IncidentFailed, LookupError):
-                continue  # a failing step is the timers' and requests' business, not the sweep's
-            reason = stall_reason(outcome)
+                reason = stall_reason(outcome)
+            except IncidentFailed as err:  # the runner says it cannot go on (nothing left to wait for, ...)
+                reason = str(err)
+            except LookupError:
+                continue
             if reason is None:
                 continue
             save_stalled(uow.conn, Step(incident, runtime, ACTOR, clock.now()), reason)

@@ -34,6 +34,11 @@ class TaskFilter:
     include_assigned: bool = False
     due_before: datetime | None = None
     due_after: datetime | None = None
+    follow_up_before: datetime | None = None
+    follow_up_after: datetime | None = None
+    min_priority: int | None = None
+    max_priority: int | None = None
+    priority: int | None = None
     states: tuple[str, ...] = ("ready",)
 
 

@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from engine import clock
 from engine.bpmn.forms import validate_submission
-from engine.db import task_rows, transition_rows
-from engine.db.pages import bounded_page, decode_position, position_of
+from engine.db import task_order, task_rows, transition_rows
+from engine.db.pages import bounded_page, decode_cursor, encode_cursor
 from engine.db.tables import idempotency
 from engine.errors import Conflict, Invalid, NotFound, Problem
 from engine.forms.validate import validate_camunda_submission
@@ -36,7 +36,7 @@ from .views import task_view
 def page(engine: IncidentEngine, *, state: str | None = "ready", lane: str | None = None,
          incident: str | None = None, assignee: str | None = None, unassigned: bool = False,
          limit: int = 50, cursor: str | None = None, test: bool = False, principal: Principal | None = None,
-         narrowed: Any = None) -> tuple[list[dict[str, Any]], str | None]:
+         narrowed: Any = None, sort: str = "created") -> tuple[list[dict[str, Any]], str | None]:
     """The caller's queue: the tasks they may see, narrowed by lane, incident, assignee (`me`) or unassigned,
     and by a task_search.TaskFilter (procedure, element, reference, candidate group, due window); tasks of
     live incidents, or with `test` those of test incidents."""
@@ -45,12 +45,20 @@ def page(engine: IncidentEngine, *, state: str | None = "ready", lane: str | Non
         if principal is None:
             raise Invalid("`assignee=me` needs an authenticated caller", [Problem("no caller", field="assignee")])
         assignee = principal.user_id
-    position = decode_position(cursor)
+    after = decode_cursor(cursor)
+    if after and (after.get("sort", "created") != sort or not isinstance(after.get("at"), list)):
+        raise Invalid("the cursor belongs to another sort order", [Problem("cursor of another sort", field="cursor")])
     with engine.uow(write=False) as uow:
-        rows = task_rows.page(uow.conn, state=state, lane=lane, incident=incident, limit=limit, after=position,
-                              visible_to=policy.visibility(principal), assignee=assignee, unassigned=unassigned,
-                              test=test, narrowed=narrowed)
-    return bounded_page([task_view(r) for r in rows], rows, limit, position_of)
+        try:
+            rows = task_rows.page(uow.conn, state=state, lane=lane, incident=incident, limit=limit,
+                                  after=after["at"] if after else None, visible_to=policy.visibility(principal),
+                                  assignee=assignee, unassigned=unassigned, test=test, narrowed=narrowed,
+                                  order=sort)
+        except (ValueError, TypeError) as err:
+            raise Invalid("the cursor is not one this service issued",
+                          [Problem("malformed cursor", field="cursor")]) from err
+    return bounded_page([task_view(r) for r in rows], rows, limit,
+                        lambda row: encode_cursor({"sort": sort, "at": task_order.position(sort, row)}))
 
 
 def get(engine: IncidentEngine, task_id: str, *, principal: Principal | None = None) -> dict[str, Any]:

@@ -11,6 +11,7 @@ def task_view(row: dict[str, Any]) -> dict[str, Any]:
         "candidate_groups": row["candidate_groups"], "candidate_users": row["candidate_users"],
         "assignee": row["assignee"], "state": row["state"], "form": row["form"],
         "documentation": row.get("documentation"), "created_at": row["created_at"], "due_at": row["due_at"],
+        "follow_up_at": row.get("follow_up_at"), "priority": row.get("priority", 50), "form_key": row.get("form_key"),
         "claimed_at": row.get("claimed_at"), "ended_at": row.get("ended_at"), "ended_by": row.get("ended_by"),
         "test": bool(row.get("test")),
     }

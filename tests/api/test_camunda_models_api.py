@@ -22,3 +22,69 @@ def test_a_mapping_that_names_an_unknown_variable_puts_the_incident_in_error(cli
     body = incident.get_json()
     assert incident.status_code == 201 and body["status"] == "error", body
     assert "inputParameter 'doubled' of Task_Review" in body["error"] and "amount" in body["error"]
+
+
+def _callback(client: Any, urgency: int, by: str) -> dict[str, Any]:
+    body = start(client, "task_attributes", {"urgency": urgency, "callback_by": by}, test=True).get_json()
+    return open_task(body, "Task_Callback")
+
+
+def test_due_follow_up_priority_initiator_and_form_key_reach_the_task(client: Any) -> None:
+    assert upload(client, FIXTURES / "camunda" / "task_attributes.bpmn").status_code == 201
+    task = _callback(client, 3, "2026-02-03T10:00:00Z")
+    assert task["assignee"] == "admin"  # camunda:initiator put the starter in ${starter}
+    assert task["due_at"].startswith("2026-02-03T10:00:00") and task["priority"] == 30
+    assert task["follow_up_at"] is not None and task["form_key"] == "embedded:app:forms/callback.html"
+    got = client.get(f"/api/v1/tasks/{task['id']}").get_json()
+    assert (got["priority"], got["form_key"]) == (30, "embedded:app:forms/callback.html")
+    camunda = client.get(f"/engine-rest/task/{task['id']}").get_json()
+    assert camunda["priority"] == 30 and camunda["followUp"] and camunda["due"].startswith("2026-02-03T10:00:00")
+
+
+def test_the_queue_sorts_and_filters_by_priority_and_dates_with_cursors(client: Any) -> None:
+    assert upload(client, FIXTURES / "camunda" / "task_attributes.bpmn").status_code == 201
+    ids = {u: _callback(client, u, f"2026-02-0{u}T10:00:00Z")["id"] for u in (2, 5, 1, 4)}
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = client.get("/api/v1/tasks", query_string={
+            "sort": "priority", "limit": 1, "test": "true", **({"cursor": cursor} if cursor else {})}).get_json()
+        seen += [t["id"] for t in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == [ids[5], ids[4], ids[2], ids[1]]
+    due = client.get("/api/v1/tasks", query_string={"sort": "due", "test": "true"}).get_json()["items"]
+    assert [t["id"] for t in due] == [ids[1], ids[2], ids[4], ids[5]]
+    high = client.get("/api/v1/tasks", query_string={"min_priority": 40, "test": "true"}).get_json()["items"]
+    assert {t["id"] for t in high} == {ids[5], ids[4]}
+    other = client.get("/api/v1/tasks", query_string={"sort": "due", "cursor": cursor or _cursor(client),
+                                                      "test": "true"})
+    assert other.status_code == 422  # a cursor of another order
+    camunda = client.get("/engine-rest/task", query_string={"sortBy": "priority", "sortOrder": "desc",
+                                                             "minPriority": 20}).get_json()
+    assert [t["id"] for t in camunda] == [ids[5], ids[4], ids[2]]
+
+
+def _cursor(client: Any) -> str:
+    page = client.get("/api/v1/tasks", query_string={"sort": "priority", "limit": 1, "test": "true"}).get_json()
+    return str(page["next_cursor"])
+
+
+def test_each_multi_instance_task_is_a_row_of_its_own(client: Any) -> None:
+    assert upload(client, FIXTURES / "camunda" / "multi_instance.bpmn").status_code == 201
+    body = start(client, "multi_instance", {"reviewers": ["admin", "bob", "admin"], "signatures": 1},
+                 test=True).get_json()
+    reviews = [t for t in body["open_tasks"] if t["element_id"] == "Task_Review"]
+    assert sorted(t["assignee"] for t in reviews) == ["admin", "admin", "bob"]
+    mine = [t for t in reviews if t["assignee"] == "admin"]
+    first = complete(client, mine[0], {"verdict": "ok"})
+    assert first.status_code == 200 and len(open_tasks_of(first.get_json(), "Task_Review")) == 2
+    second = complete(client, mine[1], {"verdict": "ok"}).get_json()  # two of three: bob's is cancelled
+    assert open_tasks_of(second, "Task_Review") == [] and open_tasks_of(second, "Task_Sign")
+    bobs = client.get(f"/api/v1/tasks/{next(t['id'] for t in reviews if t['assignee'] == 'bob')}").get_json()
+    assert bobs["state"] == "cancelled"
+
+
+def open_tasks_of(incident: dict[str, Any], element_id: str) -> list[dict[str, Any]]:
+    return [t for t in incident["open_tasks"] if t["element_id"] == element_id]

@@ -81,7 +81,7 @@ def _shot(driver: Any, name: str) -> None:
 
 def _severe(driver: Any) -> list[Any]:
     """Console errors, less the 422 a refused form is answered with (the page shows it beside the field)."""
-    return [e for e in driver.get_log("browser") if e["level"] == "SEVERE" and "favicon" not in e["message"]
+    return [e for e in driver.get_log("browser") if e["level"] == "SEVERE"
             and not (e["source"] == "network" and "status of 422" in e["message"])]
 
 
