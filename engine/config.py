@@ -104,8 +104,8 @@ class Settings:
     call_depth_limit: int = 10  # incidents in one chain of call activities across files
     loop_cap: int = 500
     # the budget of one transition (issue 11): engine time, CPU, automatic steps, state and task-data size
-    transition_wall_ms: int = 5000
-    transition_cpu_ms: int = 500
+    transition_wall_ms: int = 10_000
+    transition_cpu_ms: int = 2000
     automatic_step_cap: int = 10_000
     max_state_bytes: int = 1024 * 1024
     max_task_data_bytes: int = 256 * 1024
@@ -244,8 +244,8 @@ class Settings:
             "max_deployment_files": _int("MAX_DEPLOYMENT_FILES", 50),
             "call_depth_limit": _int("CALL_DEPTH_LIMIT", 10),
             "loop_cap": _int("LOOP_CAP", 500),
-            "transition_wall_ms": _int("TRANSITION_WALL_MS", 5000),
-            "transition_cpu_ms": _int("TRANSITION_CPU_MS", 500),
+            "transition_wall_ms": _int("TRANSITION_WALL_MS", 10_000),
+            "transition_cpu_ms": _int("TRANSITION_CPU_MS", 2000),
             "automatic_step_cap": _int("AUTOMATIC_STEP_CAP", 10_000),
             "max_state_bytes": _int("MAX_STATE_BYTES", 1024 * 1024),
             "max_task_data_bytes": _int("MAX_TASK_DATA_BYTES", 256 * 1024),

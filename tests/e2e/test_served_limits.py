@@ -77,7 +77,7 @@ def test_healthz_answers_while_runaway_starts_are_contained(tmp_path: Path) -> N
     import time
 
     fixture = Path(__file__).resolve().parent.parent / "fixtures" / "bpmn" / "containment" / "runaway_cycle.bpmn"
-    env = {**_env(tmp_path, tmp_path / "x.sqlite3"), "DEPLOY_BUNDLED": "0"}
+    env = {**_env(tmp_path, tmp_path / "x.sqlite3"), "DEPLOY_BUNDLED": "0", "TRANSITION_CPU_MS": "500"}
     with _serving(tmp_path, env, "runaway", ready_within=90) as api:
         secret = (tmp_path / "jwt-secret").read_text().strip()
         token = issue_token(Settings(jwt_secret=secret), user="dana", roles=["designer", "admin"], groups=["team"])
