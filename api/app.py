@@ -23,6 +23,7 @@ from . import (
     fitness,
     forms,
     governance,
+    guard,
     health,
     incidents,
     legal_holds,
@@ -47,6 +48,7 @@ from .json_provider import OrjsonProvider
 def create_app(settings: Settings | None = None, engine: IncidentEngine | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__, instance_path=str(settings.instance_dir.resolve()))
+    guard.install(app)  # before any route: integer path segments are bounded
     app.json = OrjsonProvider(app)
     app.config.update(
         API_TITLE="Incident-procedure engine",

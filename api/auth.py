@@ -24,7 +24,7 @@ from .schemas.common import ProblemSchema
 REALM = 'Bearer realm="incident-engine"'
 # /metrics has its own protection (METRICS_TOKEN or a network allow-list, for Prometheus); static assets
 # are public files.
-PUBLIC_ENDPOINTS = frozenset({"health.healthz", "api-docs.openapi_json", "api-docs.openapi_swagger_ui",
+PUBLIC_ENDPOINTS = frozenset({"health.healthz", "health.readyz", "api-docs.openapi_json", "api-docs.openapi_swagger_ui",
                               "metrics.metrics", "static"})
 # Pages a person opens in a browser may carry the token as `?access_token=` (RFC 6750 section 2.3),
 # because a link cannot set a header. Our access log records the path without the query.

@@ -66,6 +66,12 @@ def gunicorn_options(settings: Settings, args: argparse.Namespace) -> dict[str, 
         # gthread plus parking slots for long-polling fetchAndLock requests (api/serving.py)
         "worker_class": "api.serving.ParkingThreadWorker",
         "timeout": 60,
+        # Request limits, chosen: an 8 KB request line (longer URLs get 414), header lines up to 32 KB (a
+        # bearer token with a few hundred groups fits; the service refuses tokens over 16 KB itself), at
+        # most 100 headers. What gunicorn refuses it answers in problem+json (api/serving.py).
+        "limit_request_line": 8190,
+        "limit_request_field_size": 32768,
+        "limit_request_fields": 100,
         "accesslog": None,
         "errorlog": "-",
         "child_exit": _child_exit,

@@ -10,6 +10,8 @@ from werkzeug.exceptions import HTTPException
 
 from engine.errors import Conflict, EngineError, Forbidden, Invalid, NotFound, Problem, TooLarge
 
+from .schemas.common import ProblemSchema
+
 log = logging.getLogger("incident_engine.api")
 
 _RESERVED = {"type", "title", "status", "detail", "errors", "headers"}
@@ -49,8 +51,34 @@ def _webargs_errors(messages: Any) -> list[dict[str, Any]]:
     return errors
 
 
+def problem_documented(spec: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI document with every error response (4xx, 5xx, default) as application/problem+json, the
+    type every error of /api/v1 has (the Camunda dialect's paths are not in this document)."""
+    def fix(response: dict[str, Any]) -> None:
+        content = response.get("content") or {}
+        if "application/json" in content and "application/problem+json" not in content:
+            content["application/problem+json"] = content.pop("application/json")
+
+    for path_item in spec.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict):
+                continue
+            for code, response in (operation.get("responses") or {}).items():
+                if (code == "default" or str(code)[:1] in "45") and "$ref" not in response:
+                    fix(response)
+    for response in (spec.get("components", {}).get("responses") or {}).values():
+        fix(response)
+    return spec
+
+
 class ProblemApi(Api):
     """flask-smorest's Api, answering every HTTP error with problem+json."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _openapi_json(self) -> Response:
+        return Response(json.dumps(problem_documented(self.spec.to_dict()), indent=2, sort_keys=False),
+                        mimetype="application/json")
 
     def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
         status = error.code or 500

@@ -17,11 +17,13 @@ once, empty, so stopping never waits out a 30 s poll.
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 from collections.abc import Iterator
 from concurrent import futures
 from typing import Any
 
+from gunicorn import util as gunicorn_util
 from gunicorn.workers.gthread import ThreadWorker
 
 from engine.db.wakeup import WAKEUP
@@ -40,12 +42,23 @@ _slots: _Slots | None = None
 _fallback = threading.BoundedSemaphore(PARKING)
 
 
+def write_problem(sock: Any, status: int, reason: str, message: str) -> None:
+    """gunicorn's own error answers (414 URI too long, 431 headers too large, 400 malformed request) as
+    application/problem+json instead of its HTML page."""
+    body = json.dumps({"type": "about:blank", "title": reason, "status": status,
+                       "detail": f"the server refused the request before the application saw it: {message}"[:1000]})
+    head = (f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\nContent-Type: application/problem+json\r\n"
+            f"Content-Length: {len(body.encode())}\r\n\r\n")
+    gunicorn_util.write_nonblock(sock, (head + body).encode("latin-1", "replace"))
+
+
 class ParkingThreadWorker(ThreadWorker):  # type: ignore[misc]
     """gthread with a side pool for parked long polls (see the module docstring)."""
 
     def init_process(self) -> None:
         global _slots
         _slots = _Slots(self.cfg.threads, PARKING)
+        gunicorn_util.write_error = write_problem  # this worker process's error pages, in our format
         super().init_process()
 
     def get_thread_pool(self) -> futures.ThreadPoolExecutor:

@@ -58,6 +58,8 @@ def create_celery(settings: Settings | None = None) -> Celery:
             "erase-expired-personal-data": {"task": "workers.erase_expired_personal_data",
                                             "schedule": settings.retention_job_seconds,
                                             "options": {"expires": settings.retention_job_seconds}},
+            "sweep-stalls": {"task": "workers.sweep_stalls", "schedule": settings.stall_sweep_seconds,
+                             "options": {"expires": settings.stall_sweep_seconds}},
         },
     )
     app.incident_settings = settings  # type: ignore[attr-defined]

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 
 from engine.config import Settings
-from engine.services import outbox, signals, simulations, timer_starts
+from engine.services import outbox, signals, simulations, stall_sweep, timer_starts
 from engine.services.engine_app import IncidentEngine
 from engine.services.retention import erase_expired
 from engine.services.test_incidents import purge_expired
@@ -41,7 +41,8 @@ class InProcessScheduler:
                                   ("simulations", self.tick_simulations, self.tick_seconds),
                                   ("test-incidents", self.purge_test_incidents, purge_every),
                                   ("retention", self.erase_expired_personal_data,
-                                   self.engine.settings.retention_job_seconds)):
+                                   self.engine.settings.retention_job_seconds),
+                                  ("stalls", self.sweep_stalls, self.engine.settings.stall_sweep_seconds)):
             thread = threading.Thread(target=self._loop, args=(name, work, every), name=f"incident-engine-{name}",
                                       daemon=True)
             thread.start()
@@ -79,6 +80,10 @@ class InProcessScheduler:
 
     def purge_test_incidents(self) -> int:
         return purge_expired(self.engine)
+
+    def sweep_stalls(self) -> int:
+        """Running incidents that wait on nothing become stalled (engine.services.stall_sweep)."""
+        return stall_sweep.sweep(self.engine)
 
     def erase_expired_personal_data(self) -> int:
         return erase_expired(self.engine)

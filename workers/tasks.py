@@ -13,7 +13,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from engine.errors import EngineError
-from engine.services import outbox, signals, timer_starts
+from engine.services import outbox, signals, stall_sweep, timer_starts
 from engine.services.retention import erase_expired
 from engine.services.test_incidents import purge_expired
 from engine.services.timers import fire_due_timers
@@ -84,3 +84,9 @@ def purge_test_incidents(self: EngineTask) -> int:
 def erase_expired_personal_data(self: EngineTask) -> int:
     """Beat, every RETENTION_JOB_SECONDS: erase the personal data of incidents past their retention."""
     return erase_expired(engine_for(self.app))
+
+
+@shared_task(bind=True, base=EngineTask, name="workers.sweep_stalls")
+def sweep_stalls(self: EngineTask) -> int:
+    """Beat, every STALL_SWEEP_SECONDS: running incidents that wait on nothing become stalled."""
+    return stall_sweep.sweep(engine_for(self.app))

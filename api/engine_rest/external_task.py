@@ -5,6 +5,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
+from engine.safe_input import INT32_MAX, MAX_KEY_CHARS
 from engine.services import external_tasks
 from engine.services.external_tasks import TopicRequest
 
@@ -37,8 +38,9 @@ def _topic(raw: Any) -> TopicRequest:
     if not isinstance(raw, dict) or not isinstance(raw.get("topicName"), str) or not raw["topicName"]:
         raise t.bad_request("every topic needs a topicName")
     lock = raw.get("lockDuration")
-    if not isinstance(lock, int) or isinstance(lock, bool) or lock <= 0:
-        raise t.bad_request(f"topic {raw['topicName']}: lockDuration must be a positive number of milliseconds")
+    if not isinstance(lock, int) or isinstance(lock, bool) or not 0 < lock <= INT32_MAX:
+        raise t.bad_request(f"topic {raw['topicName']}: lockDuration must be a positive number of milliseconds "
+                            f"(at most {INT32_MAX})")
     names = raw.get("variables")
     filters = raw.get("processVariables") or {}
     if not isinstance(filters, dict) or (names is not None and not isinstance(names, list)):
@@ -63,15 +65,17 @@ def fetch_and_lock() -> Response:
     if not isinstance(topics, list):
         raise t.bad_request("topics must be a list")
     timeout = body.get("asyncResponseTimeout") or 0
-    if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout < 0:
+    if not isinstance(timeout, int | float) or isinstance(timeout, bool) or not 0 <= timeout <= INT32_MAX:
         raise t.bad_request("asyncResponseTimeout must be a number of milliseconds")
     sorting = body.get("sorting") or []
     if not isinstance(sorting, list) or any(not isinstance(x, dict) or x.get("sortBy") != "createTime"
                                             or x.get("sortOrder", "asc") not in ("asc", "desc") for x in sorting):
         raise t.bad_request("sorting supports [{\"sortBy\": \"createTime\", \"sortOrder\": \"asc\" or \"desc\"}]")
     max_tasks = body.get("maxTasks", 10)
-    if not isinstance(max_tasks, int) or isinstance(max_tasks, bool):
+    if not isinstance(max_tasks, int) or isinstance(max_tasks, bool) or not 0 <= max_tasks <= INT32_MAX:
         raise t.bad_request("maxTasks must be a number")
+    if len(str(body.get("workerId") or "")) > MAX_KEY_CHARS:
+        raise t.bad_request(f"workerId is longer than {MAX_KEY_CHARS} characters")
     locked = external_tasks.fetch_and_lock(
         engine(), worker_id=str(body.get("workerId") or ""), topics=[_topic(x) for x in topics],
         max_tasks=max_tasks, by_priority=bool(body.get("usePriority")), wait_seconds=timeout / 1000,
@@ -82,8 +86,8 @@ def fetch_and_lock() -> Response:
 
 def _worker(body: dict[str, Any]) -> str:
     worker = body.get("workerId")
-    if not isinstance(worker, str) or not worker:
-        raise t.bad_request("workerId is required")
+    if not isinstance(worker, str) or not worker or len(worker) > MAX_KEY_CHARS:
+        raise t.bad_request(f"workerId is required (at most {MAX_KEY_CHARS} characters)")
     return worker
 
 
@@ -98,8 +102,8 @@ def complete(task_id: str) -> Response:
 
 def _number(body: dict[str, Any], name: str, default: int | None = None) -> int:
     value = body.get(name, default)
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise t.bad_request(f"{name} must be a whole number")
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= INT32_MAX:
+        raise t.bad_request(f"{name} must be a whole number from 0 to {INT32_MAX}")
     return value
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from flask import Response, request
 
 from engine.errors import Conflict, EngineError, Forbidden, Invalid, NotFound, TooLarge
+from engine.safe_input import INT32_MAX
 
 
 class RestError(Exception):
@@ -223,17 +224,22 @@ def flag(name: str, source: Any = None, default: bool = False) -> bool:
     return text == "true"
 
 
-def integer(name: str, source: Any = None, default: int | None = None, minimum: int = 0) -> int | None:
+def integer(name: str, source: Any = None, default: int | None = None, minimum: int = 0,
+            maximum: int = INT32_MAX) -> int | None:
+    """An integer parameter within [minimum, maximum] (by default the database's `integer`, as Camunda's
+    Java int is)."""
     source = request.args if source is None else source
     raw = source.get(name)
     if raw is None or raw == "":
         return default
+    if isinstance(raw, bool) or (isinstance(raw, str) and len(raw) > 20):
+        raise bad_request(f"Cannot set query parameter '{name}': not an integer")
     try:
         value = int(raw)
-    except (TypeError, ValueError):
-        raise bad_request(f"Cannot set query parameter '{name}' to value '{raw}'") from None
-    if value < minimum:
-        raise bad_request(f"Cannot set query parameter '{name}' to value '{raw}': at least {minimum}")
+    except (TypeError, ValueError, OverflowError):
+        raise bad_request(f"Cannot set query parameter '{name}' to value '{str(raw)[:40]}'") from None
+    if not minimum <= value <= maximum:
+        raise bad_request(f"Cannot set query parameter '{name}' to value '{raw}': between {minimum} and {maximum}")
     return value
 
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from engine.safe_input import INT32_MAX
+
 
 class CheckOverrideEntrySchema(Schema):
     actor = fields.String(allow_none=True)
@@ -55,7 +57,7 @@ class AdherenceSchema(Schema):
 
 class AdherenceQuerySchema(Schema):
     since = fields.AwareDateTime(load_default=None, default_timezone=None)
-    version = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    version = fields.Integer(load_default=None, validate=validate.Range(min=1, max=INT32_MAX))
 
 
 class FindingSchema(Schema):

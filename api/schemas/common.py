@@ -6,13 +6,13 @@ from marshmallow import Schema, fields, validate
 
 class ProblemEntrySchema(Schema):
     message = fields.String(required=True)
-    field = fields.String()
-    file = fields.String(metadata={"description": "the deployment resource (file name) the problem is in"})
-    line = fields.Integer()
-    column = fields.Integer()
-    element_id = fields.String()
-    rule = fields.String()
-    severity = fields.String()
+    field = fields.String(allow_none=True)
+    file = fields.String(allow_none=True, metadata={"description": "the deployment resource (file name) the problem is in"})
+    line = fields.Integer(allow_none=True)
+    column = fields.Integer(allow_none=True)
+    element_id = fields.String(allow_none=True)
+    rule = fields.String(allow_none=True)
+    severity = fields.String(allow_none=True)
     path = fields.List(fields.String(), metadata={"description": "element ids from a start, for path rules"})
 
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from engine.safe_input import INT32_MAX
+
 
 class ExternalTaskSchema(Schema):
     id = fields.String()
@@ -44,7 +46,7 @@ class ExternalTaskQuerySchema(Schema):
 
 class TopicSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=255))
-    lock_ms = fields.Integer(required=True, validate=validate.Range(min=1))
+    lock_ms = fields.Integer(required=True, validate=validate.Range(min=1, max=INT32_MAX))
     variables = fields.List(fields.String(), load_default=None)
     properties = fields.Boolean(load_default=True, metadata={"description": "include extension properties"})
 
@@ -68,8 +70,8 @@ class FinishSchema(WorkerSchema):
 class FailureReportSchema(WorkerSchema):
     message = fields.String(load_default=None)
     details = fields.String(load_default=None)
-    retries = fields.Integer(required=True, validate=validate.Range(min=0))
-    retry_after_ms = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    retries = fields.Integer(required=True, validate=validate.Range(min=0, max=INT32_MAX))
+    retry_after_ms = fields.Integer(load_default=0, validate=validate.Range(min=0, max=INT32_MAX))
 
 
 class BpmnErrorSchema(FinishSchema):
@@ -78,8 +80,8 @@ class BpmnErrorSchema(FinishSchema):
 
 
 class ExtendSchema(WorkerSchema):
-    lock_ms = fields.Integer(required=True, validate=validate.Range(min=1))
+    lock_ms = fields.Integer(required=True, validate=validate.Range(min=1, max=INT32_MAX))
 
 
 class RetriesSchema(Schema):
-    retries = fields.Integer(required=True, validate=validate.Range(min=0))
+    retries = fields.Integer(required=True, validate=validate.Range(min=0, max=INT32_MAX))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from engine.governance.lifecycle import ACTIONS, STATUSES
+from engine.safe_input import INT32_MAX
 
 
 class DeclarationInSchema(Schema):
@@ -66,7 +67,7 @@ class GovernanceSchema(Schema):
 
 
 class BriefingQuerySchema(Schema):
-    version = fields.Integer(load_default=None, validate=validate.Range(min=1),
+    version = fields.Integer(load_default=None, validate=validate.Range(min=1, max=INT32_MAX),
                              metadata={"description": "the briefing of this version's activation (default: active)"})
     format = fields.String(load_default=None, validate=validate.OneOf(("json", "markdown")),
                            metadata={"description": "markdown answers text/markdown (so does Accept: text/markdown)"})

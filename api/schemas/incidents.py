@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from engine.safe_input import INT32_MAX
+
 from .common import PageQuerySchema, PageSchema
 from .procedures import FormFieldSchema
 
-STATUSES = ("running", "completed", "error", "cancelled")
+STATUSES = ("running", "completed", "error", "cancelled", "stalled")
 _TEST_FILTER = {"description": "`true`: only test incidents' rows; `false` (default): only live ones"}
 
 
@@ -64,7 +66,7 @@ class IncidentSchema(Schema):
 
 class IncidentStartSchema(Schema):
     procedure = fields.String(required=True, validate=validate.Length(min=1, max=255))
-    version = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    version = fields.Integer(load_default=None, validate=validate.Range(min=1, max=INT32_MAX))
     reference = fields.String(load_default=None, validate=validate.Length(min=1, max=255))
     data = fields.Dict(keys=fields.String(), load_default=dict)
     test = fields.Boolean(load_default=False, metadata={"description": (
@@ -106,8 +108,8 @@ class TaskQuerySchema(PageQuerySchema):
     due_after = fields.AwareDateTime(load_default=None, default_timezone=None)
     follow_up_before = fields.AwareDateTime(load_default=None, default_timezone=None)
     follow_up_after = fields.AwareDateTime(load_default=None, default_timezone=None)
-    min_priority = fields.Integer(load_default=None)
-    max_priority = fields.Integer(load_default=None)
+    min_priority = fields.Integer(load_default=None, validate=validate.Range(min=-INT32_MAX - 1, max=INT32_MAX))
+    max_priority = fields.Integer(load_default=None, validate=validate.Range(min=-INT32_MAX - 1, max=INT32_MAX))
     sort = fields.String(load_default="created", validate=validate.OneOf(SORTS), metadata={
         "description": "created (oldest first), priority (highest first), due or follow_up (soonest first, "
                        "tasks without one last)"})

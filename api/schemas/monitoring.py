@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from engine.safe_input import INT32_MAX
+
 Seconds = fields.Float(allow_none=True)
 
 
@@ -19,7 +21,7 @@ class WindowQuerySchema(Schema):
 
 
 class MetricsQuerySchema(WindowQuerySchema):
-    version = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    version = fields.Integer(load_default=None, validate=validate.Range(min=1, max=INT32_MAX))
     filter = fields.List(fields.String(validate=_pair), load_default=list,
                          metadata={"description": "incident data filter key:value, repeatable (priority:P1)"})
 
@@ -31,7 +33,7 @@ class CriteriaQuerySchema(WindowQuerySchema):
 
 
 class RecommendationQuerySchema(WindowQuerySchema):
-    version = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    version = fields.Integer(load_default=None, validate=validate.Range(min=1, max=INT32_MAX))
 
 
 class StatsSchema(Schema):

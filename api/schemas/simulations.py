@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from engine.safe_input import INT32_MAX
+
 
 class SimulationRequestSchema(Schema):
-    agents = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
+    agents = fields.Dict(keys=fields.String(), values=fields.Integer(validate=validate.Range(min=0, max=100_000)), required=True,
                          metadata={"description": "agents per lane (candidate group)", "example": {"service-desk": 3}})
     since = fields.DateTime(load_default=None, metadata={"description": "window of history to replay (default: "
                                                                         "`days` before `until`)"})
@@ -13,7 +15,7 @@ class SimulationRequestSchema(Schema):
     days = fields.Integer(load_default=None, validate=validate.Range(min=1, max=366),
                           metadata={"description": "window length when `since` is not given (default 30)"})
     replications = fields.Integer(load_default=10, validate=validate.Range(min=1, max=50))
-    seed = fields.Integer(load_default=1)
+    seed = fields.Integer(load_default=1, validate=validate.Range(min=0, max=INT32_MAX))
     history = fields.Boolean(load_default=True, metadata={"description": "replay the active version's history "
                                                                          "(false: declared figures only)"})
     declared = fields.Dict(load_default=None, metadata={

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from engine.errors import Problem
+
+MAX_DOCUMENTATION = 8000  # characters of a user task's documentation copied into each of its tasks
 
 FORM_FIELD_TYPES = frozenset({"string", "long", "double", "boolean", "date", "enum"})
 
@@ -319,6 +321,13 @@ def read_graph(top: Any, scope: list[Any]) -> Graph:
         graph.nodes[node.id] = node
         if node.type == "userTask":
             task, form_problems = _user_task(el, lane)
+            if task.documentation and len(task.documentation) > MAX_DOCUMENTATION:
+                # Copied into every task row and listing: keep a readable head, the file keeps the rest
+                graph.warnings.append(Problem(
+                    message=f"the documentation of user task {node.id} is {len(task.documentation)} characters; "
+                            f"its tasks show the first {MAX_DOCUMENTATION} (the full text stays in the file)",
+                    element_id=node.id, line=el.sourceline, rule="containment.documentation"))
+                task = replace(task, documentation=task.documentation[:MAX_DOCUMENTATION - 1] + "…")
             user_tasks.append(task)
             graph.problems.extend(form_problems)
             if task.form_key and not task.form and task.form_ref is None:

@@ -10,6 +10,7 @@ from typing import Any
 from lxml import etree
 
 from engine.bpmn import camunda_attributes, dialects, event_rules, io_mapping
+from engine.bpmn.containment import ModelLimits, containment_problems, containment_warnings
 from engine.bpmn.model import ProcedureDefinition, properties, read_graph
 from engine.bpmn.support import (
     BPMN_NS,
@@ -332,8 +333,8 @@ def expression_problems(scope: list[Any]) -> list[Problem]:
     return capped(problems)
 
 
-def load_procedure(data: bytes, *, process: str | None = None,
-                   max_bytes: int = DEFAULT_MAX_BYTES) -> ProcedureDefinition:
+def load_procedure(data: bytes, *, process: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
+                   limits: ModelLimits | None = None) -> ProcedureDefinition:
     """Parse, check and build one executable process of an uploaded BPMN file.
 
     Raises TooLarge, or ProcedureInvalid carrying one Problem per thing wrong (line, column, element id).
@@ -352,11 +353,13 @@ def load_procedure(data: bytes, *, process: str | None = None,
     key = top.get("id")
     scope = _scope(root, top)
     graph = read_graph(top, scope)
-    problems = [*support_problems(scope, top), *graph.problems, *expression_problems(scope)]
+    problems = [*support_problems(scope, top), *graph.problems, *expression_problems(scope),
+                *containment_problems(scope, graph, limits or ModelLimits())]
     if problems:
         raise _invalid(f"process {key} cannot run on this engine", problems)
     lines = {el.get("id"): el.sourceline for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
-    warnings = [*graph.warnings, *camunda_attributes.warnings(scope), *_prepare_for_spiff(root, scope)]
+    warnings = [*graph.warnings, *camunda_attributes.warnings(scope), *containment_warnings(graph),
+                *_prepare_for_spiff(root, scope)]
     spec, subprocess_specs = _spiff(tree, key, lines, _rename_reserved(root, scope))
     return ProcedureDefinition(key=key, name=(top.get("name") or key).strip(),
                                process_properties=properties(top), user_tasks=graph.user_tasks,

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, or_, select
 
-from .tables import incidents
+from .tables import incidents, tasks
 from .visibility import Visibility, incident_visible
 
 _VIEW_COLUMNS = [c for c in incidents.c if c.name != "state"]
@@ -95,6 +95,15 @@ def search(conn: Connection, *, procedure: str | None = None, procedure_id: str 
         query = query.where(incidents.c.status.in_(statuses))
     query = query.order_by(incidents.c.created_at, incidents.c.id).limit(limit)
     return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def idle_running(conn: Connection, limit: int) -> list[str]:
+    """Running incidents with no ready task and no pending timer: the candidates of the stall sweep (they
+    may still wait on a message, a signal, a delivery or an external task)."""
+    open_task = select(tasks.c.id).where(tasks.c.incident_id == incidents.c.id, tasks.c.state == "ready").exists()
+    query = (select(incidents.c.id).where(incidents.c.status == "running", incidents.c.next_timer_at.is_(None),
+                                           ~open_task).order_by(incidents.c.updated_at).limit(limit))
+    return [row[0] for row in conn.execute(query)]
 
 
 def children(conn: Connection, incident_id: str) -> list[dict[str, Any]]:

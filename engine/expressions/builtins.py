@@ -1,6 +1,7 @@
 """The functions and methods an expression may call, each bounded in what it can build."""
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -42,8 +43,16 @@ def _str(value: Any = "", conversion: Callable[[Any], str] = str) -> str:
     return conversion(value)
 
 
+def _float(value: Any = 0.0) -> float:
+    """float(), refusing NaN and Infinity: task data is stored as JSON, which has neither."""
+    result = float(value)
+    if not math.isfinite(result):
+        raise ExpressionError("float() gave NaN or Infinity, which cannot be stored")
+    return result
+
+
 BUILTINS: Mapping[str, Callable[..., Any]] = {
-    "len": len, "str": _str, "int": int, "float": float, "bool": bool, "min": min, "max": max, "abs": abs,
+    "len": len, "str": _str, "int": int, "float": _float, "bool": bool, "min": min, "max": max, "abs": abs,
     "round": _round, "sum": _sum, "any": any, "all": all, "sorted": sorted,
 }
 _SEQ_METHODS = frozenset({"count", "index"})

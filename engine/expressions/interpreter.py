@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -61,6 +62,8 @@ def _binop(kind: type, a: Any, b: Any) -> Any:
     result = _BINOPS[kind](a, b)
     if isinstance(result, int) and result.bit_length() > MAX_INT_BITS:
         raise ExpressionError("number too large")
+    if isinstance(result, float) and not math.isfinite(result):
+        raise ExpressionError("the result is not a finite number (NaN or Infinity cannot be stored)")
     return result
 
 

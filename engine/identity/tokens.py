@@ -1,6 +1,7 @@
 """Bearer tokens (JWT): verifying one into a Principal, and issuing one for development and tests."""
 from __future__ import annotations
 
+import math
 import re
 import uuid
 from collections.abc import Iterable, Mapping
@@ -11,6 +12,7 @@ from typing import Any
 import jwt
 
 from engine.config import Settings
+from engine.safe_input import MAX_KEY_CHARS, UnsafeInput, check_text
 
 from .keys import ASYMMETRIC, TokenKeyError, VerificationKeys, signing_key
 from .principal import Principal
@@ -60,12 +62,38 @@ def _audiences(settings: Settings) -> list[str] | None:
 
 def principal_from_claims(settings: Settings, payload: Mapping[str, Any]) -> Principal:
     """The person verified claims describe, read through the configured claim names (API and web alike)."""
+    _numeric_dates(payload)
     user = claim(payload, settings.jwt_claim_user)
-    if not isinstance(user, str | int) or not str(user).strip():
+    if not isinstance(user, str | int) or isinstance(user, bool) or not str(user).strip():
         raise TokenError(f"the token has no {settings.jwt_claim_user!r} claim naming the user")
     name = claim(payload, settings.jwt_claim_name)
-    return Principal.of(str(user), _strings(claim(payload, settings.jwt_claim_roles)),
-                        _strings(claim(payload, settings.jwt_claim_groups)), name if isinstance(name, str) else None)
+    principal = Principal.of(str(user), _strings(claim(payload, settings.jwt_claim_roles)),
+                             _strings(claim(payload, settings.jwt_claim_groups)),
+                             name if isinstance(name, str) else None)
+    _storable(principal, settings.jwt_claim_user)
+    return principal
+
+
+def _numeric_dates(payload: Mapping[str, Any]) -> None:
+    """RFC 7519 4.1.4-4.1.6: exp, nbf and iat are NumericDate, a JSON number (PyJWT also takes "123")."""
+    for name in ("exp", "nbf", "iat"):
+        value = payload.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
+                                  or not math.isfinite(value)):
+            raise TokenError(f"the {name!r} claim must be a number (NumericDate), not {type(value).__name__}")
+
+
+def _storable(principal: Principal, user_claim: str) -> None:
+    """The user id, name, roles and groups end up in audit rows and queries: text we can store, ids of at
+    most MAX_KEY_CHARS characters."""
+    try:
+        check_text(principal.user_id, user_claim, MAX_KEY_CHARS)
+        if principal.name is not None:
+            check_text(principal.name, "name", 500)
+        for value in (*principal.roles, *principal.groups):
+            check_text(value, "groups", MAX_KEY_CHARS)
+    except UnsafeInput as err:
+        raise TokenError(f"the token's {err.where} claim {err.message}") from None
 
 
 class TokenVerifier:

@@ -32,6 +32,46 @@ class RuntimeProcedure:
         return node.type in {"serviceTask", "sendTask", "businessRuleTask"} or node.call is not None or (
             node.event_kind == "message" and node.type in {"intermediateThrowEvent", "endEvent"})
 
+    @functools.cached_property
+    def cycle_caps(self) -> dict[str, int | None]:
+        """Element id -> the repeats of the repeating timer whose firings alone reach it (None: it repeats
+        without end, or its cycle is an expression). Those passes are not rework and the loop cap skips them."""
+        from engine.bpmn.cycles import parse_cycle
+
+        nodes = self.definition.nodes
+        cycles = {n.id: parse_cycle(n.timer.expression) for n in nodes.values()
+                  if n.timer is not None and n.timer.kind == "cycle"}
+        attached: dict[str, list[str]] = {}
+        for node in nodes.values():
+            if node.attached_to and node.id not in cycles:
+                attached.setdefault(node.attached_to, []).append(node.id)
+
+        def reach(starts: list[str]) -> set[str]:
+            seen, todo = set(starts), list(starts)
+            while todo:
+                node = nodes.get(todo.pop())
+                if node is None:
+                    continue
+                nexts = [self.definition.flows[f].target for f in node.outgoing if f in self.definition.flows]
+                for following in [*nexts, *attached.get(node.id, [])]:
+                    if following not in seen and following not in cycles:
+                        seen.add(following)
+                        todo.append(following)
+            return seen
+
+        main = reach([n.id for n in nodes.values() if n.type == "startEvent" and n.id not in cycles])
+        owned: dict[str, int | None] = {}
+        for timer_id, cycle in cycles.items():
+            for element in reach([timer_id]) - main:
+                owned[element] = cycle.repeats if cycle is not None else None
+        return owned
+
+    def passes_through(self, element_id: str | None) -> bool:
+        """A plain bpmn:task (no type): nothing for a person or a system to do, so it completes at once (as in
+        Camunda 7); the upload says so with a warning."""
+        node = self.definition.nodes.get(element_id or "")
+        return node is not None and node.type == "task"
+
     def throws_signal(self, element_id: str) -> bool:
         node = self.definition.nodes.get(element_id)
         return node is not None and node.event_kind == "signal" and node.type in {"intermediateThrowEvent",

@@ -6,6 +6,7 @@ transitions and open tasks out. The service layer persists all of it in one tran
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +20,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.records.declarations import declared, sift
 
 from . import events, prune, serializer, timers
+from .budget import BudgetExceeded, Budgets, Meter
 from .events import AwaitedEvent, ThrownSignal
 from .override import rewind_to_check
 from .procedure import RuntimeProcedure
@@ -79,8 +81,12 @@ class Runner:
 
     def __init__(self, procedure: RuntimeProcedure, script_engine: Any, loop_cap: int = 50,
                  topic_modes: Mapping[str, str] | None = None,
-                 pulls: Callable[[str], bool] | None = None) -> None:
+                 pulls: Callable[[str], bool] | None = None, budgets: Budgets | None = None,
+                 cycle_cap: int = 1000) -> None:
         self.procedure = procedure
+        self.budgets = budgets or Budgets()
+        self.cycle_cap = cycle_cap
+        self._meter: Meter | None = None
         self.pulls = pulls or (lambda topic: False)
         self.script_engine = script_engine
         self.loop_cap = loop_cap
@@ -103,6 +109,15 @@ class Runner:
 
     def _evaluate(self, expression: str, data: Mapping[str, Any]) -> Any:
         return self.script_engine.environment.evaluate(expression, dict(data))
+
+    def begin(self) -> None:
+        """A transition begins: its budgets count from now across every step of it (settled service tasks
+        included); without it each step is metered on its own."""
+        self._meter = Meter(self.budgets)
+
+    def end(self) -> None:
+        """The transition is over: a later step of this runner is metered on its own again."""
+        self._meter = None
 
     def mode_of(self, service: StartedService) -> str:
         """'wait' (the service task completes when its delivery succeeds), 'fire_and_forget', 'external'
@@ -260,22 +275,30 @@ class Runner:
 
     def _advance(self, workflow: BpmnWorkflow, before: Snapshot, act: Callable[[BpmnWorkflow], None],
                  written: dict[str, Any]) -> Outcome:
-        guard = _LoopGuard(self.loop_cap, self.procedure)
+        meter = self._meter or Meter(self.budgets)
+        guard = _LoopGuard(self.loop_cap, self.procedure, meter, self.cycle_cap)
         try:
             act(workflow)
             workflow.do_engine_steps(will_complete_task=self._before_automatic, did_complete_task=guard)
             guard.check(workflow)
-            # A timer that became due while we worked fires now rather than at the next tick.
-            while any(t.state == TaskState.READY and not t.task_spec.manual
-                      for t in workflow.get_tasks(state=TaskState.READY)):
+            # A timer that became due while we worked fires now rather than at the next tick; a plain
+            # bpmn:task passes straight through, as in Camunda 7.
+            while self._pass_through(workflow, guard) or any(
+                    t.state == TaskState.READY and not t.task_spec.manual
+                    for t in workflow.get_tasks(state=TaskState.READY)):
+                meter.check_time()
                 workflow.do_engine_steps(will_complete_task=self._before_automatic, did_complete_task=guard)
                 guard.check(workflow)
             for task in workflow.get_tasks(state=TaskState.READY, manual=True):
                 if not task.internal_data.get("pre_script_ran"):
                     self._script(task, "pre_script")
                     task.internal_data["pre_script_ran"] = True
+            transitions = diff_transitions(self.procedure, before, workflow)
+            return self._outcome(workflow, transitions, written, meter)
         except (IncidentFailed, LookupError):
             raise
+        except BudgetExceeded as err:
+            raise IncidentFailed(str(err)) from err
         except RecursionError as err:
             raise IncidentFailed("the workflow's history is too deep for the engine; "
                                  "the procedure loops too often") from err
@@ -284,11 +307,21 @@ class Runner:
         except (TypeError, ValueError, AttributeError) as err:
             # SpiffWorkflow's own faults on odd models (a timer cycle whose expression gives null, ...)
             raise IncidentFailed(f"the engine could not run this step: {type(err).__name__}: {err}") from err
-        transitions = diff_transitions(self.procedure, before, workflow)
-        return self._outcome(workflow, transitions, written)
+
+    def _pass_through(self, workflow: BpmnWorkflow, guard: _LoopGuard) -> bool:
+        """Run every ready plain bpmn:task (no type: nothing for a person or a system to do); True if any ran."""
+        ran = False
+        for task in workflow.get_tasks(state=TaskState.READY, manual=True):
+            if self.procedure.passes_through(task.task_spec.bpmn_id):
+                self._before_automatic(task)
+                task.run()
+                guard(task)
+                ran = True
+        return ran
 
     def _outcome(self, workflow: BpmnWorkflow, transitions: list[Transition],
-                 written: dict[str, Any]) -> Outcome:
+                 written: dict[str, Any], meter: Meter | None = None) -> Outcome:
+        meter = meter or Meter(self.budgets)
         deadlines_by_parent: dict[Any, list[datetime]] = {}
         due = timers.due_timers(workflow)
         for timer_task, deadline in due:
@@ -316,6 +349,9 @@ class Runner:
                    if tr.to_state == "completed" and self.procedure.throws_signal(tr.element_id)]
         prune.prune(workflow)  # everything above read the history it needed; keep the saved state flat
         state = serializer.dumps(workflow)
+        meter.check_state(len(state))
+        for open_task in open_tasks:
+            meter.check_task_data(open_task.element_id, len(json.dumps(open_task.data, default=str)))
         self._last = (state, workflow)
         return Outcome(
             state=state,
@@ -342,9 +378,7 @@ class Runner:
         return ThrownSignal(self.resolve(node.event_name or "", data), transition.element_id, variables)
 
 
-# The automatic steps one transition may take: 200 per allowed pass, but never more than at the old default
-# cap of 50 (a higher cap is for long rework loops across many transitions, not for longer single steps).
-_STEPS_PER_PASS, _STEP_PASSES_MAX = 200, 50
+# The automatic steps one transition may take are the meter's (AUTOMATIC_STEP_CAP, engine.runtime.budget).
 # SpiffWorkflow stops seeing tasks deeper than 1,000 levels (a false "completed"); refuse well before.
 MAX_DEPTH = 600
 
@@ -352,17 +386,21 @@ MAX_DEPTH = 600
 class _LoopGuard:
     """Stops runaway loops: more passes through one element than the cap, or an endless automatic cycle."""
 
-    def __init__(self, cap: int, procedure: RuntimeProcedure) -> None:
+    def __init__(self, cap: int, procedure: RuntimeProcedure, meter: Meter, cycle_cap: int = 1000) -> None:
         self.cap = cap
         self.procedure = procedure
-        self.steps = 0
-        self.budget = min(cap, _STEP_PASSES_MAX) * _STEPS_PER_PASS
+        self.meter = meter
+        self.cycle_cap = cycle_cap
+        self.passes: dict[str, int] = {}
 
     def __call__(self, task: Any) -> None:
-        self.steps += 1
-        if self.steps > self.budget:
-            raise IncidentFailed(f"more than {self.budget} automatic steps in one transition; "
-                                 "the procedure has an endless loop without a human task")
+        self.meter.step()
+        # Passes within this transition, so a loop that never returns to do_engine_steps' caller is caught too
+        bpmn_id = task.task_spec.bpmn_id
+        if bpmn_id:
+            passes = self.passes[bpmn_id] = self.passes.get(bpmn_id, 0) + 1
+            if passes > self.cap:
+                self._enforce(bpmn_id, passes)
 
     def check(self, workflow: BpmnWorkflow) -> None:
         counts = prune.pruned_passes(workflow)  # passes earlier saves dropped from the tree still count
@@ -375,10 +413,25 @@ class _LoopGuard:
         if not counts:
             return
         element, passes = max(counts.items(), key=lambda kv: kv[1])
-        if passes > self.cap:
-            raise IncidentFailed(
-                f"loop cap reached: element {element} was reached {passes} times "
-                f"(the cap is {self.cap} passes per incident)")
+        if passes <= self.cap:
+            return
+        for element, passes in counts.items():
+            if passes > self.cap:
+                self._enforce(element, passes)
+
+    def _enforce(self, element: str, passes: int) -> None:
+        """Fail when `passes` is over the element's cap: the loop cap, or for the path of a repeating timer
+        the timer's repeats (CYCLE_CAP without end) plus the loop cap."""
+        cycle_caps = self.procedure.cycle_caps
+        if element not in cycle_caps:
+            raise IncidentFailed(f"loop cap reached: element {element} was reached {passes} times "
+                                 f"(the cap is {self.cap} passes per incident)")
+        repeats = cycle_caps[element]
+        limit = self.cap + (repeats if repeats is not None else self.cycle_cap)
+        if passes > limit:
+            raise IncidentFailed(f"cycle cap reached: element {element}, on the path of a repeating timer, was "
+                                 f"reached {passes} times (the cap is {limit}: the timer's repeats, or CYCLE_CAP "
+                                 f"{self.cycle_cap} when it repeats without end, plus LOOP_CAP)")
 
 
 def _require_a_way_on(workflow: BpmnWorkflow) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 # step actions; each step has exactly one of them as a key
 ACTIONS = ("complete", "wait", "timer", "service", "override", "cancel", "message", "signal", "repeat", "expect")
 SERVICE_OUTCOMES = ("delivered", "failed", "error")
-STATUSES = ("running", "completed", "error", "cancelled")
+STATUSES = ("running", "completed", "error", "cancelled", "stalled")
 CHECK_OUTCOMES = ("passed", "failed", "overridden")
 DEFAULT_MAX_STEPS = 200
 HARD_MAX_STEPS = 2000

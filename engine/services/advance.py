@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from engine.runtime.runner import IncidentFailed, Outcome, Runner
+from engine.runtime.stall import stall_reason
 
 from . import calls
 from .decisions import settle_business_rule
@@ -27,6 +28,7 @@ def advance(conn: Connection, step: Step, runner: Runner, act: Callable[[], Outc
     data = dict(step.incident.get("data") or {})
     # The workflow runs first, in memory; only then is anything written, so a failure leaves no partial
     # rows behind and needs no savepoint.
+    runner.begin()  # the transition's budgets (time, CPU, steps) count from here, across its service rounds
     decided: dict[int, dict[str, Any]] = {}  # outcome index -> the decision_evaluated audit before it
     try:
         outcomes = [act()]
@@ -43,6 +45,8 @@ def advance(conn: Connection, step: Step, runner: Runner, act: Callable[[], Outc
         if step.incident.get("parent_incident_id"):
             calls.child_failed(conn, step, runner, str(err))
         return None
+    finally:
+        runner.end()
     for index, outcome in enumerate(outcomes):
         if index in decided:
             audit = decided[index]
@@ -52,6 +56,9 @@ def advance(conn: Connection, step: Step, runner: Runner, act: Callable[[], Outc
                        submitted=submitted if first else None, mode_of=runner.mode_of)
     for outcome in outcomes:  # what was submitted, and what a business rule task decided
         data.update(outcome.written)
+    stalled = None if runner.procedure.calls_other_files else stall_reason(outcomes[-1])  # a call may wait on a child
+    if stalled is not None:
+        outcomes[-1].status, outcomes[-1].error = "stalled", stalled
     keep_personal(conn, step, outcomes)
     save_incident(conn, step, outcomes[-1], data=data)
     if outcomes[-1].status == "completed" and step.incident.get("parent_incident_id"):

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.db import audit_rows, incident_rows
-from engine.db.pages import decode_cursor, encode_cursor
+from engine.db.pages import bounded_page, decode_sequence, encode_cursor
 from engine.errors import NotFound
 from engine.identity import policy
 from engine.identity.principal import Principal
@@ -52,9 +52,8 @@ def page(engine: IncidentEngine, *, procedure: str | None = None, since: datetim
          principal: Principal | None = None) -> tuple[list[dict[str, Any]], str | None]:
     """The trail of live incidents (or, with `test`, of test incidents) in the order it was written."""
     policy.require(principal, "audit.read")
-    after = decode_cursor(cursor)
+    after_id = decode_sequence(cursor)
     with engine.uow(write=False) as uow:
         rows = audit_rows.page(uow.conn, procedure=procedure, since=since,
-                               after_id=int(after["id"]) if after else 0, limit=limit, test=test)
-    next_cursor = encode_cursor({"id": rows[-1]["id"]}) if len(rows) == limit else None
-    return [audit_view(r) for r in rows], next_cursor
+                               after_id=after_id, limit=limit, test=test)
+    return bounded_page([audit_view(r) for r in rows], rows, limit, lambda row: encode_cursor({"id": row["id"]}))

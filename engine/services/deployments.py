@@ -14,14 +14,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from engine import clock
 from engine.db import deployment_rows, event_rows, procedure_rows, resource_rows
-from engine.db.pages import decode_cursor, encode_cursor
+from engine.db.pages import decode_position, encode_cursor
 from engine.deployments.references import Reference, check
 from engine.deployments.resources import Item, ReadFile, check_filename, read_file
 from engine.errors import Conflict, EngineError, Invalid, NotFound, Problem, TooLarge
@@ -256,8 +255,7 @@ def page(engine: IncidentEngine, *, name: str | None = None, source: str | None 
          cursor: str | None = None, principal: Principal | None = None) -> tuple[list[dict[str, Any]], str | None]:
     """Deployments newest first, a page at a time (an opaque cursor)."""
     policy.require(principal, "procedures.read")
-    after = decode_cursor(cursor)
-    position = (datetime.fromisoformat(after["t"]), str(after["id"])) if after else None
+    position = decode_position(cursor)
     with engine.uow(write=False) as uow:
         rows = deployment_rows.search(uow.conn, name=name, source=source, after=position, limit=limit)
     next_cursor = encode_cursor({"t": rows[-1]["created_at"].isoformat(), "id": rows[-1]["id"]}) \

@@ -49,7 +49,8 @@ class IncidentEngine:
                     bpmn = procedure_rows.bpmn(uow.conn, procedure["id"])
             assert bpmn is not None
             definition = load_procedure(bpmn, process=procedure["key"],
-                                        max_bytes=max(self.settings.max_upload_bytes, len(bpmn)))
+                                        max_bytes=max(self.settings.max_upload_bytes, len(bpmn)),
+                                        limits=self.settings.model_limits)
         prepare_spec(definition.spec, definition.subprocess_specs)
         prepare_checks(definition)
         runtime = RuntimeProcedure(procedure["id"], procedure["key"], procedure["version"], procedure["sha256"],
@@ -72,6 +73,6 @@ class IncidentEngine:
     def runner(self, runtime: RuntimeProcedure) -> Runner:
         modes = {name: topic.mode for name, topic in self.settings.outbox_topics.items()}
         runner = Runner(runtime, self.script_engine, loop_cap=self.settings.loop_cap, topic_modes=modes,
-                        pulls=self.settings.pulls)
+                        pulls=self.settings.pulls, budgets=self.settings.budgets, cycle_cap=self.settings.cycle_cap)
         runner.engine = self
         return runner

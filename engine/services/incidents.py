@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
@@ -16,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from engine import clock
 from engine.db import governance_rows, incident_rows, personal_rows, procedure_rows, task_rows
-from engine.db.pages import decode_cursor, encode_cursor
+from engine.db.pages import bounded_page, decode_position, position_of
 from engine.errors import Conflict, Invalid, NotFound, Problem
 from engine.events.triggers import Trigger
 from engine.identity import policy
@@ -226,16 +225,13 @@ def page(engine: IncidentEngine, *, status: str | None = None, procedure: str | 
          principal: Principal | None = None) -> tuple[list[dict[str, Any]], str | None]:
     """Live (or, with `test`, test) incidents newest first; for a principal, only those they take part in."""
     policy.require_listing(principal, "incidents.read", test)
-    after = decode_cursor(cursor)
-    position = (datetime.fromisoformat(after["t"]), str(after["id"])) if after else None
+    position = decode_position(cursor)
     with engine.uow(write=False) as uow:
         rows = incident_rows.page(uow.conn, status=status, procedure=procedure, limit=limit, after=position,
                                   visible_to=policy.visibility(principal), test=test)
         open_tasks = task_rows.open_for(uow.conn, [r["id"] for r in rows])
     items = [visible_view(incident_view(r, open_tasks[r["id"]]), principal) for r in rows]
-    next_cursor = encode_cursor({"t": rows[-1]["created_at"].isoformat(), "id": rows[-1]["id"]}) \
-        if len(rows) == limit else None
-    return items, next_cursor
+    return bounded_page(items, rows, limit, position_of)
 
 
 def cancel(engine: IncidentEngine, incident_id: str, *, reason: str, actor: str | None = None,
@@ -248,8 +244,9 @@ def cancel(engine: IncidentEngine, incident_id: str, *, reason: str, actor: str 
         incident = incident_rows.lock(uow.conn, incident_id)
         if incident is None or (scope is not None and not incident_rows.is_visible(uow.conn, incident_id, scope)):
             raise NotFound(f"no incident {incident_id}")
-        if incident["status"] not in ("running", "error"):
-            raise Conflict(f"the incident is {incident['status']}; only running or failed incidents can be cancelled")
+        if incident["status"] not in ("running", "error", "stalled"):
+            raise Conflict(f"the incident is {incident['status']}; only running, failed or stalled incidents can "
+                           "be cancelled")
         runtime = engine.runtime_by_id(uow.conn, incident["procedure_id"])
         outcome = engine.runner(runtime).cancel(incident["state"])
         step = Step(incident, runtime, actor, clock.now())

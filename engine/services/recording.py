@@ -166,16 +166,29 @@ def save_incident(conn: Connection, step: Step, outcome: Outcome, *, data: dict[
     ended = outcome.status in ("completed", "cancelled")
     values = {"state": outcome.state, "status": outcome.status, "data": data,
               "next_timer_at": outcome.next_timer_at, "updated_at": step.at,
-              "ended_at": step.at if ended else None, "error": None}
+              "ended_at": step.at if ended else None, "error": outcome.error if outcome.status == "stalled" else None}
     if not incident_rows.update(conn, step.incident["id"], step.incident["row_version"], values):
         raise Conflict("the incident changed while this request ran; reload and retry")
     step.saved = {**step.incident, **values, "row_version": step.incident["row_version"] + 1}
     step.saved.pop("state", None)
     if outcome.status == "completed":
         step.event("incident_completed", None, to_state="completed")
+    elif outcome.status == "stalled":
+        step.event("incident_stalled", {"reason": outcome.error}, from_state=step.incident["status"],
+                   to_state="stalled")
     audit_rows.append(conn, step.audit)
     if outcome.status == "completed":
         snapshot_on_completion(conn, step, data)
+
+
+def save_stalled(conn: Connection, step: Step, reason: str) -> None:
+    """The incident waits on nothing (engine.runtime.stall): mark it stalled, keep its state, audit why."""
+    values = {"status": "stalled", "error": reason, "updated_at": step.at}
+    if not incident_rows.update(conn, step.incident["id"], step.incident["row_version"], values):
+        raise Conflict("the incident changed while this request ran; reload and retry")
+    task_rows.end_all_open(conn, step.incident["id"], "cancelled", step.at, "system:stalled")
+    step.event("incident_stalled", {"reason": reason}, from_state=step.incident["status"], to_state="stalled")
+    audit_rows.append(conn, step.audit)
 
 
 def save_failure(conn: Connection, step: Step, reason: str) -> None:
@@ -183,5 +196,8 @@ def save_failure(conn: Connection, step: Step, reason: str) -> None:
     values = {"status": "error", "error": reason, "updated_at": step.at}
     if not incident_rows.update(conn, step.incident["id"], step.incident["row_version"], values):
         raise Conflict("the incident changed while this request ran; reload and retry")
+    # Its tasks leave the queues at once: nobody can complete a task of an incident in error (it was a 409)
+    task_rows.end_all_open(conn, step.incident["id"], "cancelled", step.at, "system:error")
+    step.open_rows = {}
     step.event("incident_error", {"reason": reason}, from_state=step.incident["status"], to_state="error")
     audit_rows.append(conn, step.audit)

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from engine import clock
 from engine.db import procedure_rows, strategy_rows
-from engine.db.pages import decode_cursor, encode_cursor
+from engine.db.pages import decode_position, encode_cursor
 from engine.errors import Invalid, NotFound, Problem
 from engine.governance import criteria as rules
 
@@ -76,8 +75,7 @@ def get(engine: IncidentEngine, kind: str, row_id: str) -> dict[str, Any]:
 
 def page(engine: IncidentEngine, kind: str, *, filters: dict[str, Any] | None = None, limit: int = 50,
          cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
-    after = decode_cursor(cursor)
-    position = (datetime.fromisoformat(after["t"]), str(after["id"])) if after else None
+    position = decode_position(cursor)
     with engine.uow(write=False) as uow:
         rows = strategy_rows.page(uow.conn, kind, filters=filters or {}, limit=limit, after=position)
     next_cursor = encode_cursor({"t": rows[-1]["created_at"].isoformat(), "id": rows[-1]["id"]}) \

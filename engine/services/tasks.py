@@ -15,7 +15,7 @@ from sqlalchemy import select
 from engine import clock
 from engine.bpmn.forms import validate_submission
 from engine.db import task_order, task_rows, transition_rows
-from engine.db.pages import decode_cursor, encode_cursor
+from engine.db.pages import bounded_page, decode_cursor, encode_cursor
 from engine.db.tables import idempotency
 from engine.errors import Conflict, Invalid, NotFound, Problem
 from engine.forms.validate import validate_camunda_submission
@@ -57,9 +57,8 @@ def page(engine: IncidentEngine, *, state: str | None = "ready", lane: str | Non
         except (ValueError, TypeError) as err:
             raise Invalid("the cursor is not one this service issued",
                           [Problem("malformed cursor", field="cursor")]) from err
-    next_cursor = encode_cursor({"sort": sort, "at": task_order.position(sort, rows[-1])}) \
-        if len(rows) == limit else None
-    return [task_view(r) for r in rows], next_cursor
+    return bounded_page([task_view(r) for r in rows], rows, limit,
+                        lambda row: encode_cursor({"sort": sort, "at": task_order.position(sort, row)}))
 
 
 def get(engine: IncidentEngine, task_id: str, *, principal: Principal | None = None) -> dict[str, Any]:

@@ -49,8 +49,9 @@ def test_a_condition_that_fails_at_run_time_puts_the_incident_in_error(client, f
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.get_json()["status"] == "error"
     failed = _assert_failed(client, incident["id"], *expected)
-    # the last good state is kept: the task that was being completed is still the open one
-    assert [t["element_id"] for t in failed["open_tasks"]] == ["Task_Count"]
+    # the last good state is kept, but its tasks leave the queues at once (issue 11): nobody may work them
+    assert failed["open_tasks"] == []
+    assert [t for t in client.get("/api/v1/tasks").get_json()["items"] if t["incident_id"] == incident["id"]] == []
     trail = _audit(client, incident["id"])
     assert not [r for r in trail if r["element_id"] == "Task_Count" and r["to_state"] == "completed"]
     assert not [r for r in trail if r["element_id"] in ("Task_Many", "Task_Few")]
@@ -93,7 +94,8 @@ def test_a_rework_loop_past_the_cap_ends_in_error_never_completed(capped_client)
     for _ in range(20):
         if incident["status"] != "running":
             break
-        response = complete(client, open_task(incident, "Task_Work"), {"ok": False})
+        task = open_task(incident, "Task_Work")
+        response = complete(client, task, {"ok": False})
         assert response.status_code == 200, response.get_json()
         incident = response.get_json()
         passes += 1
@@ -101,8 +103,8 @@ def test_a_rework_loop_past_the_cap_ends_in_error_never_completed(capped_client)
     assert 4 <= passes <= 6, passes  # the cap is 5 passes per element
     failed = _assert_failed(client, incident["id"], "loop cap")
     assert "Task_Work" in failed["error"] or "Gateway_Check" in failed["error"]
-    # passing the check now is refused: the incident must never reach "completed"
-    task = failed["open_tasks"][0]
+    # passing the check now is refused: the incident must never reach "completed"; its task left the queues
+    assert failed["open_tasks"] == []
     assert complete(client, task, {"ok": True}).status_code == 409
     assert client.get(f"/api/v1/incidents/{incident['id']}").get_json()["status"] == "error"
 

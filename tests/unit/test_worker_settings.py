@@ -84,9 +84,11 @@ def test_the_celery_app_acknowledges_late_retries_and_limits_every_task() -> Non
     ticks = {e["task"]: e for e in schedule.values()}
     assert set(ticks) == {"workers.tick_timers", "workers.dispatch_outbox", "workers.tick_events",
                           "workers.dispatch_simulations", "workers.purge_test_incidents",
-                          "workers.erase_expired_personal_data"}
+                          "workers.erase_expired_personal_data", "workers.sweep_stalls"}
     assert all(ticks[t]["schedule"] == 7 and ticks[t]["options"]["expires"] == 21 for t in ticks
-               if t not in ("workers.purge_test_incidents", "workers.erase_expired_personal_data"))
+               if t not in ("workers.purge_test_incidents", "workers.erase_expired_personal_data",
+                            "workers.sweep_stalls"))
+    assert ticks["workers.sweep_stalls"]["schedule"] == 600
     purge = ticks["workers.purge_test_incidents"]
     assert (purge["schedule"], purge["options"]["expires"]) == (600, 600)
     retention = ticks["workers.erase_expired_personal_data"]
@@ -95,7 +97,7 @@ def test_the_celery_app_acknowledges_late_retries_and_limits_every_task() -> Non
     assert set(ours) == {"workers.tick_timers", "workers.dispatch_outbox", "workers.deliver_outbox",
                          "workers.tick_events", "workers.dispatch_simulations", "workers.run_simulation",
                          "workers.purge_test_incidents", "workers.run_fitness_test",
-                         "workers.erase_expired_personal_data"}
+                         "workers.erase_expired_personal_data", "workers.sweep_stalls"}
     for task in ours.values():
         assert task.acks_late and task.reject_on_worker_lost
         assert task.retry_backoff and task.retry_jitter and task.retry_backoff_max == 60
