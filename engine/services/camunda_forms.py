@@ -13,6 +13,7 @@ from engine.identity import policy
 from engine.identity.principal import Principal
 from engine.runtime.procedure import RuntimeProcedure
 
+from . import resource_versions
 from .engine_app import IncidentEngine
 
 _PARSED: dict[str, CamundaForm] = {}  # form file sha256 -> the checked form (immutable)
@@ -68,18 +69,11 @@ def describe(row: dict[str, Any], form: CamundaForm) -> dict[str, Any]:
 
 
 def latest(engine: IncidentEngine, *, principal: Principal | None = None) -> list[dict[str, Any]]:
-    policy.require(principal, "procedures.read")
-    with engine.uow(write=False) as uow:
-        return resource_rows.latest_of_each(uow.conn, "form")
+    return resource_versions.latest(engine, "form", principal=principal)
 
 
 def versions(engine: IncidentEngine, key: str, *, principal: Principal | None = None) -> list[dict[str, Any]]:
-    policy.require(principal, "procedures.read")
-    with engine.uow(write=False) as uow:
-        found = resource_rows.versions(uow.conn, "form", key)
-    if not found:
-        raise NotFound(f"no form {key!r}")
-    return found
+    return resource_versions.versions(engine, "form", key, principal=principal)
 
 
 def version(engine: IncidentEngine, key: str, number: int | None = None, *,

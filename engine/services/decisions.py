@@ -16,6 +16,7 @@ from engine.identity import policy
 from engine.identity.principal import Principal
 from engine.runtime.runner import IncidentFailed, StartedService
 
+from . import resource_versions
 from .engine_app import IncidentEngine
 from .recording import Step
 
@@ -108,15 +109,8 @@ def settle_business_rule(conn: Connection, step: Step,
 
 
 def latest(engine: IncidentEngine, *, principal: Principal | None = None) -> list[dict[str, Any]]:
-    policy.require(principal, "procedures.read")
-    with engine.uow(write=False) as uow:
-        return resource_rows.latest_of_each(uow.conn, "decision")
+    return resource_versions.latest(engine, "decision", principal=principal)
 
 
 def versions(engine: IncidentEngine, key: str, *, principal: Principal | None = None) -> list[dict[str, Any]]:
-    policy.require(principal, "procedures.read")
-    with engine.uow(write=False) as uow:
-        found = resource_rows.versions(uow.conn, "decision", key)
-    if not found:
-        raise NotFound(f"no decision {key!r}")
-    return found
+    return resource_versions.versions(engine, "decision", key, principal=principal)
