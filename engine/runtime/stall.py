@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 REASON = ("the incident is running but waits on nothing: no open task, no pending timer, no awaited message "
-          "or signal, no delivery or external task; nothing can move it on")
+          "or signal, no condition, no delivery or external task; nothing can move it on")
 
 
 def stall_reason(outcome: Any) -> str | None:
@@ -17,6 +17,6 @@ def stall_reason(outcome: Any) -> str | None:
     if outcome.status != "running":
         return None
     if outcome.open_tasks or outcome.timers or outcome.next_timer_at is not None or outcome.waits \
-            or outcome.services:
+            or outcome.services or getattr(outcome, "conditions", None):
         return None
     return REASON
