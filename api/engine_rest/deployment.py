@@ -14,8 +14,8 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from engine.deployments.resources import kind_of
-from engine.errors import Invalid, NotFound
-from engine.services import deployment_files, deployments, procedures
+from engine.errors import Conflict, Invalid, NotFound
+from engine.services import deployment_deletion, deployment_files, deployments, procedures
 
 from ..extensions import engine
 from ..identity import current_principal
@@ -229,8 +229,27 @@ def resource_data(deployment_id: str, resource_id: str) -> Response:
 
 @blp.delete("/<deployment_id>")
 def delete(deployment_id: str) -> Response:
-    """Not offered: a deployed version is evidence in the audit trail and the governance record."""
+    """Camunda's delete, onto the deployments' deletion use case (the same as DELETE /api/v1/deployments/{id}).
+
+    `cascade` is honoured (the unfinished test incidents of its versions are purged; without it they refuse
+    the delete with Camunda's message and status). `skipCustomListeners` and `skipIoMappings` are accepted
+    either way and change nothing: listeners are refused at deploy here, and a purged incident runs no
+    activity, so no listener or mapping runs whichever value is sent. A refusal that Camunda does not know
+    (a version that entered review, a version another deployment lists, a decision in use) is a 400
+    BadUserRequestException saying why."""
+    cascade = t.flag("cascade")
+    t.flag("skipCustomListeners")  # a bad value is still a 400
+    t.flag("skipIoMappings")
     _one(deployment_id)
-    raise t.RestError(400, f"Deployment '{deployment_id}' cannot be deleted: procedure versions are kept for the "
-                           "audit trail; retire a version through /api/v1 governance instead",
-                      "BadUserRequestException")
+    try:
+        deployment_deletion.delete(engine(), deployment_id, cascade=cascade, principal=current_principal())
+    except Conflict as err:
+        if err.extra.get("needs_cascade"):
+            raise t.RestError(500, f"Deletion of process definition without cascading failed. Deployment with id: "
+                                   f"{deployment_id} can't be deleted, since there exists "
+                                   f"{err.extra.get('unfinished_incidents')} dependening process instances.",
+                              "ProcessEngineException") from None
+        if "refusals" in err.extra:
+            raise t.RestError(400, err.detail, "BadUserRequestException") from None
+        raise
+    return Response(status=204)
