@@ -19,7 +19,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.records.declarations import declared, sift
 
-from . import events, prune, serializer, timers
+from . import events, io_mapping, prune, serializer, timers
 from .budget import BudgetExceeded, Budgets, Meter
 from .events import AwaitedEvent, ThrownSignal
 from .override import rewind_to_check
@@ -58,6 +58,15 @@ class WaitingTimer:
     due_at: datetime
 
 
+@dataclass(frozen=True)
+class RaisedEvent:
+    """A BPMN error or escalation that nothing in this workflow caught (for a call activity's parent)."""
+
+    kind: str  # "error" or "escalation"
+    code: str | None
+    payload: dict[str, Any]
+
+
 @dataclass
 class Outcome:
     state: str
@@ -74,6 +83,7 @@ class Outcome:
     caught_by: str | None = None  # the element that caught a delivered message or signal
     # personal values that came in with this step: the workflow got the marker instead (issue #17)
     personal: dict[str, Any] = field(default_factory=dict)
+    raised: list[RaisedEvent] = field(default_factory=list)  # uncaught errors/escalations, in order
 
 
 class Runner:
@@ -179,7 +189,10 @@ class Runner:
 
         return self._carrying(personal, self._advance(workflow, Snapshot.of(workflow), act, dict(values)))
 
-    def finish_service(self, state: str, task_id: str, result: Mapping[str, Any]) -> Outcome:
+    def finish_service(self, state: str, task_id: str, result: Mapping[str, Any],
+                       local: Mapping[str, Any] | None = None) -> Outcome:
+        """Complete a waiting service task with `result`; `local` values are the activity's own (seen by its
+        camunda:outputParameter, gone when it completes: a call activity's camunda:out local="true")."""
         result, personal = self._sift(result)
         workflow = self.load(state)
         task = self._task(workflow, task_id)
@@ -188,6 +201,8 @@ class Runner:
 
         def act(wf: BpmnWorkflow) -> None:
             task.data.update(copy.deepcopy(dict(result)))
+            if local:
+                io_mapping.scope_locally(task, copy.deepcopy(dict(self._sift(local)[0])))
             task.complete()
 
         return self._carrying(personal, self._advance(workflow, Snapshot.of(workflow), act, dict(result)))
@@ -212,6 +227,44 @@ class Runner:
                 raise LookupError(f"no error boundary event of {task.task_spec.bpmn_id} catches error code {code!r}")
 
         return self._carrying(personal, self._advance(workflow, Snapshot.of(workflow), act, dict(data)))
+
+    def catch_at_call(self, state: str, task_id: str, kind: str, code: str | None,
+                      payload: Mapping[str, Any]) -> Outcome:
+        """An error or escalation raised by the child of the waiting call activity `task_id` is thrown at it:
+        its boundary events (or an enclosing scope's) catch it, with `payload` as the caught variables.
+        LookupError when nothing in this workflow catches it (the caller's own parent may)."""
+        from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
+            ErrorEventDefinition,
+            EscalationEventDefinition,
+        )
+        from SpiffWorkflow.bpmn.util.event import BpmnEvent
+
+        payload, personal = self._sift(payload)
+        workflow = self.load(state)
+        task = self._task(workflow, task_id)
+        if task is None or task.state != TaskState.STARTED:
+            raise LookupError(f"call activity {task_id} is not waiting")
+        kinds = {"error": ErrorEventDefinition, "escalation": EscalationEventDefinition}
+
+        def act(wf: BpmnWorkflow) -> None:
+            event = BpmnEvent(kinds[kind](code or "", code=code), payload=copy.deepcopy(dict(payload)),
+                              target=task.workflow)
+            # Scope by scope outwards, as Camunda: a boundary event of this code wins over a catch-all one
+            # (SpiffWorkflow's own catch would fire both, and fall back to any catcher anywhere)
+            scope = task.workflow
+            while scope is not None:
+                waiting = [t for t in wf.event_manager.tasks.values()
+                           if t.workflow is scope and t.task_spec.event_definition.catches(t, event)]
+                exact = [t for t in waiting if t.task_spec.event_definition.code is not None]
+                for catcher in exact or waiting:
+                    catcher.task_spec.catch(catcher, event)
+                    catcher.task_spec._update(catcher)
+                if waiting:
+                    return
+                scope = scope.parent_workflow
+            raise LookupError(f"nothing catches {kind} {code!r} thrown at {task.task_spec.bpmn_id}")
+
+        return self._carrying(personal, self._advance(workflow, Snapshot.of(workflow), act, dict(payload)))
 
     def override_check(self, state: str, gateway_id: str) -> Outcome:
         """Send the incident past a check gateway along its pass flow now, dropping the pending fail path.
@@ -340,8 +393,8 @@ class Runner:
         deadlines = [deadline for _task, deadline in due]
         status = "completed" if workflow.is_completed() else "running"
         # Events nothing in the workflow caught (a signal for other incidents: the service broadcasts it
-        # from `signals`) are not kept in the state.
-        workflow.get_events()
+        # from `signals`; an error or escalation for a call activity's parent: `raised`) are not kept in the state.
+        raised = _raised(workflow.get_events())
         waits = [] if status != "running" else events.awaited_events(workflow, self.resolve)
         if status == "running" and not (open_tasks or services or due or waits):
             _require_a_way_on(workflow)
@@ -365,6 +418,7 @@ class Runner:
                     if t.task_spec.bpmn_id],
             waits=waits,
             signals=signals,
+            raised=raised,
         )
 
     def _thrown(self, workflow: BpmnWorkflow, transition: Transition) -> ThrownSignal:
@@ -448,6 +502,22 @@ def _require_a_way_on(workflow: BpmnWorkflow) -> None:
     raise IncidentFailed("the workflow stopped with nothing left to wait for (no task, message, signal, "
                          f"timer or service; still open: {', '.join(stuck) or 'nothing'}): SpiffWorkflow "
                          "cannot go on from here")
+
+
+def _raised(uncaught: list[Any]) -> list[RaisedEvent]:
+    from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
+        ErrorEventDefinition,
+        EscalationEventDefinition,
+    )
+
+    out = []
+    for event in uncaught:
+        definition = event.event_definition
+        kind = "error" if isinstance(definition, ErrorEventDefinition) else \
+            "escalation" if isinstance(definition, EscalationEventDefinition) else None
+        if kind is not None:
+            out.append(RaisedEvent(kind, definition.code, dict(event.payload or {})))
+    return out
 
 
 def _describe(err: SpiffWorkflowException) -> str:

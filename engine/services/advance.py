@@ -61,7 +61,14 @@ def advance(conn: Connection, step: Step, runner: Runner, act: Callable[[], Outc
         outcomes[-1].status, outcomes[-1].error = "stalled", stalled
     keep_personal(conn, step, outcomes)
     save_incident(conn, step, outcomes[-1], data=data)
-    if outcomes[-1].status == "completed" and step.incident.get("parent_incident_id"):
+    interrupted = False
+    if runner.procedure.calls_other_files:
+        calls.cancel_interrupted(conn, step, runner, outcomes)
+    if step.incident.get("parent_incident_id") and any(o.raised for o in outcomes):
+        interrupted = any(calls.child_raised(conn, step, runner, o) for o in outcomes if o.raised)
+    if interrupted:
+        step.saved = step.open_rows = None  # its parent's catch may have cancelled it: callers read it anew
+    elif outcomes[-1].status == "completed" and step.incident.get("parent_incident_id"):
         calls.child_completed(conn, step, runner, outcomes[-1])
     elif runner.procedure.calls_other_files:
         calls.start_children(conn, step, runner, outcomes[-1])

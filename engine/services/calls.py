@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
 
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Connection
 
 from engine.bpmn.model import CallDef
@@ -27,17 +28,37 @@ def _evaluate(runner: Runner, text: str, data: Mapping[str, Any]) -> Any:
     return runner.script_engine.environment.evaluate(text, dict(data))
 
 
-def mapped(runner: Runner, mappings: tuple[tuple[str, str, str, bool], ...], data: Mapping[str, Any]) -> dict[str, Any]:
-    """camunda:in/out applied to `data`: all variables, one by name, or an expression's value."""
+def mapped(runner: Runner, mappings: tuple[tuple[str, str, str, bool], ...], data: Mapping[str, Any],
+           local_names: tuple[str, ...] = ()) -> dict[str, Any]:
+    """camunda:in applied to `data`: all variables, one by name, or an expression's value. With
+    local="true" only the call activity's own variables (`local_names`, its camunda:inputParameter) are read."""
+    own = {name: data[name] for name in local_names if name in data}
     out: dict[str, Any] = {}
-    for kind, source, target, _local in mappings:
+    for kind, source, target, local in mappings:
         if kind == "all":
-            out.update(data)
+            out.update(own if local else data)
         elif kind == "source":
-            out[target] = data.get(source)
-        else:
+            out[target] = (own if local else data).get(source)
+        else:  # local with a sourceExpression is refused at deploy
             out[target] = _evaluate(runner, source, data)
     return out
+
+
+def mapped_out(runner: Runner, mappings: tuple[tuple[str, str, str, bool], ...],
+               data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """camunda:out applied to the child's variables: (for the parent's scope, local to the call activity).
+    Local ones are seen by the call activity's camunda:outputParameter only (Camunda's setVariablesLocal)."""
+    shared: dict[str, Any] = {}
+    own: dict[str, Any] = {}
+    for kind, source, target, local in mappings:
+        into = own if local else shared
+        if kind == "all":
+            into.update(data)
+        elif kind == "source":
+            into[target] = data.get(source)
+        else:
+            into[target] = _evaluate(runner, source, data)
+    return shared, own
 
 
 def _chain(conn: Connection, incident: Mapping[str, Any]) -> list[str]:
@@ -89,7 +110,7 @@ def _start_child(conn: Connection, step: Step, runner: Runner, service: StartedS
         raise IncidentFailed(f"call activity {service.element_id}: the call chain would be deeper than "
                              f"{engine.settings.call_depth_limit} (CALL_DEPTH_LIMIT)")
     proc = _version(conn, step, call)
-    data = mapped(runner, call.inputs, service.data)
+    data = mapped(runner, call.inputs, service.data, call.local_names)
     reference = str(_evaluate(runner, call.business_key, service.data)) if call.business_key else None
     if reference and incident_rows.by_reference(conn, proc["key"], reference) is not None:
         raise IncidentFailed(f"call activity {service.element_id}: business key {reference!r} is taken in {proc['key']}")
@@ -142,27 +163,90 @@ def start_children(conn: Connection, step: Step, runner: Runner, outcome: Outcom
     return now is not None and now["row_version"] != saved_version
 
 
+def _waiting_call(conn: Connection, runner: Runner, child: Mapping[str, Any]) -> _Caller | None:
+    """The running parent of `child`, locked, with its call activity still waiting on it (else None)."""
+    parent = incident_rows.lock(conn, child["parent_incident_id"])
+    engine = runner.engine
+    if parent is None or parent["status"] != "running" or engine is None:
+        return None
+    runtime = engine.runtime_by_id(conn, parent["procedure_id"])
+    parent_runner = engine.runner(runtime)
+    task_id = str(child["parent_task_id"])
+    workflow = parent_runner.load(parent["state"])
+    task = parent_runner._task(workflow, task_id)
+    if task is None or task.state != TaskState.STARTED:
+        return None  # an interrupting boundary event took the call activity away meanwhile
+    call = runtime.definition.nodes[task.task_spec.bpmn_id].call
+    assert call is not None
+    # the workflow was loaded above: let the step that follows take it instead of parsing the state again
+    parent_runner._last = (parent["state"], workflow)
+    return _Caller(parent, runtime, parent_runner, task_id, task.task_spec.bpmn_id, call, dict(task.data))
+
+
+@dataclass
+class _Caller:
+    incident: dict[str, Any]
+    runtime: Any
+    runner: Runner
+    task_id: str
+    element_id: str
+    call: CallDef
+    sees: dict[str, Any]  # the variables the call activity sees
+
+
 def child_completed(conn: Connection, child: Step, runner: Runner, outcome: Outcome) -> None:
     """A child ended: its parent's call activity completes with the camunda:out variables."""
     from .advance import advance
 
-    parent = incident_rows.lock(conn, child.incident["parent_incident_id"])
-    engine = runner.engine
-    if parent is None or parent["status"] != "running" or engine is None:
+    caller = _waiting_call(conn, runner, child.incident)
+    if caller is None:
         return
-    runtime = engine.runtime_by_id(conn, parent["procedure_id"])
-    parent_runner = engine.runner(runtime)
-    task_id = str(child.incident["parent_task_id"])
-    workflow = parent_runner.load(parent["state"])
-    task = workflow.get_task_from_id(UUID(task_id))
-    call = runtime.definition.nodes[task.task_spec.bpmn_id].call
-    assert call is not None
     final = dict(runner.load(outcome.state).data)
-    values = mapped(parent_runner, call.outputs, final)
-    step = Step(parent, runtime, child.actor, child.at)
-    step.event("call_completed", {"child_incident_id": child.incident["id"], "variables": sorted(values)},
-               task_id=task_id, element_id=task.task_spec.bpmn_id, element_type="callActivity")
-    advance(conn, step, parent_runner, lambda: parent_runner.finish_service(parent["state"], task_id, values))
+    values, local = mapped_out(caller.runner, caller.call.outputs, final)
+    step = Step(caller.incident, caller.runtime, child.actor, child.at)
+    step.event("call_completed", {"child_incident_id": child.incident["id"], "variables": sorted(values),
+                                  **({"local_variables": sorted(local)} if local else {})},
+               task_id=caller.task_id, element_id=caller.element_id, element_type="callActivity")
+    state, task_id, parent_runner = caller.incident["state"], caller.task_id, caller.runner
+    advance(conn, step, parent_runner, lambda: parent_runner.finish_service(state, task_id, values, local))
+
+
+def child_raised(conn: Connection, child: Step, runner: Runner, outcome: Outcome) -> bool:
+    """The child's errors and escalations that nothing in it caught go to its parent's call activity (its
+    boundary events, else the parent's enclosing scopes, else the parent's own caller), in this transaction,
+    with the camunda:out variables as Camunda propagates them. True when a catch interrupted the call activity
+    (the child is then cancelled if it still runs, and its completion does not resume the parent).
+    Caught nowhere: nothing happens (the child's end event acts as a none end event, as in Camunda 7)."""
+    for raised in outcome.raised:
+        if _propagate(conn, child, runner, raised.kind, raised.code, raised.payload):
+            return True
+    return False
+
+
+def _propagate(conn: Connection, child: Step, runner: Runner, kind: str, code: str | None,
+               variables: dict[str, Any]) -> bool:
+    from .advance import advance
+
+    if not child.incident.get("parent_incident_id"):
+        return False
+    caller = _waiting_call(conn, runner, child.incident)
+    if caller is None:
+        return False
+    values, _local = mapped_out(caller.runner, caller.call.outputs, variables)  # local ones end with the activity
+    step = Step(caller.incident, caller.runtime, child.actor, child.at)
+    step.event(f"call_{kind}_caught", {"child_incident_id": child.incident["id"], "code": code,
+                                       "variables": sorted(values)},
+               task_id=caller.task_id, element_id=caller.element_id, element_type="callActivity")
+    state, task_id, parent_runner = caller.incident["state"], caller.task_id, caller.runner
+    try:
+        result = advance(conn, step, parent_runner,
+                         lambda: parent_runner.catch_at_call(state, task_id, kind, code, values))
+    except LookupError:  # nothing in the parent catches it: its own caller may
+        return _propagate(conn, Step(caller.incident, caller.runtime, child.actor, child.at), caller.runner, kind,
+                          code, {**caller.sees, **values})
+    if result is None:
+        return True  # the parent failed on its boundary path (put in error there)
+    return not any(s.task_id == task_id for s in result.services)
 
 
 def child_failed(conn: Connection, child: Step, runner: Runner, reason: str) -> None:
@@ -177,12 +261,25 @@ def child_failed(conn: Connection, child: Step, runner: Runner, reason: str) -> 
         child_failed(conn, step, runner, f"called process {child.runtime.key} failed: {reason}")
 
 
-def cancel_children(conn: Connection, engine: Any, incident_id: str, actor: str | None, at: Any, reason: str) -> None:
-    """Cancel every running or failed child of an incident (and theirs), as a cancelled parent's work."""
+def cancel_interrupted(conn: Connection, step: Step, runner: Runner, outcomes: list[Outcome]) -> None:
+    """Call activities an interrupting boundary event (error, escalation, timer, message...) took away
+    in this transition: their children are cancelled with them."""
+    for outcome in outcomes:
+        for tr in outcome.transitions:
+            node = runner.procedure.definition.nodes.get(tr.element_id or "")
+            if tr.to_state == "cancelled" and node is not None and node.call is not None:
+                cancel_children(conn, runner.engine, step.incident["id"], step.actor, step.at,
+                                f"call activity {tr.element_id} was interrupted", task_id=tr.task_id)
+
+
+def cancel_children(conn: Connection, engine: Any, incident_id: str, actor: str | None, at: Any, reason: str,
+                    task_id: str | None = None) -> None:
+    """Cancel every running or failed child of an incident (or of its call activity `task_id`), and theirs,
+    as a cancelled parent's work."""
     from .recording import record_outcome, save_incident
 
     for child in incident_rows.children(conn, incident_id):
-        if child["status"] not in ("running", "error"):
+        if child["status"] not in ("running", "error") or (task_id is not None and child["parent_task_id"] != task_id):
             continue
         locked = incident_rows.lock(conn, child["id"])
         assert locked is not None
