@@ -66,13 +66,14 @@ def advance(conn: Connection, step: Step, runner: Runner, act: Callable[[], Outc
         calls.cancel_interrupted(conn, step, runner, outcomes)
     if step.incident.get("parent_incident_id") and any(o.raised for o in outcomes):
         interrupted = any(calls.child_raised(conn, step, runner, o) for o in outcomes if o.raised)
+    changed = interrupted  # its parent's catch may have cancelled it
     if interrupted:
-        step.saved = step.open_rows = None  # its parent's catch may have cancelled it: callers read it anew
+        pass
     elif outcomes[-1].status == "completed" and step.incident.get("parent_incident_id"):
         calls.child_completed(conn, step, runner, outcomes[-1])
     elif runner.procedure.calls_other_files:
-        calls.start_children(conn, step, runner, outcomes[-1])
-    if runner.procedure.calls_other_files:  # its view lists its children: callers read it anew
-        step.saved = step.open_rows = None
+        changed = calls.start_children(conn, step, runner, outcomes[-1])
+    if changed or (runner.procedure.calls_other_files and step.children is None):
+        step.saved = step.open_rows = None  # callers read its view anew
     return outcomes[-1]
 

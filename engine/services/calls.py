@@ -122,7 +122,7 @@ def _start_child(conn: Connection, step: Step, runner: Runner, service: StartedS
            "updated_at": step.at, "created_by": step.actor, "test": bool(incident.get("test")),
            "parent_incident_id": incident["id"], "parent_task_id": service.task_id}
     incident_rows.insert(conn, row)
-    child = Step(row, runtime, step.actor, step.at)
+    child = Step(row, runtime, step.actor, step.at, open_rows={}, children=[])  # new: no tasks, no children
     child.event("incident_started", {"parent_incident_id": incident["id"], "call_activity": service.element_id,
                                      "data": data}, to_state="running")
     note = Step(incident, step.runtime, step.actor, step.at)
@@ -136,31 +136,38 @@ def _start_child(conn: Connection, step: Step, runner: Runner, service: StartedS
 
 
 def start_children(conn: Connection, step: Step, runner: Runner, outcome: Outcome) -> bool:
-    """After a saved transition: start a child for every call activity that has just started. True when the
-    incident changed again meanwhile (a child that ended at once resumed or failed it): re-read its view."""
+    """After a saved transition: start a child for every call activity that has just started, and leave the
+    incident's children in `step.children`. True when the incident changed again meanwhile (a child that
+    ended at once resumed or failed it): its view must be read anew."""
+    incident_id = step.incident["id"]
+    if step.children is None:
+        step.children = incident_rows.children(conn, incident_id)
     calls = [s for s in outcome.services if runner.mode_of(s) == "call"]
     if not calls or outcome.status != "running":
         return False
-    saved_version = (step.saved or {}).get("row_version")
+    saved_version = (step.saved or {}).get("row_version", step.incident["row_version"])
+    incident: dict[str, Any] | None = step.incident
     for service in calls:
-        incident = incident_rows.get(conn, step.incident["id"])
+        changed = incident_rows.written_since(conn, incident_id, saved_version)
+        if changed:
+            incident = incident_rows.get(conn, incident_id)
         assert incident is not None
         if incident["status"] != "running":
             break
-        if any(c["parent_task_id"] == service.task_id for c in incident_rows.children(conn, incident["id"])):
+        if any(c["parent_task_id"] == service.task_id for c in step.children):
             continue  # its child runs already (started earlier, or by a resumption just now)
         try:
-            _start_child(conn, step, runner, service, incident)
+            child = _start_child(conn, step, runner, service, incident)
         except IncidentFailed as err:
-            locked = incident_rows.lock(conn, incident["id"])
+            locked = incident_rows.lock(conn, incident_id)
             assert locked is not None
             failing = Step(locked, step.runtime, step.actor, step.at)
             save_failure(conn, failing, str(err))
             if locked.get("parent_incident_id"):
                 child_failed(conn, failing, runner, str(err))
             break
-    now = incident_rows.get(conn, step.incident["id"])
-    return now is not None and now["row_version"] != saved_version
+        step.children.append({**child.incident, **(child.saved or {})})
+    return incident_rows.written_since(conn, incident_id, saved_version)
 
 
 def _waiting_call(conn: Connection, runner: Runner, child: Mapping[str, Any]) -> _Caller | None:

@@ -25,7 +25,7 @@ from engine.records.declarations import MARKER, declared, resolve, sift
 from .advance import advance
 from .calls import cancel_children
 from .engine_app import IncidentEngine
-from .recording import Step, record_outcome, save_incident
+from .recording import Step, child_summary, record_outcome, save_incident
 from .views import incident_view
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -89,8 +89,7 @@ def view(conn: Connection, incident_id: str) -> dict[str, Any]:
     found = incident_view(row, task_rows.open_for(conn, [incident_id])[incident_id])
     children = incident_rows.children(conn, incident_id)
     if children:  # an incident whose call activities started child incidents lists them
-        found["child_incidents"] = [{"id": c["id"], "procedure": c["procedure_key"], "version": c["procedure_version"],
-                                     "status": c["status"], "parent_task_id": c["parent_task_id"]} for c in children]
+        found["child_incidents"] = [child_summary(c) for c in children]
     return found
 
 
@@ -197,7 +196,7 @@ def start(engine: IncidentEngine, *, procedure: str, version: int | None = None,
             if existing is None:
                 raise
             return _existing(uow.conn, existing, reference or "", test, principal), False
-        step = Step(row, runtime, actor, now)
+        step = Step(row, runtime, actor, now, open_rows={}, children=[])  # a new incident: no tasks, no children
         step.event("incident_started", trigger.audit(data) if trigger else data, to_state="running")
         advance(uow.conn, step, runner, lambda: runner.start(
             data, start_event=begin.element_id if begin else None, start_kind=begin.kind if begin else "none"))

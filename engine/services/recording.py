@@ -48,13 +48,22 @@ class Step:
     saved: dict[str, Any] | None = None
     # The incident's awaited messages and signals as this transaction leaves them (read once, if at all).
     waits: dict[tuple[str, str, str], dict[str, Any]] | None = None
+    # For a procedure that calls other files' processes: its child incidents as this transaction leaves them
+    # (None: not known, the view is read from the database)
+    children: list[dict[str, Any]] | None = None
 
     def view(self) -> dict[str, Any] | None:
         """The incident as the edges show it after this step, from memory; None when not saved."""
         if self.saved is None or self.open_rows is None:
             return None
+        if self.runtime.calls_other_files and self.children is None:
+            return None
         rows = sorted(self.open_rows.values(), key=lambda r: (r["created_at"], r["id"]))
-        return incident_view(self.saved, rows)
+        found = incident_view(self.saved, rows)
+        if self.children:
+            found["child_incidents"] = [child_summary(c) for c in self.children]
+        return found
+
 
     def event(self, kind: str, data: dict[str, Any] | None = None, **columns: Any) -> None:
         """An audit row; declared personal values go to its erasable `personal` payload, the marker to `data`."""
@@ -73,6 +82,12 @@ class Step:
     def test(self) -> bool:
         """A test incident's rows are marked, so monitoring never counts them."""
         return bool(self.incident.get("test"))
+
+
+def child_summary(child: dict[str, Any]) -> dict[str, Any]:
+    """How an incident's view lists one of its child incidents."""
+    return {"id": child["id"], "procedure": child["procedure_key"], "version": child["procedure_version"],
+            "status": child["status"], "parent_task_id": child["parent_task_id"]}
 
 
 def record_outcome(conn: Connection, step: Step, outcome: Outcome, *, completed_task: str | None = None,
