@@ -165,6 +165,7 @@ class NodeDef:
     event_inputs: tuple[tuple[str, str, str], ...] = ()
     decision: DecisionRefDef | None = None  # business rule tasks
     call: CallDef | None = None  # call activities whose process is in another file
+    form_ref: FormRefDef | None = None  # a start event's Camunda form (the start data is validated against it)
     initiator: str | None = None  # camunda:initiator of a start event: the variable for the starter's id
 
 
@@ -420,6 +421,7 @@ def _node(el: Any, parent: str | None, lane: str | None, incoming: tuple[str, ..
         event_inputs=event_inputs(el) if "signal" in kinds else (),
         decision=_decision_ref(el) if tag == "businessRuleTask" else None,
         call=call_def(el) if tag == "callActivity" else None,
+        form_ref=_form_ref(el) if tag == "startEvent" else None,
         initiator=(camunda_attr(el, "initiator") or "").strip() or None if tag == "startEvent" else None)
 
 

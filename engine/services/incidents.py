@@ -18,12 +18,14 @@ from engine.db import governance_rows, incident_rows, personal_rows, procedure_r
 from engine.db.pages import bounded_page, decode_position, position_of
 from engine.errors import Conflict, Invalid, NotFound, Problem
 from engine.events.triggers import Trigger
+from engine.forms.validate import validate_camunda_submission
 from engine.identity import policy
 from engine.identity.principal import Principal
 from engine.records.declarations import MARKER, declared, resolve, sift
 
 from .advance import advance
 from .calls import cancel_children
+from .camunda_forms import start_form
 from .engine_app import IncidentEngine
 from .recording import Step, child_summary, record_outcome, save_incident
 from .views import incident_view
@@ -178,6 +180,10 @@ def start(engine: IncidentEngine, *, procedure: str, version: int | None = None,
         runtime = engine.runtime(proc)
         require_start_data(runtime.definition, data)
         begin = trigger or plain_start(runtime.definition)
+        if trigger is None and begin is None:  # started at its plain start event: its Camunda form checks the data
+            form = start_form(uow.conn, runtime, None)
+            if form is not None:
+                data = validate_camunda_submission(form[1], data)
         data = with_initiator(runtime.definition, begin, data, actor)
         runner = engine.runner(runtime)
         now = clock.now()

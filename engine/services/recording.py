@@ -18,6 +18,7 @@ from engine.runtime.procedure import RuntimeProcedure
 from engine.runtime.runner import Outcome, StartedService
 
 from . import task_attributes
+from .camunda_forms import pinned_form
 from .candidates import candidates
 from .check_results import record_check
 from .debriefs import snapshot_on_completion
@@ -171,6 +172,7 @@ def _sync_tasks(conn: Connection, step: Step, outcome: Outcome) -> None:
             "form": form_fields(user_task) if user_task else [],
             "documentation": user_task.documentation if user_task else None,
             "created_at": step.at, "test": step.test, **_attributes(user_task, task, step.at),
+            "camunda_form_id": pinned_form(conn, step.runtime, user_task) if user_task else None,
         })
     task_rows.insert_many(conn, rows)
     open_rows.update({row["id"]: {"claimed_at": None, "ended_at": None, "ended_by": None, **row} for row in rows})
