@@ -60,7 +60,10 @@ def advance(conn: Connection, step: Step, runner: Runner, act: Callable[[], Outc
     if stalled is not None:
         outcomes[-1].status, outcomes[-1].error = "stalled", stalled
     keep_personal(conn, step, outcomes)
-    save_incident(conn, step, outcomes[-1], data=data)
+    # an incident whose call activities start children now: its audit goes in with their call_started rows
+    hold = runner.procedure.calls_other_files and not step.incident.get("parent_incident_id") and any(
+        runner.mode_of(s) == "call" for s in outcomes[-1].services)
+    save_incident(conn, step, outcomes[-1], data=data, hold_audit=hold)
     interrupted = False
     if runner.procedure.calls_other_files:
         calls.cancel_interrupted(conn, step, runner, outcomes)
@@ -73,6 +76,8 @@ def advance(conn: Connection, step: Step, runner: Runner, act: Callable[[], Outc
         calls.child_completed(conn, step, runner, outcomes[-1])
     elif runner.procedure.calls_other_files:
         changed = calls.start_children(conn, step, runner, outcomes[-1])
+    if hold:
+        calls.flush_audit(conn, step)  # whatever start_children did not append yet
     if changed or (runner.procedure.calls_other_files and step.children is None):
         step.saved = step.open_rows = None  # callers read its view anew
     return outcomes[-1]

@@ -125,14 +125,20 @@ def _start_child(conn: Connection, step: Step, runner: Runner, service: StartedS
     child = Step(row, runtime, step.actor, step.at, open_rows={}, children=[])  # new: no tasks, no children
     child.event("incident_started", {"parent_incident_id": incident["id"], "call_activity": service.element_id,
                                      "data": data}, to_state="running")
-    note = Step(incident, step.runtime, step.actor, step.at)
-    note.event("call_started", {"child_incident_id": row["id"], "procedure": proc["key"], "version": proc["version"]},
+    step.event("call_started", {"child_incident_id": row["id"], "procedure": proc["key"], "version": proc["version"]},
                task_id=service.task_id, element_id=service.element_id, element_type="callActivity")
-    audit_rows.append(conn, note.audit)
+    flush_audit(conn, step)  # the parent's rows so far (its held transition and this), before the child runs
     begin = plain_start(runtime.definition)
     advance(conn, child, child_runner, lambda: child_runner.start(
         data, start_event=begin.element_id if begin else None, start_kind=begin.kind if begin else "none"))
     return child
+
+
+def flush_audit(conn: Connection, step: Step) -> None:
+    """Append the step's audit rows not in the database yet (recording.save_incident's hold_audit, and
+    call_started rows)."""
+    audit_rows.append(conn, step.audit[step.appended:])
+    step.appended = len(step.audit)
 
 
 def start_children(conn: Connection, step: Step, runner: Runner, outcome: Outcome) -> bool:
@@ -159,6 +165,7 @@ def start_children(conn: Connection, step: Step, runner: Runner, outcome: Outcom
         try:
             child = _start_child(conn, step, runner, service, incident)
         except IncidentFailed as err:
+            flush_audit(conn, step)
             locked = incident_rows.lock(conn, incident_id)
             assert locked is not None
             failing = Step(locked, step.runtime, step.actor, step.at)

@@ -52,6 +52,7 @@ class Step:
     # For a procedure that calls other files' processes: its child incidents as this transaction leaves them
     # (None: not known, the view is read from the database)
     children: list[dict[str, Any]] | None = None
+    appended: int = 0  # how many of `audit` are in the database already (the rest: held, see save_incident)
 
     def view(self) -> dict[str, Any] | None:
         """The incident as the edges show it after this step, from memory; None when not saved."""
@@ -178,8 +179,11 @@ def _sync_tasks(conn: Connection, step: Step, outcome: Outcome) -> None:
     open_rows.update({row["id"]: {"claimed_at": None, "ended_at": None, "ended_by": None, **row} for row in rows})
 
 
-def save_incident(conn: Connection, step: Step, outcome: Outcome, *, data: dict[str, Any]) -> None:
-    """Write the new workflow state, guarded by the row version read under the lock."""
+def save_incident(conn: Connection, step: Step, outcome: Outcome, *, data: dict[str, Any],
+                  hold_audit: bool = False) -> None:
+    """Write the new workflow state, guarded by the row version read under the lock. With `hold_audit` (a
+    running incident whose call activities start children next) its audit rows stay in `step.audit` for the
+    caller to append with the `call_started` rows (calls.start_children): one append instead of two."""
     ended = outcome.status in ("completed", "cancelled")
     values = {"state": outcome.state, "status": outcome.status, "data": data,
               "next_timer_at": outcome.next_timer_at, "updated_at": step.at,
@@ -193,7 +197,10 @@ def save_incident(conn: Connection, step: Step, outcome: Outcome, *, data: dict[
     elif outcome.status == "stalled":
         step.event("incident_stalled", {"reason": outcome.error}, from_state=step.incident["status"],
                    to_state="stalled")
+    if hold_audit and outcome.status == "running":
+        return
     audit_rows.append(conn, step.audit)
+    step.appended = len(step.audit)
     if outcome.status == "completed":
         snapshot_on_completion(conn, step, data)
 

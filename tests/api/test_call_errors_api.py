@@ -50,7 +50,10 @@ def test_an_error_end_event_reaches_the_boundary_event_of_its_code(client) -> No
     assert child["status"] == "completed"
     caught = [e for e in _trail(client, parent["id"]) if e["kind"] == "call_error_caught"]
     assert caught and caught[0]["data"]["code"] == "E_BREACH" and caught[0]["data"]["child_incident_id"] == child["id"]
-    assert "call_completed" not in [e["kind"] for e in _trail(client, parent["id"])]
+    kinds = [e["kind"] for e in _trail(client, parent["id"])]
+    assert "call_completed" not in kinds and kinds.index("call_started") < kinds.index("call_error_caught")
+    for incident_id in (parent["id"], child["id"]):  # the start's audit rows went in together, still chained
+        assert client.get(f"/api/v1/incidents/{incident_id}/audit/verify").get_json()["valid"] is True
 
 
 def test_an_error_of_another_code_goes_to_the_catch_all_boundary(client) -> None:  # type: ignore[no-untyped-def]
