@@ -1,14 +1,14 @@
 """task form pin: the Camunda form version a user task resolved when it was created
 
 Revision ID: 0019_task_form_pin
-Revises: 0012_task_attributes
+Revises: 0019_deployment_deletions
 Create Date: 2026-12-01
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0019_task_form_pin'
-down_revision = '0012_task_attributes'
+down_revision = '0019_deployment_deletions'
 branch_labels = None
 depends_on = None
 
