@@ -25,7 +25,11 @@ def instance_dto(view: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+QUERY = frozenset({"processDefinitionKey", "processDefinitionId", "businessKey", "processInstanceIds", "variables"})
+
+
 def _query(source: Any) -> dict[str, Any]:
+    t.served(QUERY, source, what="the process-instance query")
     first, maximum = t.paging(source)
     raw_conditions = t.listed("variables", source) if source is None or hasattr(source, "getlist") \
         else [f"{v.get('name')}_{v.get('operator')}_{v.get('value')}" for v in source.get("variables") or []]
