@@ -69,6 +69,8 @@ class DeploymentCollection(MethodView):
     @blp.alt_response(200, schema=DeploymentSchema,
                       description="nothing changed since the newest deployment of that name: that one")
     @blp.alt_response(413, schema=ProblemSchema, description="a file or the whole deployment is over its cap")
+    @blp.alt_response(409, schema=ProblemSchema, description="a deployment of the same resources was being stored "
+                                                         "at the same time; retry")
     @blp.alt_response(415, schema=ProblemSchema, description="not multipart")
     @blp.alt_response(422, schema=ProblemSchema,
                       description="a file is invalid or a reference unresolved: one entry per problem, naming "
