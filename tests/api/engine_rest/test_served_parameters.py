@@ -67,3 +67,16 @@ def test_a_version_tag_is_served(client: Any) -> None:
     [definition] = made.get_json()["deployedProcessDefinitions"].values()
     assert definition["versionTag"] == "v7"
     assert client.get(f"{REST}/process-definition/{definition['id']}").get_json()["versionTag"] == "v7"
+
+
+@pytest.mark.parametrize("variables", [5, {"a": {"type": "Nope", "value": 1}}, [{"name": "a"}], ["a_eq_b"]])
+def test_a_post_instance_query_with_malformed_variables_is_a_400(client: Any, variables: Any) -> None:
+    found = is_error(client.post(f"{REST}/process-instance", json={"variables": variables}), 400)
+    assert "variables" in found["message"]
+
+
+def test_a_post_instance_query_by_variables(client: Any) -> None:
+    instance = start_major(client, "CRM-VARS")
+    found = client.post(f"{REST}/process-instance", json={"variables": [
+        {"name": "caller_id", "operator": "eq", "value": "C-77"}]})
+    assert found.status_code == 200 and instance["id"] in [i["id"] for i in found.get_json()]
