@@ -115,11 +115,9 @@ def event_problems(el: Any, tag: str) -> list[Problem]:
         out.append(s.problem(el, f"start event {name} of a subprocess is a {'/'.join(kinds)} start event, which "
                              f"{NOT_SUPPORTED}: an embedded subprocess starts with a plain start event",
                              "unsupported.start"))
-    for kind in ("link", "compensate"):
-        if kind in kinds:
-            why = {"link": "link events are not implemented by SpiffWorkflow",
-                   "compensate": "compensation is not implemented"}[kind]
-            out.append(s.problem(el, f"{kind} event {name} {NOT_SUPPORTED}: {why}", f"unsupported.{kind}"))
+    if "link" in kinds:
+        out.append(s.problem(el, f"link event {name} {NOT_SUPPORTED}: link events are not implemented by "
+                             "SpiffWorkflow", "unsupported.link"))  # compensation: engine.bpmn.compensation
     if top_start and len(kinds) > 1:
         out.append(s.problem(el, f"start event {name} has several event definitions ({'/'.join(kinds)}); a "
                              "procedure starts through one of them: draw one start event each",

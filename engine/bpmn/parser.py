@@ -9,7 +9,7 @@ from typing import Any
 
 from lxml import etree
 
-from engine.bpmn import camunda_attributes, dialects, event_rules, io_mapping
+from engine.bpmn import camunda_attributes, compensation, dialects, event_rules, io_mapping
 from engine.bpmn.containment import ModelLimits, containment_problems, containment_warnings
 from engine.bpmn.model import ProcedureDefinition, properties, read_graph
 from engine.bpmn.support import (
@@ -190,6 +190,19 @@ def _prepare_for_spiff(root: Any, scope: list[Any]) -> list[Problem]:
     return warnings
 
 
+def _name_flows(root: Any) -> None:
+    """Give every sequence flow without an id one (the BPMN schema allows that, Camunda runs it): SpiffWorkflow
+    indexes flows by id and silently drops the others, so the process would stop, 'completed', at its start."""
+    ids = {el.get("id") for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
+    for n, flow in enumerate(root.iter(f"{{{BPMN_NS}}}sequenceFlow")):
+        if not flow.get("id"):
+            new = f"sequenceFlow_{n}"
+            while new in ids:
+                new += "_"
+            ids.add(new)
+            flow.set("id", new)
+
+
 def _rename_reserved(root: Any, scope: list[Any]) -> dict[str, str]:
     """Give flow nodes whose id SpiffWorkflow reserves a free id (new id -> original id); the original
     is put back as each task spec's bpmn_id, which is what the runtime reports."""
@@ -218,6 +231,7 @@ def _spiff(tree: Any, key: str, lines: dict[str, int], renamed: dict[str, str]) 
     from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
     try:
+        plan = compensation.rewrite(tree.getroot())
         parser = _parser_class()()
         parser.add_bpmn_xml(tree, filename=f"{key}.bpmn")
         spec, subprocess_specs = parser.get_spec(key), parser.get_subprocess_specs(key)
@@ -231,6 +245,10 @@ def _spiff(tree: Any, key: str, lines: dict[str, int], renamed: dict[str, str]) 
             from engine.runtime.io_mapping import attach
 
             attach([spec, *subprocess_specs.values()], mappings)
+        if plan:
+            from engine.runtime import compensation as running
+
+            running.attach([spec, *subprocess_specs.values()], plan)
         return spec, subprocess_specs
     except ValidationException as exc:
         element_id = str(getattr(exc, "id", "") or "") or None
@@ -349,6 +367,7 @@ def load_procedure(data: bytes, *, process: str | None = None, max_bytes: int = 
     problems = _xsd_problems(tree)
     if problems:
         raise _invalid("the file is not valid BPMN 2.0", problems)
+    _name_flows(root)
     top = _select_process(root, process)
     key = top.get("id")
     scope = _scope(root, top)
@@ -359,6 +378,7 @@ def load_procedure(data: bytes, *, process: str | None = None, max_bytes: int = 
         raise _invalid(f"process {key} cannot run on this engine", problems)
     lines = {el.get("id"): el.sourceline for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
     warnings = [*graph.warnings, *camunda_attributes.warnings(scope), *containment_warnings(graph),
+                *compensation.problems(scope, problem)[1],
                 *_prepare_for_spiff(root, scope)]
     spec, subprocess_specs = _spiff(tree, key, lines, _rename_reserved(root, scope))
     return ProcedureDefinition(key=key, name=(top.get("name") or key).strip(),
@@ -373,6 +393,7 @@ def build_spec(data: bytes, key: str) -> tuple[Any, dict[str, Any]]:
     root = tree.getroot()
     _check_root(root)
     dialects.read_operaton_as_camunda(root)
+    _name_flows(root)
     top = _select_process(root, key)
     lines = {el.get("id"): el.sourceline for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
     scope = _scope(root, top)
