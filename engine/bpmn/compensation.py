@@ -132,6 +132,11 @@ def problems(scope: list[Any], problem: Any) -> tuple[list[Problem], list[Proble
             out += _event_subprocess_problems(el, problem)
         for throw in _throws(process):
             out += _throw_problems(throw, ids, problem, warnings)
+        for catch in process.iter(_q("startEvent"), _q("boundaryEvent")):
+            definition = _definition(catch)
+            if definition is not None and definition.get("waitForCompletion") is not None:
+                out.append(problem(catch, f"compensation catch event {catch.get('id')}: waitForCompletion belongs to a "
+                                   "compensation throw, not a catch (Camunda refuses it too)", "bpmn.camunda"))
         for tx in process.iter(_q("transaction")):
             out += _transaction_problems(tx, problem)
     return out, warnings
@@ -145,7 +150,7 @@ def _boundary_problems(boundary: Any, ids: dict[str, Any], handled: set[str], pr
     if container is not None and _flows(container, name)[1]:
         out.append(problem(boundary, f"compensation boundary event {name} has an outgoing sequence flow: its "
                            "handler is joined to it by an association, not a flow (Camunda refuses it too)",
-                           "compensation"))
+                           "bpmn.camunda"))
     if host is not None and _local(host) == "callActivity":
         out.append(problem(boundary, f"compensation boundary event {name} on call activity {host.get('id')} "
                            f"{NOT_SUPPORTED}: the called process runs as another incident, whose work is not "
@@ -156,12 +161,12 @@ def _boundary_problems(boundary: Any, ids: dict[str, Any], handled: set[str], pr
                                 f"compensating {boundary.get('attachedToRef')} does nothing", "compensation"))
     elif len(targets) > 1:
         out.append(problem(boundary, f"compensation boundary event {name} is associated with several activities "
-                           f"({', '.join(targets)}); one compensation handler per activity", "compensation"))
+                           f"({', '.join(targets)}); one compensation handler per activity", "bpmn.camunda"))
     for target in targets[:1]:
         handler = ids.get(target)
         if handler is None or handler.get("isForCompensation") != "true":
             out.append(problem(boundary, f"compensation boundary event {name} is associated with {target}, which "
-                               'is not a compensation activity (isForCompensation="true")', "compensation"))
+                               'is not a compensation activity (isForCompensation="true")', "bpmn.camunda"))
         else:
             handled.add(target)
     return out
@@ -180,7 +185,7 @@ def _handler_problems(el: Any, handled: set[str], problem: Any, warnings: list[P
     if incoming or outgoing:
         out.append(problem(el, f"compensation activity {name} has sequence flows: a compensation handler is "
                            "reached only through its boundary event's association (Camunda refuses it too)",
-                           "compensation"))
+                           "bpmn.camunda"))
     root = el.getroottree().getroot()
     if any(b.get("attachedToRef") == name for b in root.iter(_q("boundaryEvent"))):
         out.append(problem(el, f"boundary events on the compensation handler {name} {NOT_SUPPORTED}",
@@ -199,21 +204,21 @@ def _event_subprocess_problems(el: Any, problem: Any) -> list[Problem]:
     name, parent = el.get("id"), el.getparent()
     if parent is None or _local(parent) not in ("subProcess", "transaction") or parent.get("triggeredByEvent") == "true":
         return [problem(el, f"compensation event subprocess {name} must be inside an embedded subprocess (Camunda "
-                        "refuses one at process level too): it compensates that subprocess", "compensation")]
+                        "refuses one at process level too): it compensates that subprocess", "bpmn.camunda")]
     root = el.getroottree().getroot()
     pid = parent.get("id")
     if any(b.get("attachedToRef") == pid for b in _compensation_boundaries(root)):
         return [problem(el, f"subprocess {pid} has both a compensation boundary event and the compensation event "
-                        f"subprocess {name}; Camunda refuses that too: draw one of them", "compensation")]
+                        f"subprocess {name}; Camunda refuses that too: draw one of them", "bpmn.camunda")]
     starts = [c for c in el if _bpmn(c) and _local(c) == "startEvent"]
     if len(starts) != 1:
         return [problem(el, f"compensation event subprocess {name} must have exactly one start event",
-                        "compensation")]
+                        "bpmn.camunda")]
     return []
 
 
 def _throw_problems(throw: Any, ids: dict[str, Any], problem: Any, warnings: list[Problem]) -> list[Problem]:
-    name, out = throw.get("id"), []
+    name, out = throw.get("id"), list[Problem]()
     definition = _definition(throw)
     others = [c for c in throw if _bpmn(c) and _local(c).endswith("EventDefinition") and c is not definition]
     if others:
@@ -223,8 +228,8 @@ def _throw_problems(throw: Any, ids: dict[str, Any], problem: Any, warnings: lis
             return [problem(throw, f"compensation throw {name} inside the compensation handler {node.get('id')} "
                             f"{NOT_SUPPORTED}", "unsupported.compensation")]
     if (definition.get("waitForCompletion") or "true").strip() == "false":
-        warnings.append(problem(throw, f'compensation throw {name} has waitForCompletion="false": it waits for its '
-                                "handlers anyway, as Camunda 7 does", "compensation"))
+        warnings.append(problem(throw, f'compensation throw {name} has waitForCompletion="false", which is not '
+                                "honoured: this engine always lets the handlers complete before the throw goes on", "compensation"))
     ref = (definition.get("activityRef") or "").strip()
     if not ref:
         return out
@@ -236,10 +241,10 @@ def _throw_problems(throw: Any, ids: dict[str, Any], problem: Any, warnings: lis
     if target is None or _container(target) not in allowed:
         out.append(problem(throw, f"compensation throw {name}: activityRef '{ref}' is not an activity of the same "
                            "scope as the throw (or, in a compensation event subprocess, of the subprocess it "
-                           "compensates); Camunda refuses it too", "compensation"))
+                           "compensates); Camunda refuses it too", "bpmn.camunda"))
     elif target.get("isForCompensation") == "true" or _local(target) not in (*HANDLER_TYPES, "callActivity", "transaction"):
         out.append(problem(throw, f"compensation throw {name}: activityRef '{ref}' is not a compensable activity",
-                           "compensation"))
+                           "bpmn.camunda"))
     return out
 
 

@@ -99,6 +99,9 @@ def reference_problems(el: Any, tag: str) -> list[Problem]:
         if target is None:
             out.append(s.problem(el, f"{name} refers to {kind} '{ref}', which this file does not declare "
                                  f"(a bpmn:{kind} with that id)", f"unsupported.{kind}"))
+        elif kind == "signal" and not (target.get("name") or "").strip():
+            out.append(s.problem(el, f"{name} refers to signal '{ref}', which has no name: a signal is broadcast by "
+                                 "its name (Camunda refuses it too)", "bpmn.camunda"))
         elif len(target.get("name") or ref) > MAX_EVENT_NAME:
             out.append(s.problem(el, f"the {kind} name of {name} is longer than {MAX_EVENT_NAME} characters",
                                  f"unsupported.{kind}"))

@@ -164,6 +164,7 @@ def _prepare_for_spiff(root: Any, scope: list[Any]) -> list[Problem]:
             name = _collection_name(loop.get(f"{{{ns}}}collection") or "")
             if name:
                 loop.set(f"{{{ns}}}collection", name)
+    _unconditioned_inclusive_flows(scope)
     own = {p.get("id") for p in root.iter(f"{{{BPMN_NS}}}process")}
     for process in scope:
         for call in list(process.iter(f"{{{BPMN_NS}}}callActivity")):
@@ -188,6 +189,22 @@ def _prepare_for_spiff(root: Any, scope: list[Any]) -> list[Problem]:
         if refs & store_refs:
             assoc.getparent().remove(assoc)
     return warnings
+
+
+def _unconditioned_inclusive_flows(scope: list[Any]) -> None:
+    """An inclusive gateway's outgoing flow without a condition is always taken (BPMN, Camunda 7); SpiffWorkflow
+    refuses such a flow, so it gets the condition `true`."""
+    for process in scope:
+        gateways = {g.get("id"): g for g in process.iter(f"{{{BPMN_NS}}}inclusiveGateway")}
+        for flow in process.iter(f"{{{BPMN_NS}}}sequenceFlow"):
+            gateway = gateways.get(flow.get("sourceRef"))
+            if gateway is None or gateway.get("default") == flow.get("id") \
+                    or any(local(c) == "conditionExpression" for c in flow):
+                continue
+            condition = flow.makeelement(f"{{{BPMN_NS}}}conditionExpression",
+                                         {"{http://www.w3.org/2001/XMLSchema-instance}type": "tFormalExpression"})
+            condition.text = "true"
+            flow.append(condition)
 
 
 def _name_flows(root: Any) -> None:

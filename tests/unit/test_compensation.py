@@ -239,20 +239,20 @@ def _problems(body: str) -> list[tuple[str | None, str | None, str]]:
 def test_shapes_that_cannot_run_are_refused_naming_the_element() -> None:
     flows_on_handler = ('<startEvent id="s"/>' + _flow("s", "a") + _compensable("a", "undo") + _flow("a", "undo")
                         + _flow("undo", "e") + '<endEvent id="e"/>')
-    assert any(rule == "compensation" and element == "undo" and "sequence flows" in message
+    assert any(rule == "bpmn.camunda" and element == "undo" and "sequence flows" in message
                for rule, element, message in _problems(flows_on_handler))
     other_scope = ('<startEvent id="s"/>' + _flow("s", "sub") + '<subProcess id="sub"><startEvent id="ss"/>'
                    + _flow("ss", "a") + _compensable("a", "undo") + _flow("a", "se") + '<endEvent id="se"/>'
                    + '</subProcess>' + _flow("sub", "t")
                    + '<intermediateThrowEvent id="t"><compensateEventDefinition activityRef="a"/>'
                    '</intermediateThrowEvent>' + _flow("t", "e") + '<endEvent id="e"/>')
-    assert any(rule == "compensation" and element == "t" and "same scope" in message
+    assert any(rule == "bpmn.camunda" and element == "t" and "same scope" in message
                for rule, element, message in _problems(other_scope))
     top_event_subprocess = ('<startEvent id="s"/>' + _flow("s", "e") + '<endEvent id="e"/>'
                             '<subProcess id="ev" triggeredByEvent="true"><startEvent id="cs">'
                             '<compensateEventDefinition/></startEvent>' + _flow("cs", "ce")
                             + '<endEvent id="ce"/></subProcess>')
-    assert any(rule == "compensation" and element == "ev" for rule, element, _ in _problems(top_event_subprocess))
+    assert any(rule == "bpmn.camunda" and element == "ev" for rule, element, _ in _problems(top_event_subprocess))
     call_handler = ('<startEvent id="s"/>' + _flow("s", "a") + _compensable("a", "undo", handler_tag="callActivity",
                                                                           handler_attrs='calledElement="other"')
                     + _flow("a", "e") + '<endEvent id="e"/>')
@@ -271,3 +271,46 @@ def test_what_has_no_effect_is_a_warning() -> None:
     assert ("b", "compensation boundary event b has no associated handler") in warnings
     assert ("lonely", "compensation activity lonely is associated with no compensation boundary event") in warnings
     assert any(element == "t" and "waitForCompletion" in text for element, text in warnings)
+
+
+def _corpus_runner(fragment: str) -> Runner:
+    from tests.corpus_yardstick import corpus
+
+    definition = load_procedure(next(corpus().glob(f"*{fragment}*")).read_bytes())
+    prepare_spec(definition.spec, definition.subprocess_specs)
+    return Runner(RuntimeProcedure("id", definition.key, 1, "sha", definition, definition.spec,
+                                   definition.subprocess_specs), SafeScriptEngine())
+
+
+@pytest.mark.corpus
+def test_camunda_model_compensating_every_instance_of_a_multi_instance_subprocess() -> None:
+    runner = _corpus_runner("CompensateEventTest.testCompensateActivityRefMiSubprocess.")
+    outcome = runner.start({})
+    for _ in range(5):
+        outcome = _complete(runner, outcome, "bookHotel")
+    outcome = _complete(runner, outcome, "task", {"accept": False})
+    undone = 0
+    while outcome.open_tasks:
+        assert [t.element_id for t in outcome.open_tasks] == ["undoBookHotel"]
+        outcome = _complete(runner, outcome, "undoBookHotel")
+        undone += 1
+    assert undone == 5 and outcome.status == "completed"
+
+
+@pytest.mark.corpus
+def test_camunda_model_with_a_compensation_event_subprocess_per_instance() -> None:
+    runner = _corpus_runner("testCompensateMiSubprocessWithCompensationEventSubProcess")
+    outcome = runner.start({"flights": ["LH-1", "AF-2"]})
+    for _ in range(2):  # each instance books its flight and its hotel
+        for element in ("bookFlight", "bookHotel"):
+            outcome = _complete(runner, outcome, element)
+    outcome = _complete(runner, outcome, "validateBooking", {"valid": False})
+    done = []
+    while outcome.open_tasks:
+        [task] = outcome.open_tasks
+        done.append((task.element_id, task.data.get("flight")))
+        outcome = _complete(runner, outcome, task.element_id)
+    # the latest instance first; in each, the event subprocess compensates the flight, then the hotel
+    assert done == [("cancelFlight", "AF-2"), ("cancelHotel", "AF-2"), ("updateCustomerRecord", "AF-2"),
+                    ("cancelFlight", "LH-1"), ("cancelHotel", "LH-1"), ("updateCustomerRecord", "LH-1")]
+    assert outcome.status == "completed"
