@@ -10,6 +10,8 @@ before SpiffWorkflow parses it, into plain BPMN it runs:
   a loop that asks engine.runtime.compensation for the next handler to run and calls its process (a call
   activity per handler, chosen by an exclusive gateway), until nothing is left; then the flow goes on
   (waitForCompletion: the handlers complete before the throw does);
+- a transaction's cancel boundary event gets such a throw after it (for what completed in the cancelled
+  transaction), when the transaction holds compensable activities;
 - compensation boundary events and their associations are dropped (the runtime records each completed
   compensable activity instead, engine.runtime.compensation).
 Generated elements carry GENERATED in their ids; the runtime hides them (no bpmn_id) from the audit trail,
@@ -43,7 +45,7 @@ class Plan:
     event_subprocesses: frozenset[str] = frozenset()  # elements whose handler is a compensation event subprocess
     recorded: frozenset[str] = frozenset()  # element ids whose completions are recorded
     throws: dict[str, str | None] = field(default_factory=dict)  # throw id -> activityRef (None: the whole scope)
-    transactions: frozenset[str] = frozenset()  # transactions whose cancel compensates what they did
+    transactions: dict[str, str] = field(default_factory=dict)  # generated throw after a cancel -> transaction
 
     def __bool__(self) -> bool:
         return bool(self.throws or self.handlers)
@@ -351,9 +353,34 @@ def _replace_throw(throw: Any, handler_processes: dict[str, str]) -> None:
         _flow(parent, tid, after)
 
 
+def _cancel_compensations(root: Any, boundaries: list[Any]) -> dict[str, str]:
+    """A cancel boundary event of a transaction that holds compensable activities gets a generated throw
+    after it: cancelling the transaction compensates what completed inside it, then its flow goes on (the
+    throw id -> the transaction id)."""
+    ids = _by_id(root)
+    out: dict[str, str] = {}
+    for cancel in root.iter(_q("boundaryEvent")):
+        if not any(_bpmn(c) and _local(c) == "cancelEventDefinition" for c in cancel):
+            continue
+        tx = ids.get(cancel.get("attachedToRef") or "")
+        if tx is None or _local(tx) != "transaction" or not any(tx in b.iterancestors() for b in boundaries):
+            continue
+        container = cancel.getparent()
+        cid = cancel.get("id")
+        throw_id = f"{cid}{GENERATED}tx"
+        for flow in _flows(container, cid)[1]:
+            flow.set("sourceRef", throw_id)
+        throw = _make(container, "intermediateThrowEvent", id=throw_id)
+        _make(throw, "compensateEventDefinition")
+        _flow(container, cid, throw_id)
+        out[throw_id] = tx.get("id")
+    return out
+
+
 def rewrite(root: Any) -> Plan:
     """Rewrite every process of the (already prepared) file as the module docstring says."""
     boundaries = _compensation_boundaries(root)
+    cancels = _cancel_compensations(root, boundaries)
     throws = _throws(root)
     event_subs = [e for e in root.iter(_q("subProcess")) if is_compensation_event_subprocess(e)]
     marked = [e for e in root.iter() if _bpmn(e) and e.get("isForCompensation") == "true"
@@ -397,4 +424,4 @@ def rewrite(root: Any) -> Plan:
         _replace_throw(throw, processes)
     return Plan(handlers={element: h for element, h in handler_of.items() if h in processes},
                 event_subprocesses=frozenset(element for element, h in handler_of.items() if h in sub_ids),
-                recorded=frozenset(recorded), throws=throw_refs)
+                recorded=frozenset(recorded), throws=throw_refs, transactions=cancels)

@@ -128,6 +128,21 @@ def _queue(task: Any, plan: Plan, throw: str, scope: str) -> list[dict[str, Any]
     return items
 
 
+def _cancelled(host: Any, transaction: str) -> str:
+    """The scope of the transaction instance a cancel boundary event just took over from (the latest one beside
+    the throw). SpiffWorkflow ends a cancelled transaction's task as completed: its record is dropped, since
+    a cancelled transaction did not complete."""
+    ended = [t for t in host.workflow.tasks.values()
+             if t.task_spec.bpmn_id == transaction and t.has_state(TaskState.FINISHED_MASK)]
+    latest = max(ended, key=lambda t: t.last_state_change or 0.0, default=None)
+    if latest is None:
+        return "-"
+    root = _root(host)
+    root.internal_data[RECORDS] = [r for r in root.internal_data.get(RECORDS) or []
+                                   if not (r["element"] == transaction and r["instance"] == str(latest.id))]
+    return str(latest.id)
+
+
 def _host(task: Any) -> Any:
     """The throw's subprocess task (the generated loop runs inside it)."""
     return _parent_task(task.workflow)
@@ -137,7 +152,8 @@ def _pick(workflow: Any, task: Any, plan: Plan, throw: str) -> None:
     host = _host(task)
     queue = host.internal_data.get(QUEUE)
     if queue is None:
-        queue = _queue(task, plan, throw, scope_key(host.workflow))
+        scope = _cancelled(host, plan.transactions[throw]) if throw in plan.transactions else scope_key(host.workflow)
+        queue = _queue(task, plan, throw, scope)
     task.data.pop(NEXT, None)
     host.internal_data.pop(CURRENT, None)
     if queue:

@@ -314,3 +314,41 @@ def test_camunda_model_with_a_compensation_event_subprocess_per_instance() -> No
     assert done == [("cancelFlight", "AF-2"), ("cancelHotel", "AF-2"), ("updateCustomerRecord", "AF-2"),
                     ("cancelFlight", "LH-1"), ("cancelHotel", "LH-1"), ("updateCustomerRecord", "LH-1")]
     assert outcome.status == "completed"
+
+
+TRANSACTION = (
+    '<startEvent id="s"/>' + _flow("s", "tx")
+    + '<transaction id="tx"><startEvent id="txs"/>' + _flow("txs", "hotel") + _compensable("hotel", "undoHotel")
+    + _flow("hotel", "flight") + _compensable("flight", "undoFlight") + _flow("flight", "pay")
+    + '<userTask id="pay"/>' + _flow("pay", "txgw") + '<exclusiveGateway id="txgw" default="txgw_ok"/>'
+    + '<sequenceFlow id="txgw_ok" sourceRef="txgw" targetRef="txe"/>' + _flow("txgw", "txcancel", "paid == False")
+    + '<endEvent id="txe"/><endEvent id="txcancel"><cancelEventDefinition/></endEvent></transaction>'
+    + '<boundaryEvent id="cancelled" attachedToRef="tx"><cancelEventDefinition/></boundaryEvent>'
+    + _flow("cancelled", "apologise") + '<userTask id="apologise"/>' + _flow("apologise", "e2") + '<endEvent id="e2"/>'
+    + _flow("tx", "e") + '<endEvent id="e"/>'
+)
+
+
+def _paying(runner: Runner) -> Outcome:
+    outcome = runner.start({})
+    for element in ("hotel", "flight"):
+        outcome = _complete(runner, outcome, element)
+    return outcome
+
+
+def test_cancelling_a_transaction_compensates_what_completed_inside_it_then_takes_the_cancel_flow() -> None:
+    runner = _runner(TRANSACTION)
+    outcome = _complete(runner, _paying(runner), "pay", {"paid": False})
+    assert [t.element_id for t in outcome.open_tasks] == ["undoFlight"]
+    outcome = _complete(runner, outcome, "undoFlight")
+    assert [t.element_id for t in outcome.open_tasks] == ["undoHotel"]
+    outcome = _complete(runner, outcome, "undoHotel")
+    assert [t.element_id for t in outcome.open_tasks] == ["apologise"]
+    outcome = _complete(runner, outcome, "apologise")
+    assert outcome.status == "completed"
+
+
+def test_a_transaction_that_completes_compensates_nothing() -> None:
+    runner = _runner(TRANSACTION)
+    outcome = _complete(runner, _paying(runner), "pay", {"paid": True})
+    assert outcome.status == "completed" and not _kinds(outcome, "compensation_started")
