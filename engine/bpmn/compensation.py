@@ -46,6 +46,7 @@ class Plan:
     recorded: frozenset[str] = frozenset()  # element ids whose completions are recorded
     throws: dict[str, str | None] = field(default_factory=dict)  # throw id -> activityRef (None: the whole scope)
     transactions: dict[str, str] = field(default_factory=dict)  # generated throw after a cancel -> transaction
+    event_scopes: frozenset[str] = frozenset()  # event subprocesses: a throw in one compensates its scope
 
     def __bool__(self) -> bool:
         return bool(self.throws or self.handlers)
@@ -237,8 +238,9 @@ def _throw_problems(throw: Any, ids: dict[str, Any], problem: Any, warnings: lis
         return out
     container = _container(throw)
     allowed = [container]
-    if container is not None and is_compensation_event_subprocess(container):
-        allowed.append(_container(container))
+    while container is not None and container.get("triggeredByEvent") == "true":  # an event subprocess
+        container = _container(container)  # compensates the scope it belongs to
+        allowed.append(container)
     target = ids.get(ref)
     if target is None or _container(target) not in allowed:
         out.append(problem(throw, f"compensation throw {name}: activityRef '{ref}' is not an activity of the same "
@@ -424,4 +426,6 @@ def rewrite(root: Any) -> Plan:
         _replace_throw(throw, processes)
     return Plan(handlers={element: h for element, h in handler_of.items() if h in processes},
                 event_subprocesses=frozenset(element for element, h in handler_of.items() if h in sub_ids),
-                recorded=frozenset(recorded), throws=throw_refs, transactions=cancels)
+                recorded=frozenset(recorded), throws=throw_refs, transactions=cancels,
+                event_scopes=frozenset(e.get("id") for e in root.iter(_q("subProcess"))
+                                       if e.get("triggeredByEvent") == "true"))

@@ -143,6 +143,16 @@ def _cancelled(host: Any, transaction: str) -> str:
     return str(latest.id)
 
 
+def _throw_scope(host: Any, plan: Plan) -> str:
+    """The scope a throw compensates: its own, or for a throw in an event subprocess the scope that holds it."""
+    workflow = host.workflow
+    parent = _parent_task(workflow)
+    while parent is not None and parent.task_spec.bpmn_id in plan.event_scopes:
+        workflow = parent.workflow
+        parent = _parent_task(workflow)
+    return scope_key(workflow)
+
+
 def _host(task: Any) -> Any:
     """The throw's subprocess task (the generated loop runs inside it)."""
     return _parent_task(task.workflow)
@@ -152,7 +162,7 @@ def _pick(workflow: Any, task: Any, plan: Plan, throw: str) -> None:
     host = _host(task)
     queue = host.internal_data.get(QUEUE)
     if queue is None:
-        scope = _cancelled(host, plan.transactions[throw]) if throw in plan.transactions else scope_key(host.workflow)
+        scope = _cancelled(host, plan.transactions[throw]) if throw in plan.transactions else _throw_scope(host, plan)
         queue = _queue(task, plan, throw, scope)
     task.data.pop(NEXT, None)
     host.internal_data.pop(CURRENT, None)

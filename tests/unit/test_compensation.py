@@ -352,3 +352,24 @@ def test_a_transaction_that_completes_compensates_nothing() -> None:
     runner = _runner(TRANSACTION)
     outcome = _complete(runner, _paying(runner), "pay", {"paid": True})
     assert outcome.status == "completed" and not _kinds(outcome, "compensation_started")
+
+
+def test_a_throw_in_an_event_subprocess_compensates_the_scope_it_belongs_to() -> None:
+    body = ('<startEvent id="s"/>' + _flow("s", "book") + _compensable("book", "undo") + _flow("book", "wait")
+            + '<userTask id="wait"/>' + _flow("wait", "e") + '<endEvent id="e"/>'
+            + '<subProcess id="onCancel" triggeredByEvent="true"><startEvent id="es"><messageEventDefinition '
+            'messageRef="cancel"/></startEvent>' + _flow("es", "comp")
+            + '<intermediateThrowEvent id="comp"><compensateEventDefinition activityRef="book"/>'
+            '</intermediateThrowEvent>' + _flow("comp", "ee") + '<endEvent id="ee"/></subProcess>')
+    xml = _xml(body).replace(b'<process id="p"', b'<message id="cancel" name="cancel"/><process id="p"')
+    definition = load_procedure(xml)
+    prepare_spec(definition.spec, definition.subprocess_specs)
+    runner = Runner(RuntimeProcedure("id", definition.key, 1, "sha", definition, definition.spec,
+                                     definition.subprocess_specs), SafeScriptEngine())
+    outcome = _complete(runner, runner.start({}), "book")
+    assert [t.element_id for t in outcome.open_tasks] == ["wait"]
+    [wait] = [w for w in outcome.waits if w.name == "cancel"]
+    outcome = runner.deliver(_fresh(outcome.state), wait, {})
+    assert [t.element_id for t in outcome.open_tasks] == ["undo"]  # the interrupting event subprocess compensates
+    outcome = _complete(runner, outcome, "undo")
+    assert outcome.status == "completed"
