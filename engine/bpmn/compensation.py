@@ -154,7 +154,8 @@ def _boundary_problems(boundary: Any, ids: dict[str, Any], handled: set[str], pr
         out.append(problem(boundary, f"compensation boundary event {name} has an outgoing sequence flow: its "
                            "handler is joined to it by an association, not a flow (Camunda refuses it too)",
                            "bpmn.camunda"))
-    if host is not None and _local(host) == "callActivity":
+    processes = {p.get("id") for p in boundary.getroottree().getroot().iter(_q("process"))}
+    if host is not None and _local(host) == "callActivity" and (host.get("calledElement") or "").strip() not in processes:
         out.append(problem(boundary, f"compensation boundary event {name} on call activity {host.get('id')} "
                            f"{NOT_SUPPORTED}: the called process runs as another incident, whose work is not "
                            "recorded here for compensation", "unsupported.compensation"))

@@ -373,3 +373,22 @@ def test_a_throw_in_an_event_subprocess_compensates_the_scope_it_belongs_to() ->
     assert [t.element_id for t in outcome.open_tasks] == ["undo"]  # the interrupting event subprocess compensates
     outcome = _complete(runner, outcome, "undo")
     assert outcome.status == "completed"
+
+
+def test_a_call_activity_of_the_same_file_is_compensable_one_of_another_file_is_refused() -> None:
+    body = ('<startEvent id="s"/>' + _flow("s", "call") + _compensable("call", "undo").replace(
+        '<userTask id="call"/>', '<callActivity id="call" calledElement="other"/>')
+        + _flow("call", "t") + '<endEvent id="t"><compensateEventDefinition/></endEvent>')
+    other = ('<process id="other"><startEvent id="os"/><sequenceFlow id="of" sourceRef="os" targetRef="oe"/>'
+             '<endEvent id="oe"/></process>')
+    xml = _xml(body).replace(b"</definitions>", other.encode() + b"</definitions>")
+    definition = load_procedure(xml)
+    prepare_spec(definition.spec, definition.subprocess_specs)
+    runner = Runner(RuntimeProcedure("id", definition.key, 1, "sha", definition, definition.spec,
+                                     definition.subprocess_specs), SafeScriptEngine())
+    outcome = runner.start({})
+    assert [t.element_id for t in outcome.open_tasks] == ["undo"]
+    assert _complete(runner, outcome, "undo").status == "completed"
+    elsewhere = body.replace('calledElement="other"', 'calledElement="inAnotherFile"')
+    assert any(rule == "unsupported.compensation" and element == "call_comp"
+               for rule, element, _ in _problems(elsewhere))
