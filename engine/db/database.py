@@ -9,6 +9,8 @@ from sqlalchemy.engine import make_url
 
 from engine import safe_input
 
+from . import pipeline
+
 # Statements a read-only unit of work may send (it runs in autocommit on PostgreSQL, see engine.db.uow).
 _READS = ("SELECT", "WITH", "SHOW", "VALUES")
 
@@ -44,6 +46,7 @@ def make_engine(url: str, *, prepared_statements: bool = True, **kwargs: Any) ->
     # An executemany INSERT (audit rows, task rows, offers) becomes one multi-row INSERT, not one Execute a row.
     engine.dialect.use_insertmanyvalues_wo_returning = True
     _refuse_writes_in_reads(engine)
+    pipeline.install(engine)
     return engine
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, or_, select
 
+from . import pipeline
 from .tables import incidents, tasks
 from .visibility import Visibility, incident_visible
 
@@ -51,6 +52,14 @@ def update(conn: Connection, incident_id: str, row_version: int, values: dict[st
     result = conn.execute(_UPDATE, {"b_id": incident_id, "b_row_version": row_version,
                                     "row_version": row_version + 1, **values})
     return result.rowcount == 1
+
+
+def save(conn: Connection, incident_id: str, row_version: int, values: dict[str, Any],
+         missed: pipeline.Missed) -> None:
+    """`update`, with `missed()` raised when the row version moved (at once, or when the transition's
+    pipelined writes come back: engine.db.pipeline)."""
+    pipeline.write(conn, _UPDATE, {"b_id": incident_id, "b_row_version": row_version,
+                                   "row_version": row_version + 1, **values}, expect=1, missed=missed)
 
 
 def page(conn: Connection, *, status: str | None, procedure: str | None, limit: int,
