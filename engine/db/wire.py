@@ -14,23 +14,22 @@ from sqlalchemy import Engine, event
 @dataclass
 class Wire:
     """What went over the wire while counting: statements (each Execute of the extended protocol or simple
-    Query, BEGIN and COMMIT included) and round trips (each time the client, having sent, read the
-    server's answers: a batch of pipelined statements is one)."""
+    Query, BEGIN and COMMIT included) and round trips (each ReadyForQuery: the server's answer to a Sync or
+    a simple Query, which the client waits for; a batch of pipelined statements ends in one Sync).
+    Answers the server sends while a pipeline is still being written are not round trips."""
 
     statements: int = 0
     round_trips: int = 0
     sent: list[str] = field(default_factory=list)  # the statements' text, in order (Parse or Query)
 
     def add(self, trace: str) -> None:
-        last = ""
         for line in trace.splitlines():
             parts = line.split("\t")
             if len(parts) < 3:
                 continue
             direction, message = parts[0], parts[2].strip()
-            if direction == "B" and last == "F":
+            if direction == "B" and message.startswith("ReadyForQuery"):
                 self.round_trips += 1
-            last = direction
             if direction != "F":
                 continue
             if message == "Execute" or message.startswith("Query"):
