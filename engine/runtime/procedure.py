@@ -66,6 +66,11 @@ class RuntimeProcedure:
                 owned[element] = cycle.repeats if cycle is not None else None
         return owned
 
+    @functools.cached_property
+    def has_plain_tasks(self) -> bool:
+        """Whether any element passes through (a plain bpmn:task): if none, the runner never looks for one."""
+        return any(node.type == "task" for node in self.definition.nodes.values())
+
     def passes_through(self, element_id: str | None) -> bool:
         """A plain bpmn:task (no type): nothing for a person or a system to do, so it completes at once (as in
         Camunda 7); the upload says so with a warning."""
