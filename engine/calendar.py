@@ -6,9 +6,11 @@ import math
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import holidays
+if TYPE_CHECKING:  # imported on the first business-day question: 9 MB a process that never asks one
+    import holidays
 
 MAX_BUSINESS_DAYS = 3_660  # about 14 years; a bound so that a model cannot make us loop for ever
 
@@ -21,10 +23,24 @@ _DURATION = re.compile(
 
 @lru_cache(maxsize=256)
 def _holidays(country: str, subdivision: str | None, year: int) -> holidays.HolidayBase:
+    import holidays
+
     try:
         return holidays.country_holidays(country, subdiv=subdivision, years=year)
     except NotImplementedError as err:  # unknown country or subdivision
         raise ValueError(str(err)) from err
+
+
+def warm(country: str = "GB", subdivision: str | None = "ENG", year: int | None = None) -> None:
+    """Load the holiday calendar (the `holidays` package imports some 280 modules: about 400 ms of CPU once
+    per process) and this year's and the next years' holidays, so that this one-time work is never done
+    inside a metered transition (engine.runtime.budget) by the first business-day clock."""
+    year = year or datetime.now(UTC).year
+    for each in (year - 1, year, year + 1, year + 2):
+        try:
+            _holidays(country, subdivision, each)
+        except ValueError:
+            return  # an unknown country is reported where the calendar is used
 
 
 def is_business_day(day: date, *, country: str = "GB", subdivision: str | None = "ENG") -> bool:
