@@ -106,7 +106,7 @@ def _child(tree: Path, args: argparse.Namespace) -> dict[str, float]:
     env = {**os.environ, "PYTHONPATH": str(tree), "AB_BENCH": str(HERE), "LOG_LEVEL": "WARNING",
            "AB_WIRE": str(HERE.parent / "engine" / "db" / "wire.py")}
     out = subprocess.run([sys.executable, "-c", CHILD, args.pg_admin_url, str(args.warmup), str(args.incidents)],
-                         cwd="/tmp", env=env, capture_output=True, text=True, check=False)
+                         cwd=tree, env=env, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise SystemExit(f"{tree}: {out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]

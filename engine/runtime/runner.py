@@ -355,8 +355,9 @@ class Runner:
         prune.prune(workflow)  # everything above read the history it needed; keep the saved state flat
         state = serializer.dumps(workflow)
         meter.check_state(len(state))
-        for open_task in open_tasks:
-            meter.check_task_data(open_task.element_id, len(json.dumps(open_task.data, default=str)))
+        if len(state) > meter.budgets.task_data_bytes:  # else no task's data can be over: it is part of the state
+            for open_task in open_tasks:
+                meter.check_task_data(open_task.element_id, len(json.dumps(open_task.data, default=str)))
         self._last = (state, workflow)
         return Outcome(
             state=state,
