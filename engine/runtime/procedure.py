@@ -71,6 +71,13 @@ class RuntimeProcedure:
         """Whether any element passes through (a plain bpmn:task): if none, the runner never looks for one."""
         return any(node.type == "task" for node in self.definition.nodes.values())
 
+    @functools.cached_property
+    def conditional_event_subprocesses(self) -> bool:
+        """Does the process have an event subprocess with a conditional start (evaluated at the start)?"""
+        nodes = self.definition.nodes
+        return any(n.type == "startEvent" and n.event_kind == "conditional" and n.parent is not None
+                   and nodes.get(n.parent) is not None and n.cancel_activity is not None for n in nodes.values())
+
     def passes_through(self, element_id: str | None) -> bool:
         """A plain bpmn:task (no type): nothing for a person or a system to do, so it completes at once (as in
         Camunda 7); the upload says so with a warning."""
