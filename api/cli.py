@@ -290,7 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=0,
                        help="gunicorn workers (default SERVE_WORKERS, else 1 on SQLite, 2 on PostgreSQL)")
     serve.add_argument("--threads", type=int, default=0,
-                       help="threads per worker (default SERVE_THREADS, else the measured default: 4)")
+                       help="threads per worker (default SERVE_THREADS, else 4 on PostgreSQL, 8 on SQLite)")
     serve.set_defaults(func=_serve)
     sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(func=_migrate)
     audit = sub.add_parser("audit", help="the audit trail").add_subparsers(dest="audit_command", required=True)

@@ -204,9 +204,9 @@ class Settings:
     def serve_layout(self) -> tuple[int, int]:
         """(gunicorn workers, threads per worker) for `serve`: SERVE_WORKERS / SERVE_THREADS, else what
         measured best on 2 cores (README "Performance"): PostgreSQL 2 x 4, SQLite one process (its
-        writers and long-poll wake-ups are of one process) x 4."""
+        writers and long-poll wake-ups are of one process) x 8."""
         sqlite = self.database_url.startswith("sqlite")
-        return (self.serve_workers or (1 if sqlite else 2), self.serve_threads or (4 if sqlite else 4))
+        return (self.serve_workers or (1 if sqlite else 2), self.serve_threads or (8 if sqlite else 4))
 
     def pulls(self, topic: str) -> bool:
         """Whether an external task of `topic` waits for a pull worker (not pushed through the outbox)."""

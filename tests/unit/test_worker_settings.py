@@ -146,7 +146,7 @@ def test_serve_layout_is_a_setting_with_the_measured_default_and_the_flags_win(m
     none = Namespace(host="127.0.0.1", port=8000, workers=0, threads=0)
     pg = "postgresql+psycopg://x/y"
     assert Settings(database_url=pg).serve_layout() == (2, 4)
-    assert Settings().serve_layout()[0] == 1  # SQLite: one process
+    assert Settings().serve_layout() == (1, 8)  # SQLite: one process
     options = gunicorn_options(Settings(database_url=pg), none)
     assert (options["workers"], options["threads"]) == (2, 4)
     monkeypatch.setenv("DATABASE_URL", pg)
