@@ -51,6 +51,22 @@ def _webargs_errors(messages: Any) -> list[dict[str, Any]]:
     return errors
 
 
+_PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
+def _declare_generic(operation: dict[str, Any], parameters: list[Any]) -> None:
+    """Declare by number the errors any operation of its shape can answer, so that a client reads every status
+    it may get from the document ("default" tells it nothing): 400 for a body that is not JSON, 404 for an
+    unknown (or out of range) path parameter."""
+    responses = operation.setdefault("responses", {})
+    if "requestBody" in operation and "400" not in responses:
+        responses["400"] = {"description": "the body is not valid JSON (or not of the declared media type)",
+                            "content": _PROBLEM}
+    if any(isinstance(p, dict) and p.get("in") == "path" for p in parameters) and "404" not in responses:
+        responses["404"] = {"description": "no such resource (an unknown id or key, or a number out of range)",
+                            "content": _PROBLEM}
+
+
 def problem_documented(spec: dict[str, Any]) -> dict[str, Any]:
     """The OpenAPI document with every error response (4xx, 5xx, default) as application/problem+json, the
     type every error of /api/v1 has (the Camunda dialect's paths are not in this document)."""
@@ -63,6 +79,7 @@ def problem_documented(spec: dict[str, Any]) -> dict[str, Any]:
         for operation in path_item.values():
             if not isinstance(operation, dict):
                 continue
+            _declare_generic(operation, [*path_item.get("parameters", []), *operation.get("parameters", [])])
             for code, response in (operation.get("responses") or {}).items():
                 if (code == "default" or str(code)[:1] in "45") and "$ref" not in response:
                     fix(response)

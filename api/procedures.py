@@ -59,6 +59,8 @@ class ProcedureCollection(MethodView):
     @blp.response(201, ProcedureSchema, description="a new version was stored")
     @blp.alt_response(200, schema=ProcedureSchema, description="identical bytes: the existing version")
     @blp.alt_response(413, schema=ProblemSchema, description="over the upload size cap")
+    @blp.alt_response(409, schema=ProblemSchema, description="a deployment of the same procedure was being stored at "
+                                                         "the same time; retry")
     @blp.alt_response(415, schema=ProblemSchema, description="not multipart or XML")
     @blp.alt_response(422, schema=ProblemSchema, description="not valid BPMN; one entry per problem")
     def post(self) -> Any:

@@ -31,6 +31,18 @@ def _holidays(country: str, subdivision: str | None, year: int) -> holidays.Holi
         raise ValueError(str(err)) from err
 
 
+def warm(country: str = "GB", subdivision: str | None = "ENG", year: int | None = None) -> None:
+    """Load the holiday calendar (the `holidays` package imports some 280 modules: about 400 ms of CPU once
+    per process) and this year's and the next years' holidays, so that this one-time work is never done
+    inside a metered transition (engine.runtime.budget) by the first business-day clock."""
+    year = year or datetime.now(UTC).year
+    for each in (year - 1, year, year + 1, year + 2):
+        try:
+            _holidays(country, subdivision, each)
+        except ValueError:
+            return  # an unknown country is reported where the calendar is used
+
+
 def is_business_day(day: date, *, country: str = "GB", subdivision: str | None = "ENG") -> bool:
     """Monday to Friday and not a public (bank) holiday of `country`/`subdivision`."""
     return day.weekday() < 5 and day not in _holidays(country, subdivision, day.year)

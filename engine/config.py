@@ -105,8 +105,8 @@ class Settings:
     call_depth_limit: int = 10  # incidents in one chain of call activities across files
     loop_cap: int = 500
     # the budget of one transition (issue 11): engine time, CPU, automatic steps, state and task-data size
-    transition_wall_ms: int = 10_000
-    transition_cpu_ms: int = 2000
+    transition_wall_ms: int = 3000  # the backstop: the engine does no I/O, so only a starved machine spends wall time
+    transition_cpu_ms: int = 500  # what a runaway model meets; a normal transition takes a few ms
     automatic_step_cap: int = 10_000
     max_state_bytes: int = 1024 * 1024
     max_task_data_bytes: int = 256 * 1024
@@ -114,6 +114,7 @@ class Settings:
     stall_sweep_seconds: float = 600.0  # how often running incidents that wait on nothing are looked for
     max_elements: int = 2000  # flow nodes of one uploaded procedure
     max_nesting: int = 10  # subprocess depth (and call depth) of one uploaded procedure
+    max_page_bytes: int = 4 * 1024 * 1024  # JSON of one listing's items: past it the page ends early, with a cursor
     deploy_bundled: bool = True
     bundled_dir: Path = field(default_factory=lambda: Path(__file__).resolve().parent.parent / "bpmn")
     instance_dir: Path = field(default_factory=lambda: Path("instance"))
@@ -259,8 +260,8 @@ class Settings:
             "max_deployment_files": _int("MAX_DEPLOYMENT_FILES", 50),
             "call_depth_limit": _int("CALL_DEPTH_LIMIT", 10),
             "loop_cap": _int("LOOP_CAP", 500),
-            "transition_wall_ms": _int("TRANSITION_WALL_MS", 10_000),
-            "transition_cpu_ms": _int("TRANSITION_CPU_MS", 2000),
+            "transition_wall_ms": _int("TRANSITION_WALL_MS", 3000),
+            "transition_cpu_ms": _int("TRANSITION_CPU_MS", 500),
             "automatic_step_cap": _int("AUTOMATIC_STEP_CAP", 10_000),
             "max_state_bytes": _int("MAX_STATE_BYTES", 1024 * 1024),
             "max_task_data_bytes": _int("MAX_TASK_DATA_BYTES", 256 * 1024),
@@ -268,6 +269,7 @@ class Settings:
             "stall_sweep_seconds": _float("STALL_SWEEP_SECONDS", 600.0),
             "max_elements": _int("MAX_ELEMENTS", 2000),
             "max_nesting": _int("MAX_NESTING", 10),
+            "max_page_bytes": _int("MAX_PAGE_BYTES", 4 * 1024 * 1024),
             "deploy_bundled": os.environ.get("DEPLOY_BUNDLED", "1") not in ("0", "false", "no"),
             "instance_dir": instance,
             "log_level": os.environ.get("LOG_LEVEL", "INFO"),
@@ -368,9 +370,9 @@ class Settings:
         if mailing and not self.smtp_host:
             raise ValueError(f"OUTBOX_TOPICS {', '.join(mailing)} send e-mail, but SMTP_HOST is not set")
         if min(self.transition_wall_ms, self.transition_cpu_ms, self.automatic_step_cap, self.max_state_bytes,
-               self.max_task_data_bytes, self.cycle_cap, self.max_elements, self.max_nesting) < 1:
+               self.max_task_data_bytes, self.cycle_cap, self.max_elements, self.max_nesting, self.max_page_bytes) < 1:
             raise ValueError("TRANSITION_WALL_MS, TRANSITION_CPU_MS, AUTOMATIC_STEP_CAP, MAX_STATE_BYTES, "
-                             "MAX_TASK_DATA_BYTES, CYCLE_CAP, MAX_ELEMENTS and MAX_NESTING must be positive")
+                             "MAX_TASK_DATA_BYTES, CYCLE_CAP, MAX_ELEMENTS, MAX_NESTING and MAX_PAGE_BYTES must be positive")
         if self.oidc_issuer and not self.oidc_client_id:
             raise ValueError("OIDC_ISSUER is set but OIDC_CLIENT_ID is not: the web sign-in needs both")
         if self.web_cookie_secure not in ("auto", "always", "never"):

@@ -105,7 +105,7 @@ def _value(field: Any) -> Any:
 
 
 def run(path: Path, process: str | None = None) -> tuple[str, int, str]:
-    """('completed' | 'error' | 'stopped' | 'steps', steps taken, reason) for one accepted model."""
+    """('completed' | 'error' | 'stalled' | 'stopped' | 'steps', steps taken, reason) for one accepted model."""
     from engine.runtime.procedure import RuntimeProcedure, prepare_spec
     from engine.runtime.runner import IncidentFailed, Runner
     from engine.runtime.script_engine import SafeScriptEngine
@@ -141,6 +141,8 @@ def run(path: Path, process: str | None = None) -> tuple[str, int, str]:
                 outcome = runner.fire_timers(outcome.state)
             else:
                 return "stopped", steps, "running with nothing to do (no task, wait, service or timer)"
+        if outcome.status == "stalled":  # the runner's rule (engine.runtime.stall): nothing can move it on
+            return "stalled", steps, outcome.error or ""
         return ("completed" if outcome.status == "completed" else "steps"), steps, outcome.status
     except IncidentFailed as err:
         return "error", steps, str(err)

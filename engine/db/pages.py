@@ -11,7 +11,7 @@ from engine.errors import Invalid, Problem
 from engine.safe_input import INT64_MAX, text_problem
 
 MAX_CURSOR_CHARS = 512
-MAX_PAGE_BYTES = 4 * 1024 * 1024  # of one listing's items: past it the page ends early, with a cursor
+MAX_PAGE_BYTES = 4 * 1024 * 1024  # the default of the MAX_PAGE_BYTES setting (engine.config)
 MAX_ID_CHARS = 64
 
 

@@ -5,6 +5,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.bpmn.containment import ModelLimits
 from engine.bpmn.support import BPMN_NS
 from engine.bpmn.xmlsafe import parse_xml
 from engine.errors import EngineError, Invalid, Problem, ProcedureInvalid
@@ -53,7 +54,7 @@ def check_filename(filename: str) -> Problem | None:
 
 
 def _bpmn(filename: str, data: bytes, max_bytes: int, summarize: Any,
-          single: bool, process: str | None) -> tuple[list[Item], list[Reference]]:
+          single: bool, process: str | None, limits: ModelLimits | None) -> tuple[list[Item], list[Reference]]:
     from engine.bpmn.parser import load_procedure
 
     root = parse_xml(data, max_bytes=max_bytes).getroot()
@@ -66,7 +67,7 @@ def _bpmn(filename: str, data: bytes, max_bytes: int, summarize: Any,
     # one-file upload: the one executable process (or the one named); a deployment: every executable one.
     # No executable process: load_procedure says so, with the line.
     for wanted in [process] if single or not executable else executable:
-        definition = load_procedure(data, process=wanted, max_bytes=max_bytes)
+        definition = load_procedure(data, process=wanted, max_bytes=max_bytes, limits=limits)
         tag = next((p.get("{http://camunda.org/schema/1.0/bpmn}versionTag") for p in root.iter(f"{{{BPMN_NS}}}process")
                     if p.get("id") == definition.key), None)
         items.append(Item("process", definition.key, definition.name, definition, summarize(definition), tag))
@@ -95,16 +96,17 @@ def _form(data: bytes) -> list[Item]:
 
 
 def read_file(filename: str, data: bytes, *, max_bytes: int, summarize: Any, single: bool = False,
-              process: str | None = None) -> ReadFile:
+              process: str | None = None, limits: ModelLimits | None = None) -> ReadFile:
     """Parse and check one file; EngineError whose problems each name the file.
 
+    `limits`: MAX_ELEMENTS / MAX_NESTING from the settings (the defaults without them).
     `single` (the one-file upload): a BPMN file deploys one process, `process` or its only executable one.
     """
     kind = kind_of(filename)
     try:
         refs: list[Reference] = []
         if kind == "bpmn":
-            items, refs = _bpmn(filename, data, max_bytes, summarize, single, process)
+            items, refs = _bpmn(filename, data, max_bytes, summarize, single, process, limits)
         elif kind == "dmn":
             items = _dmn(data, max_bytes)
         else:

@@ -12,8 +12,8 @@ MAX_LENGTH = 100_000         # items/characters of a computed str, bytes, list, 
 MAX_ALLOCATED = 1_000_000    # items/characters computed by one evaluation, all results together
 MAX_EXPONENT = 100
 MAX_INT_BITS = 13_300        # about 4000 decimal digits
-TIME_BUDGET = 0.1            # seconds per expression
-SCRIPT_TIME_BUDGET = 0.5     # seconds per script
+TIME_BUDGET = 0.1            # seconds of CPU time (thread_time) per expression
+SCRIPT_TIME_BUDGET = 0.5     # seconds of CPU time per script
 ALIASES: Mapping[str, Any] = {"true": True, "false": False, "null": None}
 SCRIPT_RULE = "script tasks may only contain assignments of the form name = expression"
 

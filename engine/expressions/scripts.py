@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import ast
 import textwrap
-import time
 from collections import ChainMap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -11,7 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 from .checks import _BINOPS, _check, _parse
-from .interpreter import CompiledExpression, _binop, _guarded, _Run, fold_constants
+from .interpreter import CompiledExpression, _binop, _guarded, _Run, cpu_deadline, fold_constants
 from .limits import ALIASES, MAX_SCRIPT_SOURCE, SCRIPT_RULE, SCRIPT_TIME_BUDGET, ExpressionError
 
 _REFUSED_STATEMENTS = {ast.Import: "import", ast.ImportFrom: "import", ast.FunctionDef: "def",
@@ -48,7 +47,7 @@ class CompiledScript:
         made: dict[str, Any] = {}
         # one run for all lines: they share the deadline and the allocation budget
         scope = ChainMap(made, data)  # type: ignore[arg-type]  # read-only use of `data`
-        run = _Run(scope, functions, missing_as_none, time.perf_counter() + SCRIPT_TIME_BUDGET)
+        run = _Run(scope, functions, missing_as_none, cpu_deadline(SCRIPT_TIME_BUDGET))
         for step in self.steps:
             try:
                 value = _guarded(run.eval, step.expr.source, step.expr.tree)

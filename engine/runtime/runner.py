@@ -24,6 +24,7 @@ from .budget import BudgetExceeded, Budgets, Meter
 from .events import AwaitedEvent, ThrownSignal
 from .override import rewind_to_check
 from .procedure import RuntimeProcedure
+from .stall import stuck_reason
 from .transitions import Snapshot, Transition, diff_transitions
 
 
@@ -61,7 +62,7 @@ class WaitingTimer:
 @dataclass
 class Outcome:
     state: str
-    status: str
+    status: str  # running, completed, cancelled, or stalled (engine.runtime.stall: `error` says why)
     transitions: list[Transition]
     open_tasks: list[OpenTask]
     services: list[StartedService]
@@ -343,8 +344,11 @@ class Runner:
         # from `signals`) are not kept in the state.
         workflow.get_events()
         waits = [] if status != "running" else events.awaited_events(workflow, self.resolve)
+        error = None
         if status == "running" and not (open_tasks or services or due or waits):
-            _require_a_way_on(workflow)
+            error = stuck_reason(workflow)  # one rule with the sweep: stalled, with what is still open
+            if error is not None:
+                status = "stalled"
         signals = [self._thrown(workflow, tr) for tr in transitions
                    if tr.to_state == "completed" and self.procedure.throws_signal(tr.element_id)]
         prune.prune(workflow)  # everything above read the history it needed; keep the saved state flat
@@ -360,6 +364,7 @@ class Runner:
             open_tasks=open_tasks,
             services=services,
             next_timer_at=min(deadlines) if deadlines else None,
+            error=error,
             written=written,
             timers=[WaitingTimer(str(t.id), t.task_spec.bpmn_id, deadline) for t, deadline in due
                     if t.task_spec.bpmn_id],
@@ -432,22 +437,6 @@ class _LoopGuard:
             raise IncidentFailed(f"cycle cap reached: element {element}, on the path of a repeating timer, was "
                                  f"reached {passes} times (the cap is {limit}: the timer's repeats, or CYCLE_CAP "
                                  f"{self.cycle_cap} when it repeats without end, plus LOOP_CAP)")
-
-
-def _require_a_way_on(workflow: BpmnWorkflow) -> None:
-    """A running workflow with no task, service, timer or message left must at least wait on a condition;
-    otherwise nothing can ever move it on (SpiffWorkflow stalls on some error and escalation paths), and
-    the incident fails with what is stuck rather than waiting forever."""
-    from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
-
-    pending = workflow.get_tasks(state=TaskState.WAITING | TaskState.STARTED)
-    if any(isinstance(getattr(spec, "event_definition", None), ConditionalEventDefinition)
-           for t in pending for spec in (t.task_spec, *t.task_spec.outputs)):  # outputs: an event gateway's
-        return
-    stuck = sorted({t.task_spec.bpmn_id for t in pending if t.task_spec.bpmn_id})
-    raise IncidentFailed("the workflow stopped with nothing left to wait for (no task, message, signal, "
-                         f"timer or service; still open: {', '.join(stuck) or 'nothing'}): SpiffWorkflow "
-                         "cannot go on from here")
 
 
 def _describe(err: SpiffWorkflowException) -> str:

@@ -7,7 +7,6 @@ from typing import Any
 from sqlalchemy import Connection
 
 from engine.runtime.runner import IncidentFailed, Outcome, Runner
-from engine.runtime.stall import stall_reason
 
 from . import calls
 from .decisions import settle_business_rule
@@ -56,13 +55,12 @@ def advance(conn: Connection, step: Step, runner: Runner, act: Callable[[], Outc
                        submitted=submitted if first else None, mode_of=runner.mode_of)
     for outcome in outcomes:  # what was submitted, and what a business rule task decided
         data.update(outcome.written)
-    stalled = None if runner.procedure.calls_other_files else stall_reason(outcomes[-1])  # a call may wait on a child
-    if stalled is not None:
-        outcomes[-1].status, outcomes[-1].error = "stalled", stalled
     keep_personal(conn, step, outcomes)
     save_incident(conn, step, outcomes[-1], data=data)
     if outcomes[-1].status == "completed" and step.incident.get("parent_incident_id"):
         calls.child_completed(conn, step, runner, outcomes[-1])
+    elif outcomes[-1].status == "stalled" and step.incident.get("parent_incident_id"):
+        calls.child_stalled(conn, step, runner, outcomes[-1].error or "")
     elif runner.procedure.calls_other_files:
         calls.start_children(conn, step, runner, outcomes[-1])
     if runner.procedure.calls_other_files:  # its view lists its children: callers read it anew

@@ -56,4 +56,4 @@ def page(engine: IncidentEngine, *, procedure: str | None = None, since: datetim
     with engine.uow(write=False) as uow:
         rows = audit_rows.page(uow.conn, procedure=procedure, since=since,
                                after_id=after_id, limit=limit, test=test)
-    return bounded_page([audit_view(r) for r in rows], rows, limit, lambda row: encode_cursor({"id": row["id"]}))
+    return bounded_page([audit_view(r) for r in rows], rows, limit, lambda row: encode_cursor({"id": row["id"]}), max_bytes=engine.settings.max_page_bytes)

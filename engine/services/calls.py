@@ -3,7 +3,8 @@
 A child has its own state, tasks and audit (linked by parent_incident_id / parent_task_id). It is started
 right after the transition that reached the call activity is saved; when it completes (then or in a later
 transition) the parent's call activity completes with the camunda:out variables, in the same transaction.
-A child that fails puts its parent in error with the reason; cancelling a parent cancels its children.
+A child that fails puts its parent in error with the reason, a child that stalls stalls its parent; cancelling
+a parent cancels its children.
 A call chain deeper than CALL_DEPTH_LIMIT, or calling a procedure already in the chain, fails the caller.
 """
 from __future__ import annotations
@@ -20,7 +21,7 @@ from engine.db import audit_rows, deployment_rows, incident_rows, procedure_rows
 from engine.errors import EngineError
 from engine.runtime.runner import IncidentFailed, Outcome, Runner, StartedService
 
-from .recording import Step, save_failure
+from .recording import Step, save_failure, save_stalled
 
 
 def _evaluate(runner: Runner, text: str, data: Mapping[str, Any]) -> Any:
@@ -177,12 +178,25 @@ def child_failed(conn: Connection, child: Step, runner: Runner, reason: str) -> 
         child_failed(conn, step, runner, f"called process {child.runtime.key} failed: {reason}")
 
 
+def child_stalled(conn: Connection, child: Step, runner: Runner, reason: str) -> None:
+    """A child stalled: its parent waits on it and so on nothing that can move; the parent is stalled too."""
+    parent = incident_rows.lock(conn, child.incident["parent_incident_id"])
+    if parent is None or parent["status"] != "running" or runner.engine is None:
+        return
+    runtime = runner.engine.runtime_by_id(conn, parent["procedure_id"])
+    step = Step(parent, runtime, child.actor, child.at)
+    save_stalled(conn, step, f"called process {child.runtime.key} (incident {child.incident['id']}) is stalled: "
+                             f"{reason}")
+    if parent.get("parent_incident_id"):
+        child_stalled(conn, step, runner, f"called process {child.runtime.key} is stalled: {reason}")
+
+
 def cancel_children(conn: Connection, engine: Any, incident_id: str, actor: str | None, at: Any, reason: str) -> None:
-    """Cancel every running or failed child of an incident (and theirs), as a cancelled parent's work."""
+    """Cancel every running, failed or stalled child of an incident (and theirs), as a cancelled parent's work."""
     from .recording import record_outcome, save_incident
 
     for child in incident_rows.children(conn, incident_id):
-        if child["status"] not in ("running", "error"):
+        if child["status"] not in ("running", "error", "stalled"):
             continue
         locked = incident_rows.lock(conn, child["id"])
         assert locked is not None

@@ -82,7 +82,7 @@ def _read_all(engine: IncidentEngine, files: Sequence[tuple[str, bytes]], name_f
         try:
             read.append(read_file(filename, data, max_bytes=engine.settings.max_upload_bytes,
                                   summarize=lambda d: linted_summary(d, summarize(d)), single=not name_files,
-                                  process=process))
+                                  process=process, limits=engine.settings.model_limits))
         except TooLarge:
             raise
         except EngineError as err:

@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from engine.calendar import warm as warm_calendar
 from engine.config import Settings
 from engine.db.database import act_as, make_engine
 from engine.db.uow import UnitOfWork
@@ -53,6 +54,7 @@ class IncidentEngine:
                                         limits=self.settings.model_limits)
         prepare_spec(definition.spec, definition.subprocess_specs)
         prepare_checks(definition)
+        warm_calendar(self.settings.calendar_country, self.settings.calendar_subdivision)  # not in a transition
         runtime = RuntimeProcedure(procedure["id"], procedure["key"], procedure["version"], procedure["sha256"],
                                    definition, definition.spec, definition.subprocess_specs)
         return self.specs.put(runtime)

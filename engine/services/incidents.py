@@ -231,7 +231,7 @@ def page(engine: IncidentEngine, *, status: str | None = None, procedure: str | 
                                   visible_to=policy.visibility(principal), test=test)
         open_tasks = task_rows.open_for(uow.conn, [r["id"] for r in rows])
     items = [visible_view(incident_view(r, open_tasks[r["id"]]), principal) for r in rows]
-    return bounded_page(items, rows, limit, position_of)
+    return bounded_page(items, rows, limit, position_of, max_bytes=engine.settings.max_page_bytes)
 
 
 def cancel(engine: IncidentEngine, incident_id: str, *, reason: str, actor: str | None = None,

@@ -1,7 +1,7 @@
 """The periodic stall sweep: running incidents that nothing can move on become `stalled`, with the reason.
 
-Every transition checks its own outcome (engine.runtime.stall); the sweep finds the rest: incidents stuck
-before that check existed, or left so by anything else. Candidates come from one query (running, no ready
+Every transition checks its own outcome (the runner applies engine.runtime.stall); the sweep applies the
+same rule to the rest: incidents stuck before that check existed, or left so by anything else. Candidates come from one query (running, no ready
 task, no pending timer); each is loaded and looked at in memory, and written only when it is stalled.
 """
 from __future__ import annotations
@@ -37,7 +37,7 @@ def sweep(engine: IncidentEngine, *, limit: int = 100) -> int:
             try:
                 outcome = engine.runner(runtime).fire_timers(incident["state"])  # in memory: nothing is saved
                 reason = stall_reason(outcome)
-            except IncidentFailed as err:  # the runner says it cannot go on (nothing left to wait for, ...)
+            except IncidentFailed as err:  # the runner cannot even take the step: nothing can move it on
                 reason = str(err)
             except LookupError:
                 continue

@@ -58,7 +58,7 @@ def page(engine: IncidentEngine, *, state: str | None = "ready", lane: str | Non
             raise Invalid("the cursor is not one this service issued",
                           [Problem("malformed cursor", field="cursor")]) from err
     return bounded_page([task_view(r) for r in rows], rows, limit,
-                        lambda row: encode_cursor({"sort": sort, "at": task_order.position(sort, row)}))
+                        lambda row: encode_cursor({"sort": sort, "at": task_order.position(sort, row)}), max_bytes=engine.settings.max_page_bytes)
 
 
 def get(engine: IncidentEngine, task_id: str, *, principal: Principal | None = None) -> dict[str, Any]:

@@ -44,3 +44,24 @@ def test_a_listing_ends_early_with_a_cursor_rather_than_grow(client) -> None:  #
         body = client.get(f"/api/v1/incidents?limit=500&cursor={body['next_cursor']}").get_json()
         seen |= {i["id"] for i in body["items"]}
     assert len(seen) == 80  # nothing lost between the shortened pages
+
+
+def test_the_page_size_cap_is_a_setting(database_url: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from engine.config import Settings
+    from engine.services import incidents
+    from engine.services.engine_app import IncidentEngine
+    from tests.conftest import make_settings
+    from tests.support.procedures import deploy_active
+
+    monkeypatch.setenv("MAX_PAGE_BYTES", "12345")
+    assert Settings.from_env().max_page_bytes == 12345
+    engine = IncidentEngine(make_settings(database_url, max_page_bytes=100_000))
+    try:
+        deploy_active(engine, DOC)
+        for n in range(3):
+            incidents.start(engine, procedure="plain_task", data={"notes": "x" * 60_000}, actor="agent",
+                            reference=f"P{n}")
+        items, cursor = incidents.page(engine, limit=50)
+        assert len(items) == 1 and cursor  # 60 KB fits 100 KB; the second would not
+    finally:
+        engine.db.dispose()

@@ -185,3 +185,21 @@ def test_a_tenant_is_refused_and_the_listing_pages(client, engine) -> None:  # t
     assert len(seen) == 3 == len(set(seen))
     assert _problem(client.get("/api/v1/deployments/nope"), 404)
     assert _deploy(client, _files(FORM)).status_code == 201
+
+
+def test_the_configured_model_limits_apply_to_deployments_and_uploads(database_url: str) -> None:
+    from api import create_app
+
+    settings = make_settings(database_url, max_elements=2)
+    eng = IncidentEngine(settings)
+    try:
+        client = admin_test_client(create_app(settings, eng))
+        body = _problem(_deploy(client, _files(BPMN, FORM, DMN)), 422)
+        assert "containment.size" in {e.get("rule") for e in body["errors"]}, body
+        assert any("MAX_ELEMENTS" in e["message"] and "limit of 2" in e["message"] for e in body["errors"])
+        single = client.post("/api/v1/procedures", data=(FIXTURES / "simple_flow.bpmn").read_bytes(),
+                             content_type="application/xml")
+        assert "MAX_ELEMENTS" in _problem(single, 422)["errors"][0]["message"]
+        assert _stored(client) == ([], [])
+    finally:
+        eng.db.dispose()

@@ -14,19 +14,18 @@ from ..support.procedures import deploy_active
 LOST = FIXTURES / "bpmn" / "containment" / "lost_token.bpmn"
 
 
-def _stalled_incident(engine: IncidentEngine, monkeypatch) -> dict:  # type: ignore[no-untyped-def]
-    # The runner itself fails a workflow it sees stop with nothing to wait for (runner._require_a_way_on);
-    # without that rule the end-of-transition check marks it stalled.
-    monkeypatch.setattr("engine.runtime.runner._require_a_way_on", lambda workflow: None)
+def _stalled_incident(engine: IncidentEngine) -> dict:
+    # One rule (engine.runtime.stall, issue 11 and issue 12's "nothing left to wait for"): stalled, not error.
     deploy_active(engine, LOST)
     view, _ = incidents.start(engine, procedure="lost_token", data={"go": 0}, actor="agent")
     assert [t["element_id"] for t in view["open_tasks"]] == ["Task_A"]
     return tasks.complete(engine, view["open_tasks"][0]["id"], {}, actor="agent")
 
 
-def test_a_join_that_lost_its_token_stalls_the_incident_at_once(engine: IncidentEngine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    view = _stalled_incident(engine, monkeypatch)
+def test_a_join_that_lost_its_token_stalls_the_incident_at_once(engine: IncidentEngine) -> None:
+    view = _stalled_incident(engine)
     assert view["status"] == "stalled" and "waits on nothing" in view["error"]
+    assert "still open: Join" in view["error"], view["error"]
     assert view["open_tasks"] == []
     [row] = trail(engine, view["id"], "incident_stalled")
     assert row["to_state"] == "stalled" and row["data"]["reason"] == view["error"]
@@ -35,9 +34,8 @@ def test_a_join_that_lost_its_token_stalls_the_incident_at_once(engine: Incident
     assert incidents.cancel(engine, view["id"], reason="stuck", actor="sup")["status"] == "cancelled"
 
 
-def test_the_sweep_finds_incidents_stuck_before_the_check(engine: IncidentEngine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    view = _stalled_incident(engine, monkeypatch)
-    monkeypatch.undo()  # the sweep meets the runner's own rule: its reason is kept
+def test_the_sweep_finds_incidents_stuck_before_the_check(engine: IncidentEngine) -> None:
+    view = _stalled_incident(engine)
     with engine.uow() as uow:  # as an incident stuck before this check existed would be
         uow.conn.execute(update(incidents_table).where(incidents_table.c.id == view["id"])
                          .values(status="running", error=None))

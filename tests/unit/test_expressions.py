@@ -241,6 +241,34 @@ def test_slow_evaluation_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
         evaluate("1 + 1", {})
 
 
+def test_the_time_limit_is_cpu_time_so_a_starved_machine_does_not_fail_a_correct_expression(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    monkeypatch.setattr("engine.expressions.interpreter.TIME_BUDGET", 0.02)
+
+    def waits() -> int:  # the thread waits (as it would for a busy CPU) without computing
+        time.sleep(0.1)
+        return 1
+
+    assert evaluate("waits() + " + " + ".join(["1"] * 40), {}, {"waits": waits}) == 41
+
+
+def test_an_expression_that_spends_its_cpu_budget_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    monkeypatch.setattr("engine.expressions.interpreter.TIME_BUDGET", 0.02)
+
+    def computes() -> int:
+        end = time.thread_time() + 0.05
+        while time.thread_time() < end:
+            pass
+        return 1
+
+    with pytest.raises(ExpressionError, match="CPU time budget"):
+        evaluate("computes() + " + " + ".join(["1"] * 40), {}, {"computes": computes})
+
+
 # --- scripts ----------------------------------------------------------------------------------------
 def test_script_assignments() -> None:
     script = compile_script(
