@@ -71,6 +71,10 @@ def gunicorn_options(settings: Settings, args: argparse.Namespace) -> dict[str, 
         # gthread plus parking slots for long-polling fetchAndLock requests (api/serving.py)
         "worker_class": "api.serving.ParkingThreadWorker",
         "timeout": 60,
+        # An idle keep-alive connection stays open 75 s (gunicorn's default is 2 s): a starved worker that
+        # closes it just as the client reuses it answers nothing ("remote end closed connection"), which
+        # is what the 10,000/h fitness run met at load 17; clients and proxies reuse connections longer.
+        "keepalive": 75,
         # Request limits, chosen: an 8 KB request line (longer URLs get 414), header lines up to 32 KB (a
         # bearer token with a few hundred groups fits; the service refuses tokens over 16 KB itself), at
         # most 100 headers. What gunicorn refuses it answers in problem+json (api/serving.py).

@@ -116,6 +116,6 @@ def print_side_by_side(pg: dict[str, Any] | None, lite: dict[str, Any] | None) -
         ("errors", lambda r: str(r["errors"] or "none")),
     ]
     print()
-    print(f"{'HTTP, side by side':42}" + "".join(f"{name:>24}" for name, _r in runs))
+    print(f"{'HTTP, side by side':42}" + "".join(f"{name:>26}" for name, _r in runs))
     for label, cell in lines:
-        print(f"{label:42}" + "".join(f"{cell(r):>24}" for _name, r in runs))
+        print(f"{label:42}" + "".join(f"{cell(r):>26}" for _name, r in runs))

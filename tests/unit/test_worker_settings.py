@@ -149,6 +149,7 @@ def test_serve_layout_is_a_setting_with_the_measured_default_and_the_flags_win(m
     assert Settings().serve_layout() == (1, 8)  # SQLite: one process
     options = gunicorn_options(Settings(database_url=pg), none)
     assert (options["workers"], options["threads"]) == (2, 4)
+    assert options["keepalive"] == 75  # not gunicorn's 2 s
     monkeypatch.setenv("DATABASE_URL", pg)
     monkeypatch.setenv("SERVE_WORKERS", "3")
     monkeypatch.setenv("SERVE_THREADS", "2")
