@@ -20,7 +20,10 @@ from typing import Any
 from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
+
+from engine.expressions import ExpressionError
 
 VARIABLE_EVENTS = frozenset({"create", "update", "delete"})
 
@@ -102,8 +105,13 @@ def _start_subprocesses(workflow: Any, written: Mapping[str, Any], interrupting:
         if not entering and not _listens(start.event_definition, data, written):
             continue
         values = {**data, **copy.deepcopy(dict(written))}
-        if workflow.script_engine.environment.evaluate(start.event_definition.expression, values,
-                                                       workflow.data_objects) is True:
+        try:
+            true = workflow.script_engine.environment.evaluate(start.event_definition.expression, values,
+                                                               workflow.data_objects) is True
+        except ExpressionError as err:  # the incident fails naming it (the runner's rule), never a 500
+            raise WorkflowException(f"the condition of {start.bpmn_id} ({start.event_definition.expression}) "
+                                    f"could not be evaluated: {err}") from err
+        if true:
             _start_event_subprocess(workflow, scope, name, start, BpmnEvent(start.event_definition, dict(written)),
                                     interrupting.get(start.bpmn_id, True))
             fired.append(start.bpmn_id)

@@ -6,7 +6,7 @@ import pytest
 from engine.bpmn.parser import load_procedure
 from engine.errors import ProcedureInvalid
 from engine.runtime.procedure import RuntimeProcedure, prepare_spec
-from engine.runtime.runner import Outcome, Runner
+from engine.runtime.runner import IncidentFailed, Outcome, Runner
 from engine.runtime.script_engine import SafeScriptEngine
 from engine.runtime.stall import stall_reason
 
@@ -180,3 +180,17 @@ def test_a_multiple_start_event_is_refused_saying_why(where: str) -> None:
         load_procedure(xml.encode())
     assert any(p.rule == "unsupported.start" and "'multiple' start" in p.message and "Camunda 7 does not run it"
                in p.message for p in caught.value.problems)
+
+
+@pytest.mark.parametrize("where", ["boundary", "event subprocess"])
+def test_a_condition_that_cannot_be_evaluated_fails_the_incident_by_name(where: str) -> None:
+    if where == "boundary":
+        runner = runner_for(BOUNDARY.replace("CANCEL", "true").replace("FILTER", ""))
+        outcome = runner.start({"level": 1})
+        values = {"level": "high"}
+    else:
+        runner = runner_for(EVENT_SUBPROCESS.replace("INTERRUPTING", "true").replace("${breached}", "${breached > 1}"))
+        outcome = runner.start({"breached": 0})
+        values = {"breached": "yes"}
+    with pytest.raises(IncidentFailed, match="When_Escalated|Start_Breach"):
+        runner.set_variables(outcome.state, values)
