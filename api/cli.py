@@ -63,14 +63,18 @@ def gunicorn_options(settings: Settings, args: argparse.Namespace) -> dict[str, 
     """Gunicorn settings for `serve`. With SCHEDULER=inprocess (no broker), every web worker process also
     runs the in-process scheduler (timers and outbox; single machine only). It starts after the fork, so
     no database connection is ever shared between processes."""
-    sqlite = settings.database_url.startswith("sqlite")
+    workers, threads = settings.serve_layout()
     options: dict[str, Any] = {
         "bind": f"{args.host}:{args.port}",
-        "workers": args.workers or (1 if sqlite else 2),
-        "threads": args.threads,
+        "workers": args.workers or workers,
+        "threads": args.threads or threads,
         # gthread plus parking slots for long-polling fetchAndLock requests (api/serving.py)
         "worker_class": "api.serving.ParkingThreadWorker",
         "timeout": 60,
+        # An idle keep-alive connection stays open 75 s (gunicorn's default is 2 s): a starved worker that
+        # closes it just as the client reuses it answers nothing ("remote end closed connection"), which
+        # is what the 10,000/h fitness run met at load 17; clients and proxies reuse connections longer.
+        "keepalive": 75,
         # Request limits, chosen: an 8 KB request line (longer URLs get 414), header lines up to 32 KB (a
         # bearer token with a few hundred groups fits; the service refuses tokens over 16 KB itself), at
         # most 100 headers. What gunicorn refuses it answers in problem+json (api/serving.py).
@@ -287,8 +291,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="migrate, deploy the bundled procedures and serve the API (gunicorn)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=0, help="default: 1 on SQLite, 2 on PostgreSQL")
-    serve.add_argument("--threads", type=int, default=8)
+    serve.add_argument("--workers", type=int, default=0,
+                       help="gunicorn workers (default SERVE_WORKERS, else 1 on SQLite, 2 on PostgreSQL)")
+    serve.add_argument("--threads", type=int, default=0,
+                       help="threads per worker (default SERVE_THREADS, else 4 on PostgreSQL, 8 on SQLite)")
     serve.set_defaults(func=_serve)
     sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(func=_migrate)
     audit = sub.add_parser("audit", help="the audit trail").add_subparsers(dest="audit_command", required=True)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -11,6 +12,7 @@ from engine.services import audit, audit_chain, history, incidents
 from .auth import requires
 from .extensions import engine
 from .identity import current_principal
+from .lean_dumps import dump_incident
 from .schemas.common import ProblemSchema
 from .schemas.incidents import (
     ActivityListSchema,
@@ -49,7 +51,8 @@ class IncidentCollection(MethodView):
         A live incident runs the procedure's active version. `"test": true` (designers and ops) runs any
         version instead, marked as a test on every row and never counted by monitoring."""
         view, created = incidents.start(engine(), principal=current_principal(), **body)
-        return view, 201 if created else 200
+        # written by hand, the same document IncidentSchema writes (api/lean_dumps.py)
+        return current_app.json.response(dump_incident(view)), 201 if created else 200
 
 
 @blp.route("/<incident_id>")

@@ -13,7 +13,7 @@ from engine.services.task_search import TaskFilter
 from .auth import requires
 from .extensions import engine
 from .identity import current_principal
-from .lean_dumps import dump_incident, dump_task_page
+from .lean_dumps import dump_incident, dump_task, dump_task_page
 from .schemas.common import ProblemSchema
 from .schemas.incidents import (
     AssignSchema,
@@ -50,9 +50,10 @@ class TaskItem(MethodView):
     @requires("tasks.work", "incidents.test")
     @blp.response(200, TaskSchema)
     @blp.alt_response(404, schema=ProblemSchema, description="no such task, or not one of the caller's")
-    def get(self, task_id: str) -> dict[str, Any]:
+    def get(self, task_id: str) -> Any:
         """One task with its form."""
-        return tasks.get(engine(), task_id, principal=current_principal())
+        # written by hand, the same document TaskSchema writes (api/lean_dumps.py): a desk reads it per task
+        return current_app.json.response(dump_task(tasks.get(engine(), task_id, principal=current_principal())))
 
 
 @blp.route("/<task_id>/claim")
@@ -62,9 +63,9 @@ class TaskClaim(MethodView):
     @blp.alt_response(403, schema=ProblemSchema, description="the task is not offered to the caller")
     @blp.alt_response(404, schema=ProblemSchema, description="no such task, or not one of the caller's")
     @blp.alt_response(409, schema=ProblemSchema, description="someone else holds it, or it is no longer ready")
-    def post(self, task_id: str) -> dict[str, Any]:
+    def post(self, task_id: str) -> Any:
         """Take a task offered to you; claiming one you already hold changes nothing."""
-        return claims.claim(engine(), task_id, principal=current_principal())
+        return current_app.json.response(dump_task(claims.claim(engine(), task_id, principal=current_principal())))
 
 
 @blp.route("/<task_id>/unclaim")

@@ -73,11 +73,6 @@ def print_report(report: dict[str, Any]) -> None:
             print("WARNING: other processes used a noticeable share of the cores during the window; "
                   "re-run on a quiet machine before comparing runs")
         print("p50 ms by task, HTTP:", ", ".join(f"{k.removeprefix('Task_')} {v}" for k, v in b["per_element_p50_ms"].items()))
-        if lite:
-            cpu_lite = lite["cpu_ms_per_completion"]
-            print(f"(b') SQLite: 1 process x {lite['threads']} threads; {lite['completes_ok_in_window']} ok of "
-                  f"{lite['completes_in_window']} completes, errors {lite['errors'] or 'none'}; server CPU "
-                  f"{_f(cpu_lite['server'], '.2f')} ms per completion; b'/a {lite['completions_per_s'] / a['completions_per_s']:.2f}")
         loop = b.get("loop")
         if loop and "error" in loop:
             print(f"(d) rework loop over HTTP FAILED after {loop['passes_done']} passes: {loop['error']}")
@@ -92,9 +87,35 @@ def print_report(report: dict[str, Any]) -> None:
             print("error examples:", *b["error_examples"], sep="\n  ")
         if b["server_log_tail"]:
             print("server log tail:", *b["server_log_tail"], sep="\n  ")
+    if b or lite:
+        print_side_by_side(b, lite)
     print("p50 ms by task, in-process (a):",
           ", ".join(f"{k.removeprefix('Task_')} {v}" for k, v in a["per_element_p50_ms"].items()))
     print(f"in-process: {a['incidents_completed']} incidents completed in {a['seconds']} s"
           + (f"; runner: {a2['incidents_completed']} in {a2['seconds']} s" if a2 else "")
           + f"; from CPU time: (a) {a['cpu_completions_per_s']:.0f}/s, p50 {a['cpu_p50_ms']:.2f} ms"
           + (f"; (a') {a2['cpu_completions_per_s']:.0f}/s, p50 {a2['cpu_p50_ms']:.2f} ms" if a2 else ""))
+
+
+def print_side_by_side(pg: dict[str, Any] | None, lite: dict[str, Any] | None) -> None:
+    """(b) and (b') in two columns: the same load on PostgreSQL and on the embedded SQLite default."""
+    runs = [(name, r) for name, r in (("PostgreSQL", pg), ("SQLite", lite)) if r]
+    lines: list[tuple[str, Any]] = [
+        ("server processes x threads", lambda r: f"{r['workers']} x {r['threads']}"),
+        ("completions/s", lambda r: f"{r['completions_per_s']:.0f}"),
+        ("p50 / p95 / p99 ms", lambda r: f"{r['p50_ms']:.1f} / {r['p95_ms']:.1f} / {r['p99_ms']:.1f}"),
+        ("ok / completes in window", lambda r: f"{r['completes_ok_in_window']} / {r['completes_in_window']}"),
+        ("CPU ms/completion: server", lambda r: _f(r["cpu_ms_per_completion"]["server"], ".2f")),
+        ("CPU ms/completion: PostgreSQL", lambda r: _f(r["cpu_ms_per_completion"]["postgres"], ".2f")
+         if r["backend"] != "sqlite" else "(in the server)"),
+        ("CPU ms/completion: other processes", lambda r: _f(r["cpu_ms_per_completion"]["other_processes"], ".2f")),
+        ("RSS idle / peak MB (sum of processes)", lambda r: f"{r['rss_idle_mb']:.0f} / {r['rss_peak_mb']:.0f}"),
+        ("PSS at end MB (shared pages counted once)", lambda r: _f(r["pss_end_mb"], ".0f")),
+        ("machine busy %; load average before", lambda r: f"{_f(r['machine_busy_pct'], '.0f')}; "
+         + " ".join(f"{x:.1f}" for x in r["loadavg_before"])),
+        ("errors", lambda r: str(r["errors"] or "none")),
+    ]
+    print()
+    print(f"{'HTTP, side by side':42}" + "".join(f"{name:>26}" for name, _r in runs))
+    for label, cell in lines:
+        print(f"{label:42}" + "".join(f"{cell(r):>26}" for _name, r in runs))

@@ -57,7 +57,8 @@ def run_http(args: argparse.Namespace, backend: str = "postgresql") -> dict[str,
     load_before = os.getloadavg()
     instance = Path(tempfile.mkdtemp(prefix="ie-bench-"))
     sqlite = backend == "sqlite"
-    workers, server_threads = (1, args.workers * args.threads) if sqlite else (args.workers, args.threads)
+    workers, server_threads = (1, args.sqlite_threads or args.workers * args.threads) if sqlite \
+        else (args.workers, args.threads)
     db_name, db_url = ("sqlite", f"sqlite:///{instance / 'bench.sqlite3'}") if sqlite \
         else create_database(args.pg_admin_url)
     log_path = instance / "server.log"
@@ -208,6 +209,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (one per core)")
     parser.add_argument("--threads", type=int, default=4, help="gthread threads per worker (workers x threads = clients)")
     parser.add_argument("--skip-sqlite", action="store_true", help="skip (b'), the HTTP run on SQLite")
+    parser.add_argument("--skip-postgresql", action="store_true", help="skip (b) and (d), the PostgreSQL runs")
+    parser.add_argument("--sqlite-threads", type=int, default=0,
+                        help="threads of the one SQLite server process (default: workers x threads)")
     parser.add_argument("--loop-passes", type=int, default=50,
                         help="(d): rework-loop passes per client after the window (0: skip)")
     parser.add_argument("--startup-timeout", type=float, default=120.0)
@@ -231,7 +235,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_runner:
         print(f"[a'] Runner path without database, {args.inprocess_seconds:.0f} s ...", file=sys.stderr)
         report["inprocess_runner"] = run_inprocess(ld, args.inprocess_seconds, args.pool, "service")
-    if not args.skip_http:
+    if not args.skip_http and args.skip_postgresql:
+        report["http_sqlite"] = run_http(args, "sqlite")
+    elif not args.skip_http:
         report["http"] = run_http(args)
         if not args.skip_sqlite:
             print("[b'] the same on the embedded SQLite default ...", file=sys.stderr)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import cProfile
 import functools
 import io
@@ -134,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from api import create_app
     from engine.config import Settings
+    from engine.db import wire
     from engine.db.migrate import upgrade
     from engine.services.engine_app import IncidentEngine
     from engine.services.procedures import deploy_directory
@@ -155,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
 
         client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {issue_token(settings, user='bench', roles=['admin'])}"
         statements: dict[str, list[str]] = {}
+        wires: dict[str, Any] = {}
         sql_log: list[list[str]] = []
         by_element: dict[str, list[float]] = collections.defaultdict(list)
 
@@ -198,11 +201,13 @@ def main(argv: list[str] | None = None) -> int:
                 t0, c0 = time.perf_counter(), time.thread_time()
                 if measuring and args.mode == "profile":
                     profiler.enable()
-                response = client.post(f"/api/v1/tasks/{task['id']}/complete", json=body)
+                with wire.counting(engine.db) if capture else contextlib.nullcontext() as seen:
+                    response = client.post(f"/api/v1/tasks/{task['id']}/complete", json=body)
                 if measuring and args.mode == "profile":
                     profiler.disable()
                 if capture:
                     sql_log.clear()
+                    wires[task["element_id"]] = seen
                 if measuring:
                     cpu_total += time.thread_time() - c0
                     latencies.append(time.perf_counter() - t0)
@@ -228,8 +233,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"POST /api/v1/incidents (start, not profiled): {1000 * sum(start_cpu) / len(start_cpu):.2f} ms Python CPU each")
     print("p50 ms by task:", ", ".join(f"{k.removeprefix('Task_')} {ip.summary_ms(v)['p50_ms']:.1f}"
                                       for k, v in sorted(by_element.items())))
+    if wires:
+        print("\non the wire (libpq trace) per completion of each task, BEGIN and COMMIT included:")
+        for element, seen in wires.items():
+            print(f"  {element:32} {seen.statements:3} statements {seen.round_trips:3} round trips")
     for element, stmts in statements.items():
-        print(f"\nSQL of one {element} completion: {len(stmts)} statements")
+        print(f"\nSQL of one {element} completion: {len(stmts)} statements through SQLAlchemy")
         for stmt in stmts:
             print("   ", stmt)
     if args.mode == "plain":

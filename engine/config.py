@@ -198,6 +198,16 @@ class Settings:
     # "*" is every such topic
     external_task_topics: tuple[str, ...] = ("*",)
     long_poll_max_waiters: int = 64
+    # `serve`'s layout (0: the measured default for the database, see serve_layout)
+    serve_workers: int = 0
+    serve_threads: int = 0
+
+    def serve_layout(self) -> tuple[int, int]:
+        """(gunicorn workers, threads per worker) for `serve`: SERVE_WORKERS / SERVE_THREADS, else what
+        measured best on 2 cores (README "Performance"): PostgreSQL 2 x 4, SQLite one process (its
+        writers and long-poll wake-ups are of one process) x 8."""
+        sqlite = self.database_url.startswith("sqlite")
+        return (self.serve_workers or (1 if sqlite else 2), self.serve_threads or (8 if sqlite else 4))
 
     def pulls(self, topic: str) -> bool:
         """Whether an external task of `topic` waits for a pull worker (not pushed through the outbox)."""
@@ -337,6 +347,8 @@ class Settings:
         values["basic_credentials_file"] = _path("BASIC_CREDENTIALS_FILE")
         values["external_task_topics"] = _networks("EXTERNAL_TASK_TOPICS", ("*",))
         values["long_poll_max_waiters"] = _int("LONG_POLL_MAX_WAITERS", 64)
+        values["serve_workers"] = _int("SERVE_WORKERS", 0)
+        values["serve_threads"] = _int("SERVE_THREADS", 0)
         database_url = str(values["database_url"])
         values["bootstrap_bundled"] = os.environ.get(
             "BOOTSTRAP_BUNDLED", "1" if database_url.startswith("sqlite") else "0") not in ("0", "false", "no")
@@ -369,6 +381,8 @@ class Settings:
             raise ValueError("LOGIN_LINK_MINUTES must be 1 to 60 and WEB_PAGE_SIZE 1 to 200")
         if self.signal_batch < 1:
             raise ValueError("SIGNAL_BATCH must be at least 1")
+        if not (0 <= self.serve_workers <= 64 and 0 <= self.serve_threads <= 256):
+            raise ValueError("SERVE_WORKERS must be 0 to 64 and SERVE_THREADS 0 to 256 (0: the measured default)")
         if self.outbox_max_attempts < 1 or self.timer_tick_seconds <= 0:
             raise ValueError("OUTBOX_MAX_ATTEMPTS must be at least 1 and TIMER_TICK_SECONDS positive")
         from engine.calendar import parse_duration  # a bad default retention stops start-up, not the job

@@ -21,10 +21,10 @@ from .context import engine_for
 from .tasks import EngineTask
 
 TASK = "workers.run_fitness_test"
-# Beyond the Locust run itself: an isolated database to create and migrate, a server to start (90 s at
-# most), the drain (60 s at most) and the report to collect. The soft limit ends the run as an error with
+# Beyond the Locust run itself: an isolated database to create and migrate, a server to start (240 s at
+# most, engine.fitness.server), the drain (60 s at most) and the report to collect. The soft limit ends the run as an error with
 # its reason (the server and the isolated database are cleaned up); the hard one is the backstop.
-MARGIN_S = 360
+MARGIN_S = 480
 HARD_AFTER_SOFT_S = 60
 LONGEST_RUN_S = 3600  # the request schema's maximum duration
 

@@ -11,13 +11,34 @@ from sqlalchemy import Connection, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from engine import observe
+from engine.errors import Conflict
 from engine.records import chain, keys
 
+from . import pipeline
 from .tables import audit, audit_chain_heads
+
+HEADS = "chain_heads"  # conn.info: (transaction, heads it read or moved); popped by engine.db.uow
+
+
+def known_heads(conn: Connection) -> dict[str, tuple[int, str]]:
+    """The chain heads this transaction has read or moved, by incident id (empty in a new transaction)."""
+    transaction = conn.get_transaction()
+    entry = conn.info.get(HEADS)
+    if entry is None or entry[0] is not transaction:
+        entry = conn.info[HEADS] = (transaction, {})
+    return entry[1]  # type: ignore[no-any-return]
+
+
+def _moved() -> BaseException:
+    return Conflict("the incident's audit trail moved while this request ran; reload and retry")
 
 
 def append(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """Insert `rows`, each sealed into its incident's chain (in the order given)."""
+    """Insert `rows`, each sealed into its incident's chain (in the order given).
+
+    A head this transaction already read (with the incident's lock: engine.db.transition_rows) or moved is
+    not read again; the head then moves only if it is still where it was read (else a Conflict, at once or
+    when the transition's pipelined writes come back). Other heads are locked and read here."""
     if not rows:
         return
     key = keys.for_connection(conn)
@@ -27,16 +48,21 @@ def append(conn: Connection, rows: list[dict[str, Any]]) -> None:
         row.setdefault("test", False)
         by_incident.setdefault(row["incident_id"], []).append(row)
     postgres = conn.dialect.name == "postgresql"
+    known = known_heads(conn)
     for incident_id, own in by_incident.items():
-        head = chain.seal(key, _lock_head(conn, incident_id), own)
+        before = known.get(incident_id) or _lock_head(conn, incident_id)
+        head = known[incident_id] = chain.seal(key, before, own)
         if postgres:  # the rows and the head in one prepared statement: one round trip fewer per transition
-            conn.execute(_PG_APPEND, {"rows": json.dumps([_pg_row(r) for r in own]), "seq": head[0],
-                                      "hash": head[1], "incident_id": incident_id})
+            pipeline.write(conn, _PG_APPEND, {"rows": json.dumps([_pg_row(r) for r in own]), "seq": head[0],
+                                              "hash": head[1], "incident_id": incident_id, "old_seq": before[0]},
+                           expect=len(own), missed=_moved)
     if not postgres:
         conn.execute(audit.insert(), rows)
         for incident_id, own in by_incident.items():
-            conn.execute(update(audit_chain_heads).where(audit_chain_heads.c.incident_id == incident_id)
-                         .values(seq=own[-1]["seq"], hash=own[-1]["hash"]))
+            pipeline.write(conn, update(audit_chain_heads)
+                           .where(audit_chain_heads.c.incident_id == incident_id,
+                                  audit_chain_heads.c.seq == own[0]["seq"] - 1)
+                           .values(seq=own[-1]["seq"], hash=own[-1]["hash"]), expect=1, missed=_moved)
     observe.note_audit(conn, rows)
 
 
@@ -44,12 +70,15 @@ _TYPES = {"incident_id": "text", "procedure_key": "text", "procedure_version": "
           "task_id": "text", "element_id": "text", "element_name": "text", "element_type": "text",
           "from_state": "text", "to_state": "text", "actor": "text", "at": "timestamptz", "data": "jsonb",
           "test": "boolean", "seq": "integer", "hash": "text", "personal": "jsonb", "personal_mac": "text"}
-# One fixed statement (so PostgreSQL keeps it prepared): the sealed rows as a JSON array, and the head moved.
+# One fixed statement (so PostgreSQL keeps it prepared): the head moves only from where it was read, and
+# only then go the sealed rows (a JSON array) in; its row count is theirs, or 0 when another append came first.
 _PG_APPEND = text(
-    f"WITH sealed AS (INSERT INTO audit ({', '.join(_TYPES)}) "
+    "WITH moved AS (UPDATE audit_chain_heads SET seq = :seq, hash = :hash "
+    "WHERE incident_id = :incident_id AND seq = :old_seq RETURNING 1) "
+    f"INSERT INTO audit ({', '.join(_TYPES)}) "
     f"SELECT {', '.join('coalesce(r.data, ' + repr('null') + '::jsonb)' if c == 'data' else 'r.' + c for c in _TYPES)} "
     f"FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r({', '.join(f'{c} {t}' for c, t in _TYPES.items())}) "
-    "RETURNING 1) UPDATE audit_chain_heads SET seq = :seq, hash = :hash WHERE incident_id = :incident_id")
+    "WHERE EXISTS (SELECT 1 FROM moved)")
 
 
 def _pg_row(row: dict[str, Any]) -> dict[str, Any]:

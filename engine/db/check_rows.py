@@ -5,13 +5,17 @@ from typing import Any
 
 from sqlalchemy import Connection, false, func, select
 
+from . import pipeline
 from .tables import check_results
 
 EVALUATED = ("passed", "failed")
 
 
+_INSERT = check_results.insert().inline()  # no RETURNING of the id: nobody reads it (a pipelined write)
+
+
 def insert(conn: Connection, row: dict[str, Any]) -> None:
-    conn.execute(check_results.insert().values(**row))
+    pipeline.write(conn, _INSERT, row)
 
 
 def evaluations(conn: Connection, incident_id: str, check_name: str) -> int:

@@ -1,16 +1,39 @@
 """Creating the SQLAlchemy engine for PostgreSQL (psycopg 3) or the embedded SQLite file."""
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from engine import safe_input
 
+from . import pipeline
+
 # Statements a read-only unit of work may send (it runs in autocommit on PostgreSQL, see engine.db.uow).
 _READS = ("SELECT", "WITH", "SHOW", "VALUES")
+
+
+_LONG_NUMBER = re.compile(rb"\d{19}")  # orjson reads an integer beyond 64 bits as a float
+_LONG_NUMBER_TEXT = re.compile(r"\d{19}")
+
+
+def stored_json(data: str | bytes | bytearray | memoryview) -> Any:
+    """JSON columns as read back (jsonb through psycopg, JSON text on SQLite): orjson, several times faster
+    than the standard library on the task rows of a listing. A document with a run of 19 or more digits
+    (an integer that may not fit 64 bits, which jsonb's numeric can hold) and anything orjson refuses are
+    read by the standard library, so the values are the same."""
+    long_number = (_LONG_NUMBER_TEXT if isinstance(data, str) else _LONG_NUMBER).search(data)  # type: ignore[arg-type]
+    if long_number is None:
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(bytes(data) if isinstance(data, memoryview | bytearray) else data)
 
 
 class WriteInReadOnlyUnit(RuntimeError):
@@ -25,6 +48,7 @@ def make_engine(url: str, *, prepared_statements: bool = True, **kwargs: Any) ->
     """
     parsed = make_url(url)
     kwargs.setdefault("json_serializer", safe_input.dumps)  # NaN/Infinity is never stored (PG refuses it)
+    kwargs.setdefault("json_deserializer", stored_json)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -44,6 +68,7 @@ def make_engine(url: str, *, prepared_statements: bool = True, **kwargs: Any) ->
     # An executemany INSERT (audit rows, task rows, offers) becomes one multi-row INSERT, not one Execute a row.
     engine.dialect.use_insertmanyvalues_wo_returning = True
     _refuse_writes_in_reads(engine)
+    pipeline.install(engine)
     return engine
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, select
 
+from . import pipeline
 from .tables import debriefs
 
 
@@ -19,9 +20,10 @@ def _plain(value: Any) -> Any:
 def save(conn: Connection, incident_id: str, key: str, version: int, record: dict[str, Any],
          at: datetime) -> None:
     """Store (or replace) the snapshot; timestamps inside the record are kept as ISO 8601 text."""
-    conn.execute(delete(debriefs).where(debriefs.c.incident_id == incident_id))
-    conn.execute(debriefs.insert().values(incident_id=incident_id, procedure_key=key, procedure_version=version,
-                                          record=json.loads(json.dumps(record, default=_plain)), created_at=at))
+    pipeline.write(conn, delete(debriefs).where(debriefs.c.incident_id == incident_id))
+    pipeline.write(conn, debriefs.insert().inline().values(
+        incident_id=incident_id, procedure_key=key, procedure_version=version,
+        record=json.loads(json.dumps(record, default=_plain)), created_at=at))
 
 
 def get(conn: Connection, incident_id: str) -> dict[str, Any] | None:

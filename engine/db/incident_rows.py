@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, or_, select
 
+from . import pipeline
 from .tables import incidents, tasks
 from .visibility import Visibility, incident_visible
 
@@ -63,6 +64,16 @@ def written_since(conn: Connection, incident_id: str, row_version: int) -> bool:
     """Whether this connection wrote the incident past `row_version` (a call's child resumed or failed its
     parent in the same transaction): its view must then be read anew."""
     return int(conn.info.get(_WRITTEN, {}).get(incident_id, 0)) > row_version
+
+
+def save(conn: Connection, incident_id: str, row_version: int, values: dict[str, Any],
+         missed: pipeline.Missed) -> None:
+    """`update`, with `missed()` raised when the row version moved (at once, or when the transition's
+    pipelined writes come back: engine.db.pipeline)."""
+    pipeline.write(conn, _UPDATE, {"b_id": incident_id, "b_row_version": row_version,
+                                   "row_version": row_version + 1, **values}, expect=1, missed=missed)
+    written = conn.info.setdefault(_WRITTEN, {})  # if it missed, `missed()` rolls the transaction back
+    written[incident_id] = max(written.get(incident_id, 0), row_version + 1)
 
 
 def page(conn: Connection, *, status: str | None, procedure: str | None, limit: int,

@@ -6,12 +6,24 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 
+from . import pipeline
 from .tables import delivery_attempts, outbox
 
 
 def insert(conn: Connection, row: dict[str, Any]) -> None:
     conn.execute(outbox.insert().values(**row))
+
+
+_QUEUE = {name: dialect.insert(outbox).on_conflict_do_nothing(index_elements=[outbox.c.task_id])
+          for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))}
+
+
+def queue_once(conn: Connection, row: dict[str, Any]) -> None:
+    """Insert a service task's outbox row unless the task has one already (one row per task, ever: a
+    'wait' task stays started across transitions). No read: the unique task id decides."""
+    pipeline.write(conn, _QUEUE[conn.dialect.name], row)
 
 
 def queued_tasks(conn: Connection, task_ids: Collection[str]) -> set[str]:

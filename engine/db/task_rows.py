@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, or_, select
 
-from . import task_order
+from . import pipeline, task_order
 from .tables import task_candidates, tasks
 from .visibility import Visibility, task_visible
 
@@ -15,13 +15,13 @@ def insert_many(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Insert task rows and offer each to its candidate groups and users (the queue's index)."""
     if not rows:
         return
-    conn.execute(tasks.insert(), rows)
+    pipeline.write(conn, tasks.insert(), rows)
     offers = [{"task_id": row["id"], "kind": kind, "value": value}
               for row in rows
               for kind, values in (("group", row["candidate_groups"]), ("user", row["candidate_users"]))
               for value in dict.fromkeys(values)]
     if offers:
-        conn.execute(task_candidates.insert(), offers)
+        pipeline.write(conn, task_candidates.insert(), offers)
 
 
 # Hot statements are built once (SQLAlchemy then only looks up their compiled form).
@@ -30,6 +30,7 @@ _SET_ASSIGNEE_FREE = tasks.update().where(_READY, tasks.c.assignee.is_(None))
 _SET_ASSIGNEE_HELD = tasks.update().where(_READY, tasks.c.assignee == bindparam("b_previous"))
 _GET = select(tasks).where(tasks.c.id == bindparam("b_id"))
 _END = tasks.update().where(_READY)
+_END_CLAIMED = tasks.update().where(_READY, tasks.c.assignee.is_(None))
 
 
 def set_assignee(conn: Connection, task_id: str, assignee: str | None, at: datetime, *,
@@ -47,13 +48,27 @@ def set_assignee(conn: Connection, task_id: str, assignee: str | None, at: datet
     return result.rowcount == 1
 
 
+def take(conn: Connection, task_id: str, assignee: str | None, at: datetime, *, missed: pipeline.Missed) -> None:
+    """`set_assignee` of an unassigned task as a (possibly pipelined) write: `missed()` when it lost."""
+    pipeline.write(conn, _SET_ASSIGNEE_FREE, {"b_id": task_id, "assignee": assignee, "claimed_at": at},
+                   expect=1, missed=missed)
+
+
 def get(conn: Connection, task_id: str) -> dict[str, Any] | None:
     row = conn.execute(_GET, {"b_id": task_id}).mappings().first()
     return dict(row) if row else None
 
 
-def end(conn: Connection, task_id: str, state: str, at: datetime, actor: str | None) -> None:
-    conn.execute(_END, {"b_id": task_id, "state": state, "ended_at": at, "ended_by": actor})
+def end(conn: Connection, task_id: str, state: str, at: datetime, actor: str | None, *,
+        claimed: datetime | None = None, missed: pipeline.Missed | None = None) -> None:
+    """End a ready task. With `claimed`, the actor also takes it (it must still be unassigned): the claim
+    and the completion in one compare-and-set, `missed()` raised when another claim won meanwhile."""
+    values = {"b_id": task_id, "state": state, "ended_at": at, "ended_by": actor}
+    if claimed is None:
+        pipeline.write(conn, _END, values)
+    else:
+        pipeline.write(conn, _END_CLAIMED, {**values, "assignee": actor, "claimed_at": claimed},
+                       expect=1, missed=missed)
 
 
 def end_all_open(conn: Connection, incident_id: str, state: str, at: datetime, actor: str | None) -> None:

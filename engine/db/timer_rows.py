@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from . import pipeline
 from .tables import incidents, timers
 
 
@@ -23,19 +24,19 @@ def for_incident(conn: Connection, incident_id: str) -> list[dict[str, Any]]:
 
 def insert_many(conn: Connection, rows: list[dict[str, Any]]) -> None:
     if rows:
-        conn.execute(timers.insert(), rows)
+        pipeline.write(conn, timers.insert(), rows)
 
 
 def set_status(conn: Connection, timer_ids: Collection[str], status: str, at: datetime) -> None:
     if not timer_ids:
         return
     column = "fired_at" if status == "fired" else "cancelled_at"
-    conn.execute(timers.update().where(timers.c.id.in_(list(timer_ids)), timers.c.status == "pending")
-                 .values(status=status, **{column: at}))
+    pipeline.write(conn, timers.update().where(timers.c.id.in_(list(timer_ids)), timers.c.status == "pending")
+                   .values(status=status, **{column: at}))
 
 
 def reschedule(conn: Connection, timer_id: str, due_at: datetime) -> None:
-    conn.execute(timers.update().where(timers.c.id == timer_id).values(due_at=due_at))
+    pipeline.write(conn, timers.update().where(timers.c.id == timer_id).values(due_at=due_at))
 
 
 def claim_due_incident(conn: Connection, now: datetime, *, exclude: Collection[str] = ()) -> str | None:

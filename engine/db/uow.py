@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Engine
 from engine import observe
 
 from . import wakeup
+from .audit_rows import HEADS
 from .sqlite_writers import WAIT_SECONDS, writer_lock
 
 
@@ -69,6 +70,7 @@ class UnitOfWork:
             observe.discard(conn)
             wakeup.discard(conn)
             conn.info.pop("write", None)
+            conn.info.pop(HEADS, None)
             conn.close()
             self._release()
 

@@ -67,6 +67,11 @@ class RuntimeProcedure:
         return owned
 
     @functools.cached_property
+    def has_plain_tasks(self) -> bool:
+        """Whether any element passes through (a plain bpmn:task): if none, the runner never looks for one."""
+        return any(node.type == "task" for node in self.definition.nodes.values())
+
+    @functools.cached_property
     def conditional_event_subprocesses(self) -> bool:
         """Does the process have an event subprocess with a conditional start (evaluated at the start)?"""
         nodes = self.definition.nodes

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -352,13 +352,13 @@ class Runner:
             guard.check(workflow)
             # A timer that became due while we worked fires now rather than at the next tick; a plain
             # bpmn:task passes straight through, as in Camunda 7.
+            # (one pass over the task dicts, not a walk of the tree: the order does not matter here)
             while self._pass_through(workflow, guard) or scope_end.close_finished_scopes(workflow) or any(
-                    t.state == TaskState.READY and not t.task_spec.manual
-                    for t in workflow.get_tasks(state=TaskState.READY)):
+                    t.state == TaskState.READY and not t.task_spec.manual for t in _every_task(workflow)):
                 meter.check_time()
                 workflow.do_engine_steps(will_complete_task=self._before_automatic, did_complete_task=guard)
                 guard.check(workflow)
-            for task in workflow.get_tasks(state=TaskState.READY, manual=True):
+            for task in [t for t in _every_task(workflow) if t.state == TaskState.READY and t.task_spec.manual]:
                 if not task.internal_data.get("pre_script_ran"):
                     self._script(task, "pre_script")
                     task.internal_data["pre_script_ran"] = True
@@ -380,6 +380,8 @@ class Runner:
     def _pass_through(self, workflow: BpmnWorkflow, guard: _LoopGuard) -> bool:
         """Run every ready plain bpmn:task (no type: nothing for a person or a system to do); True if any ran."""
         ran = False
+        if not self.procedure.has_plain_tasks:
+            return ran
         for task in workflow.get_tasks(state=TaskState.READY, manual=True):
             if self.procedure.passes_through(task.task_spec.bpmn_id):
                 self._before_automatic(task)
@@ -396,16 +398,15 @@ class Runner:
         for timer_task, deadline in due:
             deadlines_by_parent.setdefault(timer_task.parent.id if timer_task.parent else None, []).append(deadline)
         open_tasks = []
-        for t in workflow.get_tasks(state=TaskState.READY, manual=True):
-            attached = deadlines_by_parent.get(t.parent.id if t.parent else None, [])
-            open_tasks.append(OpenTask(str(t.id), t.task_spec.bpmn_id, t.task_spec.bpmn_name, t.task_spec.lane,
-                                       dict(t.data), min(attached) if attached else None))
-        services = [
-            StartedService(str(t.id), t.task_spec.bpmn_id, self.procedure.topic_of(t.task_spec.bpmn_id),
-                           dict(t.data))
-            for t in workflow.get_tasks(state=TaskState.STARTED)
-            if t.task_spec.bpmn_id and self.procedure.is_service(t.task_spec.bpmn_id)
-        ]
+        services = []
+        for t in workflow.get_tasks(state=TaskState.READY | TaskState.STARTED):  # one walk, in tree order
+            if t.state == TaskState.READY and t.task_spec.manual:
+                attached = deadlines_by_parent.get(t.parent.id if t.parent else None, [])
+                open_tasks.append(OpenTask(str(t.id), t.task_spec.bpmn_id, t.task_spec.bpmn_name, t.task_spec.lane,
+                                           dict(t.data), min(attached) if attached else None))
+            elif t.state == TaskState.STARTED and t.task_spec.bpmn_id and self.procedure.is_service(t.task_spec.bpmn_id):
+                services.append(StartedService(str(t.id), t.task_spec.bpmn_id,
+                                               self.procedure.topic_of(t.task_spec.bpmn_id), dict(t.data)))
         deadlines = [deadline for _task, deadline in due]
         status = "completed" if workflow.is_completed() else "running"
         # Events nothing in the workflow caught (a signal for other incidents: the service broadcasts it
@@ -423,8 +424,9 @@ class Runner:
         prune.prune(workflow)  # everything above read the history it needed; keep the saved state flat
         state = serializer.dumps(workflow)
         meter.check_state(len(state))
-        for open_task in open_tasks:
-            meter.check_task_data(open_task.element_id, len(json.dumps(open_task.data, default=str)))
+        if len(state) > meter.budgets.task_data_bytes:  # else no task's data can be over: it is part of the state
+            for open_task in open_tasks:
+                meter.check_task_data(open_task.element_id, len(json.dumps(open_task.data, default=str)))
         self._last = (state, workflow)
         return Outcome(
             state=state,
@@ -509,6 +511,13 @@ class _LoopGuard:
             raise IncidentFailed(f"cycle cap reached: element {element}, on the path of a repeating timer, was "
                                  f"reached {passes} times (the cap is {limit}: the timer's repeats, or CYCLE_CAP "
                                  f"{self.cycle_cap} when it repeats without end, plus LOOP_CAP)")
+
+
+def _every_task(workflow: BpmnWorkflow) -> Iterator[Any]:
+    """Every task of the workflow and of its subprocesses, in no particular order (cheaper than a tree walk)."""
+    yield from workflow.tasks.values()
+    for sub in workflow.subprocesses.values():
+        yield from sub.tasks.values()
 
 
 def _raised(uncaught: list[Any]) -> list[RaisedEvent]:

@@ -79,11 +79,13 @@ def _change(conn: Connection, task: dict[str, Any], kind: str, actor: str | None
 
 
 def take(conn: Connection, task: dict[str, Any], principal: Principal, at: datetime,
-         incident: dict[str, Any] | None = None, record: Record | None = None) -> dict[str, Any]:
+         incident: dict[str, Any] | None = None, record: Record | None = None, *,
+         later: bool = False) -> dict[str, Any]:
     """Make the principal the task's assignee (a no-op when they already are); 409 when someone else is.
 
     `record` receives the claim's audit rows instead of inserting them now (a transition that writes its
-    audit rows in one statement)."""
+    audit rows in one statement). `later`: decide and audit the claim but leave the compare-and-set to the
+    caller (a completion writes it with the task's end, engine.services.recording.Step.claim)."""
     if task["state"] != "ready":
         raise Conflict(f"the task is {task['state']}, not ready", state=task["state"])
     if task["assignee"] == principal.user_id:
@@ -92,6 +94,9 @@ def take(conn: Connection, task: dict[str, Any], principal: Principal, at: datet
         raise Conflict(f"the task is claimed by {task['assignee']}", assignee=task["assignee"])
     if not policy.can_claim(principal, task):
         raise Forbidden("the task is not offered to you")
+    if later:
+        _audit(conn, task, "task_claimed", principal.user_id, at, None, principal.user_id, incident, record)
+        return {**task, "assignee": principal.user_id, "claimed_at": at}
     return _change(conn, task, "task_claimed", principal.user_id, principal.user_id, at, incident, record)
 
 

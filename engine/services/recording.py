@@ -1,6 +1,7 @@
 """Persisting one transition: workflow state, task, timer, outbox and audit rows in the caller's transaction."""
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,13 +43,16 @@ class Step:
     at: datetime
     audit: list[dict[str, Any]] = field(default_factory=list)
     queued: set[str] = field(default_factory=set)
-    timers_written: bool = False
     # The incident's open task rows as this transaction leaves them, and its row as saved: enough to
     # answer the request without reading either back.
     open_rows: dict[str, dict[str, Any]] | None = None
     saved: dict[str, Any] | None = None
     # The incident's awaited messages and signals as this transaction leaves them (read once, if at all).
     waits: dict[tuple[str, str, str], dict[str, Any]] | None = None
+    # Its pending timer rows by timer task id, as this transaction leaves them (read once, if at all).
+    timers: dict[str, dict[str, Any]] | None = None
+    # A claim decided by this transition (task id, when), written with the task's end: one compare-and-set.
+    claim: tuple[str, datetime] | None = None
     # For a procedure that calls other files' processes: its child incidents as this transaction leaves them
     # (None: not known, the view is read from the database)
     children: list[dict[str, Any]] | None = None
@@ -119,12 +123,9 @@ def record_outcome(conn: Connection, step: Step, outcome: Outcome, *, completed_
     if pulled or any(tr.to_state == "cancelled" for tr in outcome.transitions):
         sync_external_tasks(conn, step, outcome, pulled)
     fresh = [s for s in fresh if s not in pulled and not (mode_of is not None and mode_of(s) in ("decision", "call"))]
-    already = outbox_rows.queued_tasks(conn, [s.task_id for s in fresh])
     for service in fresh:
         step.queued.add(service.task_id)
-        if service.task_id in already:
-            continue
-        outbox_rows.insert(conn, {
+        outbox_rows.queue_once(conn, {
             "id": str(uuid.uuid4()), "incident_id": step.incident["id"], "task_id": service.task_id,
             "element_id": service.element_id, "topic": service.topic or service.element_id,
             "mode": mode_of(service) if mode_of else "fire_and_forget",
@@ -154,7 +155,11 @@ def _sync_tasks(conn: Connection, step: Step, outcome: Outcome) -> None:
     ended_states = {tr.task_id: tr.to_state for tr in outcome.transitions}
     for task_id in stored - open_now.keys():
         state = _ENDED.get(ended_states.get(task_id, "cancelled"), "cancelled")
-        task_rows.end(conn, task_id, state, step.at, step.actor if state == "completed" else None)
+        claimed = None
+        if step.claim is not None and step.claim[0] == task_id and state == "completed":
+            claimed, step.claim = step.claim[1], None
+        task_rows.end(conn, task_id, state, step.at, step.actor if state == "completed" else None,
+                      claimed=claimed, missed=functools.partial(_claim_lost, conn, task_id))
         if state == "completed":
             observe.note_task_ended(conn, open_rows[task_id], step.at)
         del open_rows[task_id]
@@ -179,17 +184,40 @@ def _sync_tasks(conn: Connection, step: Step, outcome: Outcome) -> None:
     open_rows.update({row["id"]: {"claimed_at": None, "ended_at": None, "ended_by": None, **row} for row in rows})
 
 
+def _claim_lost(conn: Connection, task_id: str) -> Conflict:
+    """The 409 for a claim (folded into the task's end) that another claim beat."""
+    now = task_rows.get(conn, task_id)
+    if now is not None and now["state"] != "ready":
+        return Conflict(f"the task is {now['state']}, not ready", state=now["state"])
+    holder = now["assignee"] if now else None
+    return Conflict(f"the task is claimed by {holder}" if holder else "the task changed meanwhile; reload and retry",
+                    assignee=holder)
+
+
+def _settle_claim(conn: Connection, step: Step) -> None:
+    """A claim this transition decided but did not write with a task's end (the task stays open, or the
+    incident failed): write it now, as the same compare-and-set."""
+    if step.claim is not None:
+        task_id, at = step.claim
+        step.claim = None
+        task_rows.take(conn, task_id, step.actor, at, missed=lambda: _claim_lost(conn, task_id))
+
+
+def _changed() -> Conflict:
+    return Conflict("the incident changed while this request ran; reload and retry")
+
+
 def save_incident(conn: Connection, step: Step, outcome: Outcome, *, data: dict[str, Any],
                   hold_audit: bool = False) -> None:
     """Write the new workflow state, guarded by the row version read under the lock. With `hold_audit` (a
     running incident whose call activities start children next) its audit rows stay in `step.audit` for the
     caller to append with the `call_started` rows (calls.start_children): one append instead of two."""
+    _settle_claim(conn, step)
     ended = outcome.status in ("completed", "cancelled")
     values = {"state": outcome.state, "status": outcome.status, "data": data,
               "next_timer_at": outcome.next_timer_at, "updated_at": step.at,
               "ended_at": step.at if ended else None, "error": outcome.error if outcome.status == "stalled" else None}
-    if not incident_rows.update(conn, step.incident["id"], step.incident["row_version"], values):
-        raise Conflict("the incident changed while this request ran; reload and retry")
+    incident_rows.save(conn, step.incident["id"], step.incident["row_version"], values, _changed)
     step.saved = {**step.incident, **values, "row_version": step.incident["row_version"] + 1}
     step.saved.pop("state", None)
     if outcome.status == "completed":
@@ -207,9 +235,9 @@ def save_incident(conn: Connection, step: Step, outcome: Outcome, *, data: dict[
 
 def save_stalled(conn: Connection, step: Step, reason: str) -> None:
     """The incident waits on nothing (engine.runtime.stall): mark it stalled, keep its state, audit why."""
+    _settle_claim(conn, step)
     values = {"status": "stalled", "error": reason, "updated_at": step.at}
-    if not incident_rows.update(conn, step.incident["id"], step.incident["row_version"], values):
-        raise Conflict("the incident changed while this request ran; reload and retry")
+    incident_rows.save(conn, step.incident["id"], step.incident["row_version"], values, _changed)
     task_rows.end_all_open(conn, step.incident["id"], "cancelled", step.at, "system:stalled")
     step.event("incident_stalled", {"reason": reason}, from_state=step.incident["status"], to_state="stalled")
     audit_rows.append(conn, step.audit)
@@ -217,9 +245,9 @@ def save_stalled(conn: Connection, step: Step, reason: str) -> None:
 
 def save_failure(conn: Connection, step: Step, reason: str) -> None:
     """The incident cannot go on: keep its last good state, mark it error, audit why."""
+    _settle_claim(conn, step)
     values = {"status": "error", "error": reason, "updated_at": step.at}
-    if not incident_rows.update(conn, step.incident["id"], step.incident["row_version"], values):
-        raise Conflict("the incident changed while this request ran; reload and retry")
+    incident_rows.save(conn, step.incident["id"], step.incident["row_version"], values, _changed)
     # Its tasks leave the queues at once: nobody can complete a task of an incident in error (it was a 409)
     task_rows.end_all_open(conn, step.incident["id"], "cancelled", step.at, "system:error")
     step.open_rows = {}

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from engine import clock
 from engine.bpmn.forms import validate_submission
-from engine.db import task_order, task_rows, transition_rows
+from engine.db import pipeline, task_order, task_rows, transition_rows
 from engine.db.pages import bounded_page, decode_cursor, encode_cursor
 from engine.db.tables import idempotency
 from engine.errors import Conflict, Invalid, NotFound, Problem
@@ -115,8 +115,11 @@ def complete(engine: IncidentEngine, task_id: str, data: dict[str, Any], *, acto
         runtime = engine.runtime_by_id(conn, incident["procedure_id"])
         step = Step(incident, runtime, actor, at, open_rows=open_rows)
         if principal is not None:
-            # rolled back with everything else if the form data is refused; its audit row goes in with the step's
-            held = take(conn, task, principal, at, incident, record=step.audit.extend)
+            # its audit row goes in with the step's, and the claim itself with the task's end: one
+            # compare-and-set (engine.services.recording); all rolled back if the form data is refused
+            held = take(conn, task, principal, at, incident, record=step.audit.extend, later=True)
+            if held["assignee"] != task["assignee"]:
+                step.claim = (task_id, at)
             if task_id in open_rows:
                 open_rows[task_id] = {**open_rows[task_id], "assignee": held["assignee"],
                                       "claimed_at": held["claimed_at"]}
@@ -126,13 +129,14 @@ def complete(engine: IncidentEngine, task_id: str, data: dict[str, Any], *, acto
             validate_submission(user_task.form if user_task else (), data)
         refuse_markers(runtime.definition, values)
         runner = engine.runner(runtime)
-        advance(conn, step, runner, lambda: runner.complete(incident["state"], task_id, values),
-                completed_task=task_id, submitted=values)
-        result = step.view() or incident_view(conn, incident["id"])
-        if idempotency_key:
-            conn.execute(idempotency.insert().values(
-                scope=scope, key=idempotency_key, request_sha256=digest,
-                response=json.loads(json.dumps(result, default=_json_default)), created_at=step.at))
+        with pipeline.pipelined(conn):  # every write below goes out in one round trip (PostgreSQL)
+            advance(conn, step, runner, lambda: runner.complete(incident["state"], task_id, values),
+                    completed_task=task_id, submitted=values)
+            result = step.view() or incident_view(conn, incident["id"])
+            if idempotency_key:
+                conn.execute(idempotency.insert().values(
+                    scope=scope, key=idempotency_key, request_sha256=digest,
+                    response=json.loads(json.dumps(result, default=_json_default)), created_at=step.at))
         uow.commit()
     return visible_view(result, principal)
 

@@ -25,9 +25,12 @@ def sync_timers(conn: Connection, step: Step, outcome: Outcome) -> None:
     waiting = {t.task_id: t for t in outcome.timers}
     # An incident that was waiting on no timer (next_timer_at unset when it was locked) has no pending
     # rows unless this step wrote some: then there is nothing to read.
-    if not fired and not waiting and step.incident.get("next_timer_at") is None and not step.timers_written:
-        return
-    stored = timer_rows.pending_for(conn, step.incident["id"])
+    if step.timers is None:
+        if not fired and not waiting and step.incident.get("next_timer_at") is None:
+            return
+        step.timers = {} if step.incident.get("next_timer_at") is None else \
+            timer_rows.pending_for(conn, step.incident["id"])
+    stored = step.timers
     new_rows = []
     for task_id, tr in fired.items():
         due_at = parse_deadline((tr.data or {}).get("due_at")) or step.at
@@ -45,7 +48,12 @@ def sync_timers(conn: Connection, step: Step, outcome: Outcome) -> None:
         elif stored[task_id]["due_at"] != timer.due_at:
             timer_rows.reschedule(conn, stored[task_id]["id"], timer.due_at)
     timer_rows.insert_many(conn, new_rows)
-    step.timers_written = step.timers_written or bool(new_rows)
+    for task_id in [*fired, *(t for t, row in stored.items() if row["id"] in gone)]:  # no longer pending
+        stored.pop(task_id, None)
+    for task_id, timer in waiting.items():
+        if task_id in stored and task_id not in fired:
+            stored[task_id] = {**stored[task_id], "due_at": timer.due_at}
+    stored.update({row["task_id"]: row for row in new_rows if row["status"] == "pending"})
 
 
 def _row(step: Step, task_id: str, element_id: str, due_at: datetime, *, status: str,

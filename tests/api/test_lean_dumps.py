@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from api import incidents as incidents_routes
 from api import lean_dumps
 from api import tasks as tasks_routes
 from api.schemas.incidents import IncidentSchema, TaskPageSchema, TaskSchema
@@ -29,6 +30,8 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any, Any]]:
 
     monkeypatch.setattr(tasks_routes, "dump_incident", spy("incident", lean_dumps.dump_incident))
     monkeypatch.setattr(tasks_routes, "dump_task_page", spy("page", lean_dumps.dump_task_page))
+    monkeypatch.setattr(tasks_routes, "dump_task", spy("task", lean_dumps.dump_task))
+    monkeypatch.setattr(incidents_routes, "dump_incident", spy("started", lean_dumps.dump_incident))
     return seen
 
 
@@ -44,10 +47,16 @@ def _as_json(document: Any) -> Any:
 def test_completions_and_queue_pages_are_the_documents_the_schemas_write(
         client: Any, recorded: list[tuple[str, Any, Any]]) -> None:
     assert upload_active(client, FIXTURES / "simple_flow.bpmn").status_code == 201
-    incident = start(client, "simple_flow").get_json()
+    started = start(client, "simple_flow")
+    assert started.status_code == 201
+    incident = started.get_json()
     page = client.get("/api/v1/tasks?limit=1")
     assert page.status_code == 200
-    done = complete(client, open_task(incident, "Task_Log"), {"summary": "line down", "ok": True})
+    log = open_task(incident, "Task_Log")
+    one = client.get(f"/api/v1/tasks/{log['id']}")
+    claimed = client.post(f"/api/v1/tasks/{log['id']}/claim")
+    assert one.status_code == 200 and claimed.status_code == 200 and claimed.get_json()["assignee"] == "admin"
+    done = complete(client, log, {"summary": "line down", "ok": True})
     assert done.status_code == 200, done.get_json()
     assert client.get("/api/v1/tasks").status_code == 200
     # the rework branch and the end: every open task completed until the incident is done
@@ -57,13 +66,18 @@ def test_completions_and_queue_pages_are_the_documents_the_schemas_write(
         answer = complete(client, task, {f["id"]: _value(f) for f in task["form"] if f["required"]})
         assert answer.status_code == 200, answer.get_json()
         body = answer.get_json()
-    assert {kind for kind, _view, _out in recorded} == {"incident", "page"}
-    assert len(recorded) >= 4
+    assert {kind for kind, _view, _out in recorded} == {"incident", "page", "task", "started"}
+    assert len(recorded) >= 7
+    schemas = {"incident": IncidentSchema(), "started": IncidentSchema(), "page": TaskPageSchema(), "task": TaskSchema()}
     for kind, view, out in recorded:
-        schema = IncidentSchema() if kind == "incident" else TaskPageSchema()
-        assert out == schema.dump(view), kind
+        assert out == schemas[kind].dump(view), kind
     # and what went over the wire is that document
-    assert page.get_json() == _as_json(TaskPageSchema().dump(recorded[0][1]))
+    views = {kind: [v for k, v, _o in recorded if k == kind] for kind in schemas}
+    assert started.get_json() == _as_json(IncidentSchema().dump(views["started"][0]))
+    assert page.get_json() == _as_json(TaskPageSchema().dump(views["page"][0]))
+    assert one.get_json() == _as_json(TaskSchema().dump(views["task"][0]))
+    assert "camunda_form" in one.get_json()  # GET /tasks/{id} only
+    assert claimed.get_json() == _as_json(TaskSchema().dump(views["task"][1]))
     assert page.get_json()["items"] and page.get_json()["next_cursor"]
     assert done.get_json() == _as_json(IncidentSchema().dump(next(v for k, v, _o in recorded if k == "incident")))
 

@@ -140,3 +140,23 @@ def test_serve_runs_the_in_process_scheduler_only_without_a_broker() -> None:
     assert embedded["workers"] == 1  # SQLite default
     brokered = gunicorn_options(Settings(database_url="postgresql+psycopg://x/y", scheduler="celery"), args)
     assert "post_worker_init" not in brokered and brokered["workers"] == 2
+
+
+def test_serve_layout_is_a_setting_with_the_measured_default_and_the_flags_win(monkeypatch: pytest.MonkeyPatch) -> None:
+    none = Namespace(host="127.0.0.1", port=8000, workers=0, threads=0)
+    pg = "postgresql+psycopg://x/y"
+    assert Settings(database_url=pg).serve_layout() == (2, 4)
+    assert Settings().serve_layout() == (1, 8)  # SQLite: one process
+    options = gunicorn_options(Settings(database_url=pg), none)
+    assert (options["workers"], options["threads"]) == (2, 4)
+    assert options["keepalive"] == 75  # not gunicorn's 2 s
+    monkeypatch.setenv("DATABASE_URL", pg)
+    monkeypatch.setenv("SERVE_WORKERS", "3")
+    monkeypatch.setenv("SERVE_THREADS", "2")
+    settings = Settings.from_env()
+    assert (gunicorn_options(settings, none)["workers"], gunicorn_options(settings, none)["threads"]) == (3, 2)
+    flags = gunicorn_options(settings, Namespace(host="127.0.0.1", port=8000, workers=1, threads=6))
+    assert (flags["workers"], flags["threads"]) == (1, 6)
+    monkeypatch.setenv("SERVE_THREADS", "-1")
+    with pytest.raises(ValueError, match="SERVE_THREADS"):
+        Settings.from_env()
