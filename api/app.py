@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None, engine: IncidentEngine | None =
     api.register_blueprint(scenarios.blp)
     api.register_blueprint(simulations.blp)
     api.register_blueprint(deployments.blp)
+    api.register_blueprint(deployments.deletions_blp)
     api.register_blueprint(decisions.blp)
     api.register_blueprint(forms.blp)
     api.register_blueprint(data_subjects.blp)

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,6 +35,11 @@ def _prepare(settings: Settings) -> None:
                     _say(f"procedure {row['key']} v{row['version']} ready ({row['status']})")
         finally:
             engine.db.dispose()
+
+
+def prepare_from_env() -> None:
+    """`serve`'s preparing child: the settings from the same environment as the server's."""
+    _prepare(Settings.from_env())
 
 
 def _metrics_directory(settings: Settings) -> None:
@@ -101,13 +106,14 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     # Migrations and the bundled deploy run in a child process, so the gunicorn master (and every worker
-    # forked from it) does not carry Alembic, the BPMN parser's start-up garbage or a database pool.
-    preparing = multiprocessing.get_context("spawn").Process(target=_prepare, args=(settings,))
-    preparing.start()
-    preparing.join()
-    if preparing.exitcode:
+    # forked from it) does not carry Alembic, the BPMN parser's start-up garbage or a database pool. A plain
+    # interpreter, not multiprocessing's spawn: that would leave its resource tracker running beside the
+    # server (13 MB) for as long as it serves.
+    preparing = subprocess.run([sys.executable, "-c", "from api.cli import prepare_from_env; prepare_from_env()"],
+                               stdin=subprocess.DEVNULL, check=False)
+    if preparing.returncode:
         print("migration or deploying the bundled procedures failed; not serving", file=sys.stderr)
-        return int(preparing.exitcode)
+        return abs(preparing.returncode) or 1
     _metrics_directory(settings)
     from api import serving
 

@@ -9,13 +9,17 @@ from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
 from engine.errors import Invalid, Problem
-from engine.services import deployments
+from engine.services import deployment_deletion, deployments
 
 from .auth import requires
 from .extensions import engine
 from .identity import current_principal
 from .schemas.common import ProblemSchema
 from .schemas.deployments import (
+    DeploymentDeleteQuerySchema,
+    DeploymentDeletionListSchema,
+    DeploymentDeletionQuerySchema,
+    DeploymentDeletionSchema,
     DeploymentFormSchema,
     DeploymentPageSchema,
     DeploymentQuerySchema,
@@ -87,3 +91,34 @@ class DeploymentItem(MethodView):
     def get(self, deployment_id: str) -> dict[str, Any]:
         """One deployment and what it contained."""
         return deployments.get(engine(), deployment_id, principal=current_principal())
+
+    @requires("deployments.delete")
+    @blp.arguments(DeploymentDeleteQuerySchema, location="query", as_kwargs=True)
+    @blp.response(200, DeploymentDeletionSchema, description="deleted: the deletion record (what went, who, when)")
+    @blp.alt_response(404, schema=ProblemSchema)
+    @blp.alt_response(409, schema=ProblemSchema,
+                      description="refused, nothing changed: `refusals` [{kind, message}] names every reason (a "
+                                  "version that entered review, live incidents, unfinished test incidents "
+                                  "without cascade, a version another deployment lists, a decision or form "
+                                  "an unfinished incident uses); `needs_cascade` when cascade=true would do")
+    def delete(self, deployment_id: str, cascade: bool) -> dict[str, Any]:
+        """Delete a deployment and the versions it created, all or nothing (docs/deployments.md, "Deleting").
+
+        Only a deployment whose procedure versions are all still drafts may go; its finished test incidents
+        go with it, its unfinished ones only with `cascade=true`. The deletion is recorded (GET
+        /api/v1/deployment-deletions)."""
+        return deployment_deletion.delete(engine(), deployment_id, cascade=cascade, principal=current_principal())
+
+
+deletions_blp = Blueprint("deployment_deletions", __name__, url_prefix="/api/v1/deployment-deletions",
+                          description="The record of deployments deleted")
+
+
+@deletions_blp.route("")
+class DeploymentDeletionCollection(MethodView):
+    @requires("procedures.read")
+    @deletions_blp.arguments(DeploymentDeletionQuerySchema, location="query", as_kwargs=True)
+    @deletions_blp.response(200, DeploymentDeletionListSchema)
+    def get(self, **query: Any) -> dict[str, Any]:
+        """Deployments deleted, newest first: who deleted what, when, and how many test incidents went."""
+        return {"items": deployment_deletion.deletions(engine(), **query, principal=current_principal())}

@@ -26,8 +26,6 @@ from typing import Any
 from gunicorn import util as gunicorn_util
 from gunicorn.workers.gthread import ThreadWorker
 
-from engine.db.wakeup import WAKEUP
-
 PARKING = 64  # set by `incident-engine serve` from LONG_POLL_MAX_WAITERS before the workers fork
 
 
@@ -52,6 +50,14 @@ def write_problem(sock: Any, status: int, reason: str, message: str) -> None:
     gunicorn_util.write_nonblock(sock, (head + body).encode("latin-1", "replace"))
 
 
+def _close_wakeup() -> None:
+    """Parked long polls answer now (imported here: the gunicorn master loads this module and needs no
+    database code)."""
+    from engine.db.wakeup import WAKEUP
+
+    WAKEUP.close()
+
+
 class ParkingThreadWorker(ThreadWorker):  # type: ignore[misc]
     """gthread with a side pool for parked long polls (see the module docstring)."""
 
@@ -71,7 +77,7 @@ class ParkingThreadWorker(ThreadWorker):  # type: ignore[misc]
     def handle_exit(self, sig: Any, frame: Any) -> None:
         """SIGTERM: finish the requests in hand, then stop."""
         self.stopping = True
-        WAKEUP.close()  # parked long polls answer now, so stopping never waits out their timeout
+        _close_wakeup()  # parked long polls answer now, so stopping never waits out their timeout
         super().handle_exit(sig, frame)
 
     def handle_quit(self, sig: Any, frame: Any) -> None:
@@ -81,7 +87,7 @@ class ParkingThreadWorker(ThreadWorker):  # type: ignore[misc]
         if self.quitting:
             return
         self.quitting = self.stopping = True
-        WAKEUP.close()
+        _close_wakeup()
         super().handle_quit(sig, frame)
 
     def handle_request(self, req: Any, conn: Any) -> Any:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -13,6 +13,7 @@ from engine.services.task_search import TaskFilter
 from .auth import requires
 from .extensions import engine
 from .identity import current_principal
+from .lean_dumps import dump_incident, dump_task_page
 from .schemas.common import ProblemSchema
 from .schemas.incidents import (
     AssignSchema,
@@ -31,7 +32,7 @@ class TaskCollection(MethodView):
     @requires("tasks.work", "incidents.test")
     @blp.arguments(TaskQuerySchema, location="query")
     @blp.response(200, TaskPageSchema)
-    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+    def get(self, query: dict[str, Any]) -> Any:
         """The caller's queue: tasks offered to their groups or to them, or assigned to them (oldest first)."""
         narrowed = TaskFilter(procedure=query.pop("procedure"), element_id=query.pop("element_id"),
                               reference=query.pop("reference"), candidate_groups=tuple(query.pop("candidate_group")),
@@ -40,7 +41,8 @@ class TaskCollection(MethodView):
                               follow_up_after=query.pop("follow_up_after"), min_priority=query.pop("min_priority"),
                               max_priority=query.pop("max_priority"), states=())
         items, cursor = tasks.page(engine(), **query, principal=current_principal(), narrowed=narrowed)
-        return {"items": items, "next_cursor": cursor}
+        # a hot route: written by hand, the same document TaskPageSchema writes (api/lean_dumps.py)
+        return current_app.json.response(dump_task_page({"items": items, "next_cursor": cursor}))
 
 
 @blp.route("/<task_id>")
@@ -99,8 +101,10 @@ class TaskComplete(MethodView):
     @blp.alt_response(404, schema=ProblemSchema)
     @blp.alt_response(409, schema=ProblemSchema, description="someone else holds the task, or it is no longer ready")
     @blp.alt_response(422, schema=ProblemSchema, description="the data does not match the form")
-    def post(self, body: dict[str, Any], task_id: str) -> dict[str, Any]:
+    def post(self, body: dict[str, Any], task_id: str) -> Any:
         """Complete a task you hold (an unclaimed one offered to you is claimed in the same step) with form
         data; returns the incident with your new open tasks."""
-        return tasks.complete(engine(), task_id, body["data"], principal=current_principal(),
-                              idempotency_key=request.headers.get("Idempotency-Key"))
+        result = tasks.complete(engine(), task_id, body["data"], principal=current_principal(),
+                                idempotency_key=request.headers.get("Idempotency-Key"))
+        # a hot route: written by hand, the same document IncidentSchema writes (api/lean_dumps.py)
+        return current_app.json.response(dump_incident(result))

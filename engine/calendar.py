@@ -6,9 +6,11 @@ import math
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import holidays
+if TYPE_CHECKING:  # imported on the first business-day question: 9 MB a process that never asks one
+    import holidays
 
 MAX_BUSINESS_DAYS = 3_660  # about 14 years; a bound so that a model cannot make us loop for ever
 
@@ -21,6 +23,8 @@ _DURATION = re.compile(
 
 @lru_cache(maxsize=256)
 def _holidays(country: str, subdivision: str | None, year: int) -> holidays.HolidayBase:
+    import holidays
+
     try:
         return holidays.country_holidays(country, subdiv=subdivision, years=year)
     except NotImplementedError as err:  # unknown country or subdivision

@@ -6,10 +6,11 @@ import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from engine.bpmn.containment import ModelLimits
-from engine.runtime.budget import Budgets
+if TYPE_CHECKING:  # imported where used: the settings alone (serve's gunicorn master) need no BPMN code
+    from engine.bpmn.containment import ModelLimits
+    from engine.runtime.budget import Budgets
 
 MODES = ("fire_and_forget", "wait")
 SCHEDULERS = ("inprocess", "celery", "off")
@@ -222,12 +223,16 @@ class Settings:
     @property
     def budgets(self) -> Budgets:
         """The budgets of one transition (engine.runtime.budget)."""
+        from engine.runtime.budget import Budgets
+
         return Budgets(self.transition_wall_ms / 1000, self.transition_cpu_ms / 1000, self.automatic_step_cap,
                        self.max_state_bytes, self.max_task_data_bytes)
 
     @property
     def model_limits(self) -> ModelLimits:
         """How big an uploaded procedure may be (engine.bpmn.containment)."""
+        from engine.bpmn.containment import ModelLimits
+
         return ModelLimits(self.max_elements, self.max_nesting)
 
     @classmethod

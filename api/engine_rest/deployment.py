@@ -13,8 +13,9 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from engine.errors import Invalid, NotFound
-from engine.services import deployments, procedures
+from engine.deployments.resources import kind_of
+from engine.errors import Conflict, Invalid, NotFound
+from engine.services import deployment_deletion, deployment_files, deployments, procedures
 
 from ..extensions import engine
 from ..identity import current_principal
@@ -24,7 +25,7 @@ from .process_definition import definition_dto
 blp = Blueprint("deployment", __name__, url_prefix="/deployment")
 RESERVED = {"deployment-name", "deployment-activation-time", "enable-duplicate-filtering", "deploy-changed-only",
             "deployment-source", "tenant-id"}
-PARSE_PREFIX = "ENGINE-09005 Could not parse BPMN process."
+BPMN_PARSE_PREFIX = "ENGINE-09005 Could not parse BPMN process."
 
 
 def deployment_dto(row: dict[str, Any]) -> dict[str, Any]:
@@ -77,8 +78,27 @@ def _files() -> list[tuple[str, bytes]]:
     return files
 
 
+def _prefix(filename: str, problems: list[Any]) -> str:
+    """Camunda's own message for a resource it cannot read, by the resource's type (camunda-compat.md §1a):
+    BPMN ENGINE-09005 (the prefix Camunda Modeler recognises), DMN ENGINE-22004 with its DMN-020xx cause
+    (02003 unreadable XML, 02004 decisions that cannot be built), Camunda Forms ENGINE-09033."""
+    kind = kind_of(filename)
+    if kind == "dmn":
+        unreadable = any((p.rule or "").startswith("xml.") for p in problems)
+        cause = ("DMN-02003 Unable to transform decisions from input stream." if unreadable
+                 else "DMN-02004 Error while transforming decisions:")
+        return f"ENGINE-22004 Unable to transform DMN resource '{filename}'. {cause}"
+    if kind == "form":
+        return f"ENGINE-09033 Could not parse Camunda Form resource {filename}. Cause:"
+    return BPMN_PARSE_PREFIX
+
+
 def _parse_error(err: Invalid) -> Response:
-    """ParseException with Camunda's message and `details: {resource: {errors, warnings}}`."""
+    """ParseException with Camunda's message for the first failing resource's type and
+    `details: {resource: {errors, warnings}}` for every failing resource.
+
+    Camunda answers a bad DMN or form with 500 ProcessEngineException; here it is a 400 like a bad BPMN
+    file (bad input is never a 5xx), with the same message prefix and the ParseException `details`."""
     details: dict[str, dict[str, list[dict[str, Any]]]] = {}
     lines = []
     for p in err.problems:
@@ -90,7 +110,9 @@ def _parse_error(err: Invalid) -> Response:
         details.setdefault(resource, {"errors": [], "warnings": []})["errors"].append({
             "message": p.message, "line": p.line, "column": p.column, "mainElementId": p.element_id,
             "elementIds": [p.element_id] if p.element_id else []})
-    message = f"{PARSE_PREFIX} {err.detail.rstrip('.')}. Errors: \n" + "\n".join(lines)
+    first = next(p.file for p in err.problems if p.file)
+    prefix = _prefix(first, [p for p in err.problems if p.file == first])
+    message = f"{prefix} {err.detail.rstrip('.')}. Errors: \n" + "\n".join(lines)
     return t.error_body(400, "ParseException", message, details=details)
 
 
@@ -164,11 +186,8 @@ def get_deployment(deployment_id: str) -> dict[str, Any]:
 
 
 def _resources(row: dict[str, Any]) -> list[dict[str, Any]]:
-    """One resource per file (a BPMN file with two processes is one resource, named by the first)."""
-    seen: dict[str, dict[str, Any]] = {}
-    for item in row.get("resources") or []:
-        seen.setdefault(item["filename"], {"id": item["id"], "name": item["filename"], "deploymentId": row["id"]})
-    return list(seen.values())
+    """Camunda's DeploymentResourceDto, one per file (a BPMN file with two processes is one resource)."""
+    return [{"id": f["id"], "name": f["filename"], "deploymentId": row["id"]} for f in deployment_files.files(row)]
 
 
 @blp.get("/<deployment_id>/resources")
@@ -176,19 +195,61 @@ def resources(deployment_id: str) -> Response:
     return jsonify(_resources(_one(deployment_id)))
 
 
+def _no_resource(deployment_id: str, resource_id: str) -> t.RestError:
+    return t.not_found(f"Deployment resource with resource id '{resource_id}' for deployment id "
+                       f"'{deployment_id}' does not exist.")
+
+
 @blp.get("/<deployment_id>/resources/<resource_id>")
 def resource(deployment_id: str, resource_id: str) -> dict[str, Any]:
     for item in _resources(_one(deployment_id)):
         if item["id"] == resource_id:
             return item
-    raise t.not_found(f"Deployment resource with resource id '{resource_id}' for deployment id "
-                      f"'{deployment_id}' does not exist.")
+    raise _no_resource(deployment_id, resource_id)
+
+
+MEDIA_TYPES = {"bpmn": "application/xml", "dmn": "application/xml", "form": "application/json"}
+
+
+@blp.get("/<deployment_id>/resources/<resource_id>/data")
+def resource_data(deployment_id: str, resource_id: str) -> Response:
+    """The file's bytes as deployed (what Camunda Modeler and clients download), named in Content-Disposition."""
+    _one(deployment_id)
+    try:
+        filename, data = deployment_files.content(engine(), deployment_id, resource_id,
+                                                  principal=current_principal())
+    except NotFound:
+        raise _no_resource(deployment_id, resource_id) from None
+    mimetype = MEDIA_TYPES.get(kind_of(filename) or "", "application/octet-stream")
+    response = Response(data, mimetype=mimetype)
+    safe = "".join(c if c.isprintable() and c not in '"\\' else "_" for c in filename)
+    response.headers["Content-Disposition"] = f'attachment; filename="{safe}"'
+    return response
 
 
 @blp.delete("/<deployment_id>")
 def delete(deployment_id: str) -> Response:
-    """Not offered: a deployed version is evidence in the audit trail and the governance record."""
+    """Camunda's delete, onto the deployments' deletion use case (the same as DELETE /api/v1/deployments/{id}).
+
+    `cascade` is honoured (the unfinished test incidents of its versions are purged; without it they refuse
+    the delete with Camunda's message and status). `skipCustomListeners` and `skipIoMappings` are accepted
+    either way and change nothing: listeners are refused at deploy here, and a purged incident runs no
+    activity, so no listener or mapping runs whichever value is sent. A refusal that Camunda does not know
+    (a version that entered review, a version another deployment lists, a decision in use) is a 400
+    BadUserRequestException saying why."""
+    cascade = t.flag("cascade")
+    t.flag("skipCustomListeners")  # a bad value is still a 400
+    t.flag("skipIoMappings")
     _one(deployment_id)
-    raise t.RestError(400, f"Deployment '{deployment_id}' cannot be deleted: procedure versions are kept for the "
-                           "audit trail; retire a version through /api/v1 governance instead",
-                      "BadUserRequestException")
+    try:
+        deployment_deletion.delete(engine(), deployment_id, cascade=cascade, principal=current_principal())
+    except Conflict as err:
+        if err.extra.get("needs_cascade"):
+            raise t.RestError(500, f"Deletion of process definition without cascading failed. Deployment with id: "
+                                   f"{deployment_id} can't be deleted, since there exists "
+                                   f"{err.extra.get('unfinished_incidents')} dependening process instances.",
+                              "ProcessEngineException") from None
+        if "refusals" in err.extra:
+            raise t.RestError(400, err.detail, "BadUserRequestException") from None
+        raise
+    return Response(status=204)

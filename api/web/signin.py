@@ -5,10 +5,7 @@ import logging
 from typing import Any
 from urllib.parse import urlencode
 
-from authlib.common.errors import AuthlibBaseError
-from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, Flask, current_app, g, redirect, render_template, request, session, url_for
-from joserfc.errors import JoseError
 from werkzeug.wrappers import Response
 
 from engine.config import Settings
@@ -30,6 +27,8 @@ def configure(app: Flask, settings: Settings) -> None:
     """Register the centre's provider with Authlib (discovery is read lazily, on the first sign-in)."""
     if not settings.oidc_issuer:
         return
+    from authlib.integrations.flask_client import OAuth  # Authlib, joserfc and requests: 20 MB, only for OIDC
+
     oauth = OAuth(app)
     oauth.register(
         PROVIDER, client_id=settings.oidc_client_id, client_secret=settings.oidc_client_secret,
@@ -61,6 +60,8 @@ def login() -> Any:
         return render_template("web/login.html", provider=provider is not None, next=safe_next(target, "") or None,
                                expired=bool(request.args.get("expired")),
                                signed_out=bool(request.args.get("signed_out")))
+    from authlib.common.errors import AuthlibBaseError  # loaded with the provider (configure)
+
     session["next"] = safe_next(target, "") or None
     try:
         return provider.authorize_redirect(url_for(".callback", _external=True))
@@ -75,6 +76,9 @@ def callback() -> Any:
     provider = _provider()
     if provider is None:
         return redirect(url_for(".login"))
+    from authlib.common.errors import AuthlibBaseError
+    from joserfc.errors import JoseError
+
     try:
         token = provider.authorize_access_token()
         claims = dict(token.get("userinfo") or {})
@@ -117,6 +121,8 @@ def logout() -> Response:
     back = url_for(".login", signed_out="1", _external=True)
     provider = _provider()
     if provider is not None:
+        from authlib.common.errors import AuthlibBaseError
+
         try:
             end = provider.load_server_metadata().get("end_session_endpoint")
         except (AuthlibBaseError, OSError, ValueError):

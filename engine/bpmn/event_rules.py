@@ -144,6 +144,26 @@ def is_start_timer(el: Any) -> bool:
     return event is not None and is_process_start(event) and s.local(definition) == "timerEventDefinition"
 
 
+def is_cron_cycle(el: Any) -> bool:
+    """A timeCycle written as Quartz cron (run by engine.runtime.timers.CronCycleTimer, not evaluated)."""
+    from engine.events.schedule import is_cron
+
+    return is_cron(el.text or "")
+
+
+def cron_problem(el: Any) -> Problem | None:
+    """A Quartz cron timeCycle on a boundary or event-subprocess timer that cannot be scheduled."""
+    from engine.events.schedule import CRON_MIN_INTERVAL, ScheduleError, parse_cron
+
+    if not is_cron_cycle(el):
+        return None
+    try:
+        parse_cron(el.text or "", CRON_MIN_INTERVAL, "a timer may fire at most once a second")
+    except ScheduleError as err:
+        return _support().problem(el, f"timer on {_support().owner(el).get('id')}: {err}", "unsupported.timer")
+    return None
+
+
 def _timer_start_problems(el: Any) -> list[Problem]:
     from engine.events.schedule import ScheduleError, parse
 

@@ -147,6 +147,14 @@ def _scope(root: Any, top: Any) -> list[Any]:
     return scope
 
 
+COLLECTION_EXPRESSION = "{urn:incident-engine}collection-expression"
+
+
+def collection_variable(activity_id: str) -> str:
+    """The variable a camunda:collection expression is worked out into while its activity runs."""
+    return "_collection_" + "".join(c if c.isalnum() else "_" for c in activity_id)
+
+
 def _collection_name(text: str) -> str | None:
     """The variable a camunda:collection names: `items`, `${items}` or `#{items}`; None for anything else."""
     text = text.strip()
@@ -161,9 +169,13 @@ def _prepare_for_spiff(root: Any, scope: list[Any]) -> list[Problem]:
     warnings = event_rules.prepare_references(root, scope)
     for loop in (e for p in scope for e in p.iter(f"{{{BPMN_NS}}}multiInstanceLoopCharacteristics")):
         for ns in CAMUNDA_NS:  # SpiffWorkflow reads camunda:collection as a plain variable name
-            name = _collection_name(loop.get(f"{{{ns}}}collection") or "")
+            text = loop.get(f"{{{ns}}}collection") or ""
+            name = _collection_name(text)
             if name:
                 loop.set(f"{{{ns}}}collection", name)
+            elif text.strip():  # an expression: worked out into a variable of the activity's own (multi_instance)
+                loop.set(COLLECTION_EXPRESSION, text.strip())
+                loop.set(f"{{{ns}}}collection", collection_variable(owner(loop).get("id") or ""))
     own = {p.get("id") for p in root.iter(f"{{{BPMN_NS}}}process")}
     for process in scope:
         for call in list(process.iter(f"{{{BPMN_NS}}}callActivity")):
@@ -224,6 +236,12 @@ def _spiff(tree: Any, key: str, lines: dict[str, int], renamed: dict[str, str]) 
         for task_spec in (t for s in (spec, *subprocess_specs.values()) for t in s.task_specs.values()):
             if getattr(task_spec, "bpmn_id", None) in renamed:
                 task_spec.bpmn_id = renamed[task_spec.bpmn_id]
+        collections = {renamed.get(owner(el).get("id"), owner(el).get("id")): el.get(COLLECTION_EXPRESSION)
+                       for el in tree.getroot().iter(f"{{{BPMN_NS}}}multiInstanceLoopCharacteristics")
+                       if el.get(COLLECTION_EXPRESSION)}
+        for task_spec in (t for s in (spec, *subprocess_specs.values()) for t in s.task_specs.values()):
+            if getattr(task_spec, "bpmn_id", None) in collections and hasattr(task_spec, "data_output"):
+                task_spec.collection_expression = collections[task_spec.bpmn_id]
         mappings = {renamed.get(el.get("id"), el.get("id")): mapping
                     for el in tree.getroot().iter() if isinstance(el.tag, str) and el.get("id")
                     for mapping in [io_mapping.read_mapping(el)[0]] if mapping is not None}
@@ -279,7 +297,10 @@ def expression_problems(scope: list[Any]) -> list[Problem]:
         elif tag == "conditionExpression":
             check(el, el.text, f"condition on flow {where}")
         elif tag in ("timeDuration", "timeDate", "timeCycle") and not event_rules.is_start_timer(el):
-            check(el, el.text, f"timer on {where}")
+            if tag == "timeCycle" and event_rules.cron_problem(el) is not None:
+                problems.append(event_rules.cron_problem(el))  # type: ignore[arg-type]
+            elif not (tag == "timeCycle" and event_rules.is_cron_cycle(el)):
+                check(el, el.text, f"timer on {where}")
         elif tag == "condition":
             check(el, el.text, f"condition of event {where}")
         elif tag in ("loopCardinality", "completionCondition", "loopCondition"):
@@ -293,10 +314,9 @@ def expression_problems(scope: list[Any]) -> list[Problem]:
             else:
                 check(script, script.text, f"script of task {where}", script=True)
         elif tag == "multiInstanceLoopCharacteristics" and camunda_attr(el, "collection") is not None:
-            collection = camunda_attr(el, "collection") or ""
-            if not _collection_name(collection):
-                problems.append(problem(el, f"camunda:collection of {where} must name a list in the task data, "
-                                        f"as `items` or `${{items}}` (got '{collection}')", "expression"))
+            collection = (el.get(COLLECTION_EXPRESSION) or camunda_attr(el, "collection") or "").strip()
+            if not _collection_name(collection) and not collection.startswith("_collection_"):
+                check(el, collection, f"camunda:collection of {where}")
         elif tag == "inputOutput" and ns in CAMUNDA_NS and el.getparent() is not None \
                 and local(el.getparent()) == "extensionElements":
             mapping, _ = io_mapping.read_mapping(el.getparent().getparent())

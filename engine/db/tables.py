@@ -710,3 +710,24 @@ sign_in_failures = Table(
     Column("blocked_until", UTCDateTime, nullable=True),
     Index("ix_sign_in_failures_last_failed_at", "last_failed_at"),
 )
+
+# Deployments deleted (issue #14): the append-only record of each removal, kept after the deployment row is
+# gone. `resources` is what the deployment listed, each entry with `removed` (its version went with it or
+# was another deployment's); `removed_incidents` counts the test incidents purged with it (cascade).
+deployment_deletions = Table(
+    "deployment_deletions",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("deployment_id", String(36), nullable=False),
+    Column("name", String(255), nullable=True),
+    Column("source", String(255), nullable=True),
+    Column("deployed_at", UTCDateTime, nullable=False),
+    Column("deployed_by", String(255), nullable=True),
+    Column("deleted_at", UTCDateTime, nullable=False),
+    Column("deleted_by", String(255), nullable=True),
+    Column("cascaded", Boolean, nullable=False),
+    Column("resources", Json, nullable=False),
+    Column("removed_incidents", Integer, nullable=False),
+    Index("ix_deployment_deletions_deployment", "deployment_id"),
+    Index("ix_deployment_deletions_deleted_at", "deleted_at"),
+)

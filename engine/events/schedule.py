@@ -17,6 +17,7 @@ from croniter import croniter
 from engine.calendar import parse_duration
 
 MIN_INTERVAL = timedelta(minutes=1)  # each firing starts an incident: never more often than this
+CRON_MIN_INTERVAL = timedelta(seconds=1)  # a cron on a boundary or event-subprocess timer: at most once a second
 MAX_FIRINGS = 100_000
 _CRON_FIELD = re.compile(r"^[0-9A-Za-z*?/,#\-LW]+$")
 
@@ -146,7 +147,30 @@ def _quartz_day_of_week(field: str) -> str:
     return re.sub(r"(?<![#/0-9])([1-7])", lambda m: str(int(m.group(1)) - 1), field)
 
 
-def _cron(text: str) -> Schedule:
+def is_cron(text: str) -> bool:
+    """Is this timeCycle text a Quartz cron expression (not an ISO 8601 repeating interval or an expression)?"""
+    text = (text or "").strip()
+    return bool(text) and not text.upper().startswith("R") and "${" not in text and "#{" not in text \
+        and len(text.split()) in (6, 7)
+
+
+def parse_cron(text: str, min_interval: timedelta = MIN_INTERVAL,
+               what: str = "a timer start event may fire at most once a minute (each firing starts an incident)",
+               ) -> Schedule:
+    """A Quartz cron Schedule; raises ScheduleError when it is not valid or fires more often than
+    `min_interval` (`what` says why that bound)."""
+    return _cron(text.strip(), min_interval, what)
+
+
+def next_firing(schedule: Schedule, after: datetime) -> datetime | None:
+    """The first firing of a cron Schedule strictly after `after` (None: it never fires again)."""
+    assert schedule.cron is not None
+    return _cron_next(schedule.cron, after)
+
+
+def _cron(text: str, min_interval: timedelta = MIN_INTERVAL,
+          what: str = "a timer start event may fire at most once a minute (each firing starts an incident)",
+          ) -> Schedule:
     fields = text.split()
     if len(fields) not in (6, 7) or not all(_CRON_FIELD.match(f) for f in fields):
         raise ScheduleError(f"{text!r} is neither an ISO 8601 repeating interval (R/PT1H) nor a Quartz cron "
@@ -160,9 +184,8 @@ def _cron(text: str) -> Schedule:
     anchor = datetime(2026, 1, 1, tzinfo=UTC)
     first = _cron_next(converted, anchor)
     second = _cron_next(converted, first) if first is not None else None
-    if first is not None and second is not None and second - first < MIN_INTERVAL:
-        raise ScheduleError(f"{text!r} fires every {(second - first).total_seconds():g} seconds; a timer start "
-                            "event may fire at most once a minute (each firing starts an incident)")
+    if first is not None and second is not None and second - first < min_interval:
+        raise ScheduleError(f"{text!r} fires every {(second - first).total_seconds():g} seconds; {what}")
     return Schedule("cron", text, cron=converted)
 
 

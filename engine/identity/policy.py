@@ -17,6 +17,8 @@ from .principal import ROLES, Principal
 PERMISSIONS: dict[str, frozenset[str]] = {
     "procedures.read": frozenset(ROLES),
     "procedures.upload": frozenset({"designer"}),
+    # deleting a deployment (issue #14): only one whose versions are all still drafts (engine/deployments/deletion.py)
+    "deployments.delete": frozenset({"designer"}),
     "procedures.approve": frozenset({"approver"}),
     "procedures.govern": frozenset({"designer"}),  # declare objectives and peak volume, submit for review
     "procedures.activate": frozenset({"approver"}),

@@ -7,6 +7,8 @@
   (SpiffWorkflow would pass straight through it).
 - Thrown messages (intermediate throw and end events) are outbox deliveries, as send tasks are.
 - A timer start event of the process fires when the scheduler says so (engine.services.timer_starts).
+- A Quartz cron timeCycle on any other timer (boundary, event subprocess start) is a CronCycleTimer; a
+  cycle on an interrupting boundary timer fires once and interrupts (FirstFiringTimer).
 """
 from __future__ import annotations
 
@@ -22,6 +24,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.camunda.specs.event_definitions import (
     MessageEventDefinition as CamundaMessageEventDefinition,
 )
+
+from . import timers
 
 
 class StartTimer(EventDefinition):
@@ -69,6 +73,9 @@ def prepare_events(spec: Any, subprocess_specs: Mapping[str, Any]) -> None:
                 elif type(task_spec) is EndEvent:
                     task_spec.__class__ = OutboxMessageEnd
             items = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
+            for item in items:
+                timers.adopt_cron(item)
+            timers.adopt_interrupting_cycle(task_spec)
             for item in items:
                 if type(item) is CamundaMessageEventDefinition:
                     item.__class__ = MessageEventDefinition

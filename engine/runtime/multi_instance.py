@@ -6,6 +6,9 @@ What SpiffWorkflow 3.2 leaves out or gets wrong, and what this adds:
 - with camunda:collection, SpiffWorkflow writes back only the element variable: the other variables an
   instance sets (a person's form) go up to the activity as Camunda propagates them; the element variable
   and loopCounter stay local to their instance;
+- camunda:collection may be any expression (`${order.lines}`, `${[a, b]}`): the parser names a variable of
+  the activity's own (`_collection_<id>`), worked out here through the safe evaluator when the activity
+  starts and dropped when it completes;
 - a loopCardinality that is not a whole number is an error naming the activity: SpiffWorkflow would take
   it for a collection and rewrite the shared spec for every later incident.
 """
@@ -38,6 +41,14 @@ class _CamundaCounters:
     def _update_hook(self, my_task: Any) -> Any:
         if not my_task.has_state(TaskState.WAITING):
             my_task._inherit_data()  # what SpiffWorkflow's own update does first
+            expression = getattr(self, "collection_expression", None)
+            if expression is not None and self.data_output is not None:
+                value = my_task.workflow.script_engine.evaluate(my_task, expression)
+                if not isinstance(value, list | tuple | dict):
+                    raise WorkflowTaskException(
+                        f"camunda:collection of {self.bpmn_id} ({expression}) gave {type(value).__name__}, not a "
+                        "list", task=my_task)
+                my_task.data[self.data_output.bpmn_id] = list(value) if isinstance(value, tuple) else value
             if self.cardinality is not None:
                 count = my_task.workflow.script_engine.evaluate(my_task, self.cardinality)
                 if isinstance(count, bool) or not isinstance(count, int):
@@ -70,6 +81,11 @@ class _CamundaCounters:
                 if name not in local:
                     my_task.data[name] = deepcopy(value)
         my_task.data.pop(LOOP_COUNTER, None)
+
+    def _on_complete_hook(self, my_task: Any) -> None:
+        if getattr(self, "collection_expression", None) is not None and self.data_output is not None:
+            my_task.data.pop(self.data_output.bpmn_id, None)  # the worked-out collection is the activity's own
+        super()._on_complete_hook(my_task)  # type: ignore[misc]
 
     def _counters(self, my_task: Any) -> dict[str, int]:
         instances = list(self._instances(my_task))  # type: ignore[attr-defined]

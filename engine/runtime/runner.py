@@ -19,7 +19,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.records.declarations import declared, sift
 
-from . import events, prune, serializer, timers
+from . import events, prune, scope_end, serializer, timers
 from .budget import BudgetExceeded, Budgets, Meter
 from .events import AwaitedEvent, ThrownSignal
 from .override import rewind_to_check
@@ -284,7 +284,7 @@ class Runner:
             guard.check(workflow)
             # A timer that became due while we worked fires now rather than at the next tick; a plain
             # bpmn:task passes straight through, as in Camunda 7.
-            while self._pass_through(workflow, guard) or any(
+            while self._pass_through(workflow, guard) or scope_end.close_finished_scopes(workflow) or any(
                     t.state == TaskState.READY and not t.task_spec.manual
                     for t in workflow.get_tasks(state=TaskState.READY)):
                 meter.check_time()

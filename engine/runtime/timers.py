@@ -61,6 +61,90 @@ def _date_has_fired(self: Any, my_task: Any) -> bool:
     return _fire_if_reached(my_task, deadline)
 
 
+class CronCycleTimer(_spiff_timer.CycleTimerEventDefinition):
+    """A timeCycle written as Quartz cron (`0 0 9 ? * MON-FRI`) on a boundary timer or an event subprocess's
+    timer start: it repeats for ever, each firing at the cron's next moment after now (as Camunda reschedules
+    a repeating timer job). Swapped in for SpiffWorkflow's cycle timer by `adopt_cron`, which could only read
+    ISO 8601 repeating intervals."""
+
+    schedule: Any
+
+    def cycle_complete(self, my_task: Any) -> bool:
+        from engine.events.schedule import next_firing
+
+        now = clock.now()
+        event_value = my_task._get_internal_data("event_value")
+        if event_value is None:
+            first = next_firing(self.schedule, now)
+            event_value = {"cycles": -1, "next": first.isoformat(), "duration": 0} if first else {"cycles": 0}
+        ready = False
+        if event_value["cycles"] != 0:
+            if datetime.fromisoformat(event_value["next"]) <= now:
+                following = next_firing(self.schedule, now)
+                event_value = {"cycles": -1, "next": following.isoformat(), "duration": 0} if following \
+                    else {"cycles": 0}
+                ready = True
+        else:
+            my_task.internal_data.pop("event_value", None)
+            my_task.internal_data["event_fired"] = True
+            return False
+        my_task._set_internal_data(event_value=event_value)
+        return ready
+
+
+def adopt_cron(definition: Any) -> None:
+    """Make a cycle timer whose text is a Quartz cron a CronCycleTimer (the spec is per version, never
+    serialized); other definitions are left as they are."""
+    from engine.events.schedule import CRON_MIN_INTERVAL, is_cron, parse_cron
+
+    if type(definition) is _spiff_timer.CycleTimerEventDefinition and is_cron(definition.expression or ""):
+        definition.__class__ = CronCycleTimer
+        definition.schedule = parse_cron(definition.expression, CRON_MIN_INTERVAL)
+
+
+class FirstFiringTimer(_spiff_timer.TimerEventDefinition):
+    """A cycle (ISO 8601 or Quartz cron) on an interrupting boundary timer: it fires once, at the cycle's first
+    moment, and interrupts its activity, as in Camunda. SpiffWorkflow's cycle timer added a path per firing
+    beside the activity and never interrupted (and predicted no outgoing path, so the flow stopped)."""
+
+    def __init__(self, cycle: Any) -> None:
+        super().__init__(cycle.name, cycle.expression, description=cycle.description)
+        self.schedule = getattr(cycle, "schedule", None)
+
+    def has_fired(self, my_task: Any) -> bool:
+        if my_task._get_internal_data("event_fired", False):
+            return True
+        deadline = my_task._get_internal_data("event_value")
+        if deadline is None:
+            deadline = self._first(my_task)
+            if deadline is None:
+                return False
+            my_task._set_internal_data(event_value=deadline)
+        return _fire_if_reached(my_task, _spiff_timer.TimerEventDefinition.get_datetime(deadline))
+
+    def _first(self, my_task: Any) -> str | None:
+        from engine.events.schedule import next_firing
+
+        if self.schedule is not None:
+            moment = next_firing(self.schedule, clock.now())
+            return moment.isoformat() if moment is not None else None
+        expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+        try:
+            _cycles, start, _duration = _spiff_timer.TimerEventDefinition.parse_iso_recurring_interval(expression)
+        except Exception as err:  # noqa: BLE001 - SpiffWorkflow raises bare Exception for a bad interval
+            raise WorkflowTaskException(f"timer {self.name or ''}: {expression!r} is not an ISO 8601 repeating "
+                                        "interval", task=my_task, exception=err) from err
+        return str(start.isoformat())
+
+
+def adopt_interrupting_cycle(task_spec: Any) -> None:
+    """An interrupting boundary event with a cycle timer gets a FirstFiringTimer (call after adopt_cron)."""
+    definition = getattr(task_spec, "event_definition", None)
+    if getattr(task_spec, "cancel_activity", False) and isinstance(definition,
+                                                                  _spiff_timer.CycleTimerEventDefinition):
+        task_spec.event_definition = FirstFiringTimer(definition)
+
+
 def install() -> None:
     """Idempotent: point SpiffWorkflow's timer module at the engine clock and our deadline rules."""
     _spiff_timer.datetime = _ClockDatetime  # type: ignore[misc]

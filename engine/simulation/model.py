@@ -15,14 +15,15 @@ import random
 from collections import defaultdict
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
-from typing import Any
-
-import simpy
+from typing import TYPE_CHECKING, Any
 
 from engine.bpmn.model import NodeDef, ProcedureDefinition
 from engine.checks.declared import check_gateways
 
 from .inputs import Inputs
+
+if TYPE_CHECKING:  # imported where a run needs it: a server that never simulates does not load simpy
+    import simpy
 
 USER_TASKS = ("userTask", "manualTask")
 DECISIONS = ("exclusiveGateway", "inclusiveGateway", "eventBasedGateway")
@@ -111,6 +112,8 @@ class Model:
         self.lane_of = {t.id: lane_of(definition, t.id) for t in definition.user_tasks}
 
     def run(self, seed: int) -> tuple[list[IncidentRecord], dict[str, LaneStats]]:
+        import simpy
+
         rng = random.Random(seed)
         env = simpy.Environment()
         lanes = {lane: simpy.Resource(env, capacity=max(1, n)) for lane, n in self.inputs.agents.items()}
@@ -245,6 +248,8 @@ class _Run:
         return str(outcome)
 
     def work(self, node: NodeDef, lane: str, task: TaskRecord) -> Generator[Any, Any, str]:
+        import simpy
+
         resource, stats = self.lanes[lane], self.stats[lane]
         duration = self.m.inputs.durations[node.id].sample(self.rng)
         with resource.request() as request:
@@ -267,6 +272,8 @@ class _Run:
 
     def watch(self, record: IncidentRecord, timer: NodeDef, work: simpy.Process,
               scope: _Scope) -> Generator[Any, Any, None]:
+        import simpy
+
         delay = self._timer(timer, record)
         if delay == float("inf"):
             return

@@ -176,6 +176,34 @@ def test_pycamunda_deploys_and_correlates_a_message(server: Server, tmp_path: Pa
                                                business_key="PYM-1", result_enabled=True))
 
 
+def test_pycamunda_deletes_a_draft_deployment_and_is_told_why_not_an_active_one(server: Server) -> None:
+    """deployment.Delete sends cascade, skipCustomListeners and skipIoMappings (false by default): a draft
+    deployment goes (204), one whose version is active is a BadRequest saying why (a governance record)."""
+    import pycamunda
+    import pycamunda.deployment
+    from requests.auth import HTTPBasicAuth
+
+    auth = HTTPBasicAuth("demo", "demo-pass")
+
+    def send(request: Any) -> Any:
+        request.auth = auth
+        return request()
+
+    create = pycamunda.deployment.Create(server.rest, name="to-delete", source="pycamunda")
+    with (ROOT / "tests" / "fixtures" / "bpmn" / "simple_flow.bpmn").open("rb") as diagram:
+        create.add_resource(diagram)
+        draft = send(create)
+    send(pycamunda.deployment.Delete(server.rest, id_=draft.id_))
+    with pytest.raises(pycamunda.NotFound):
+        send(pycamunda.deployment.Get(server.rest, id_=draft.id_))
+    with pytest.raises(pycamunda.NotFound):
+        send(pycamunda.deployment.Delete(server.rest, id_=draft.id_, cascade=True))
+    listed = requests.get(f"{server.rest}/deployment?source=pycamunda", auth=auth, timeout=30).json()
+    active = next(d for d in listed if d["name"] == "callbacks")  # message_waits went live in the test above
+    with pytest.raises(pycamunda.BadRequest, match="governance record"):
+        send(pycamunda.deployment.Delete(server.rest, id_=active["id"], cascade=True))
+
+
 def _start_charges(server: Server, amounts: list[float], prefix: str) -> list[str]:
     ids = []
     for number, amount in enumerate(amounts):
