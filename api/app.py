@@ -12,6 +12,7 @@ from . import (
     auth,
     checks,
     comments,
+    conditions,
     data_subjects,
     debriefs,
     decisions,
@@ -80,7 +81,7 @@ def create_app(settings: Settings | None = None, engine: IncidentEngine | None =
         api.register_blueprint(blueprint)
     for blueprint in (monitoring.blp, debriefs.blp, failures.blp, external_tasks.blp):
         api.register_blueprint(blueprint)
-    for blueprint in (messages.blp, messages.triggers, signals.blp):
+    for blueprint in (messages.blp, messages.triggers, signals.blp, conditions.blp, conditions.variables):
         api.register_blueprint(blueprint)
     api.register_blueprint(scenarios.blp)
     api.register_blueprint(simulations.blp)

@@ -23,7 +23,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import create_engine, event, insert, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -123,18 +123,34 @@ def main() -> None:
         print(line("lookup alone, by reference", lookups["reference"]))
         print(line("lookup alone, by one correlation variable", lookups["variable"]))
         full: dict[str, list[float]] = {"reference": [], "variable": []}
+        statements: list[int] = []
+        counted = [0]
+
+        def count(*_: object) -> None:
+            counted[0] += 1
+
+        event.listen(engine.db, "before_cursor_execute", count)
         for index, (reference, case_id) in enumerate(real):
             kind = "reference" if index % 2 == 0 else "variable"
             kw = {"reference": reference} if kind == "reference" else {"correlation": {"case_id": case_id}}
+            counted[0] = 0
             began = time.perf_counter()
             result = messages.correlate(engine, name="customerCalledBack", variables={"note": "called"},
                                         actor="bench", **kw)
             full[kind].append((time.perf_counter() - began) * 1000)
+            statements.append(counted[0])
             assert result["results"][0]["element_id"] == "Catch_Callback"
+        event.remove(engine.db, "before_cursor_execute", count)
         print(line("full correlation (deliver + transition + commit), by reference", full["reference"]))
         print(line("full correlation, by one correlation variable", full["variable"]))
-        ratio = statistics.median(lookups["variable"]) / statistics.median(lookups["baseline"])
+        base = statistics.median(lookups["baseline"])
+        ratio = statistics.median(lookups["variable"]) / base
         print(f"\nlookup by variable / primary-key round trip (medians): {ratio:.1f}")
+        whole = statistics.median(full["reference"] + full["variable"])
+        print(f"whole correlation / primary-key round trip (medians): {whole / base:.1f}; whole correlation / "
+              f"lookup by variable: {whole / statistics.median(lookups['variable']):.1f}")
+        print(f"SQL statements per whole correlation (the round trips; load-independent): median "
+              f"{statistics.median(statements):g}, min {min(statements)}, max {max(statements)}")
         with engine.db.connect() as conn:
             for label, kw in (("reference", {"reference": "F-7"}), ("variable", {"keys": {"case_id": key_value("FC-7")}})):
                 query = wait_rows.matching_query("message", "customerCalledBack", limit=21, **kw)

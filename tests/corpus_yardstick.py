@@ -35,6 +35,13 @@ SCRIPT = "a script in another language"
 CROSS_FILE = "a call across files not run yet (issue 13: calledElement expressions, multi-instance calls)"
 CAMUNDA_REFUSES = "Camunda refuses it too"
 _JAVA_RULES = {"unsupported.java", "unsupported.listener"}
+# Camunda's own tests that expect its parser to refuse the file (without "Invalid" in the name)
+CAMUNDA_PARSE_FAILURES = frozenset({
+    # a timer/message start inside an embedded subprocess: "timerEventDefinition is not allowed on start event
+    # within a subprocess" (BpmnParseTest.testParseMultipleStartEvent expects the ParseException)
+    "engine__src__test__resources__org__camunda__bpm__engine__test__bpmn__parse__BpmnParseTest."
+    "testParseMultipleStartEvent.bpmn20.xml",
+})
 
 
 def corpus() -> Path:
@@ -89,7 +96,7 @@ def judge(path: Path) -> Verdict:
                 problems += exc.problems
         if not problems:
             return Verdict(path.name, None, processes=tuple(ids))
-    if "BpmnParseTest.testInvalid" in path.name or "ParseInvalid" in path.name:
+    if "BpmnParseTest.testInvalid" in path.name or "ParseInvalid" in path.name or path.name in CAMUNDA_PARSE_FAILURES:
         return Verdict(path.name, CAMUNDA_REFUSES, tuple(problems))
     categories = {_category(p) for p in problems}
     first = next((c for c in _ORDER if c in categories), sorted(categories)[0])
@@ -139,6 +146,9 @@ def run(path: Path, process: str | None = None) -> tuple[str, int, str]:
             elif outcome.next_timer_at is not None:
                 fixed.set(max(fixed.now(), outcome.next_timer_at) + timedelta(seconds=1))
                 outcome = runner.fire_timers(outcome.state)
+            elif outcome.conditions:
+                return "stopped", steps, (f"waits on a condition ({', '.join(outcome.conditions)}): the driver "
+                                          "does not know which variables would make it true")
             else:
                 return "stopped", steps, "running with nothing to do (no task, wait, service or timer)"
         if outcome.status == "stalled":  # the runner's rule (engine.runtime.stall): nothing can move it on

@@ -23,6 +23,7 @@ from engine.services import sign_in
 
 from ..extensions import engine
 from . import (
+    condition,
     deployment,
     external_task,
     history,
@@ -39,7 +40,7 @@ from .translate import MOUNTS, RestError, engine_error, error_body
 log = logging.getLogger("incident_engine.engine_rest")
 REALM = "default"  # Camunda's realm is the engine name
 RESOURCES = (version.blp, deployment.blp, process_definition.blp, process_instance.blp, task.blp, history.blp, incident.blp,
-             external_task.blp, message.blp, signal.blp)
+             external_task.blp, message.blp, signal.blp, condition.blp)
 
 
 def _challenge(message: str, retry_after: float = 0.0) -> Response:

@@ -6,7 +6,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 
 from engine.errors import NotFound
-from engine.services import incident_search, incidents
+from engine.services import conditions, incident_search, incidents
 
 from ..extensions import engine
 from ..identity import current_principal
@@ -95,6 +95,19 @@ def delete_instance(instance_id: str) -> Response:
 @blp.get("/<instance_id>/variables")
 def variables(instance_id: str) -> dict[str, Any]:
     return t.variables_out(running(instance_id)["data"])
+
+
+@blp.post("/<instance_id>/variables")
+def modify_variables(instance_id: str) -> Response:
+    """Camunda's modifyVariables: `modifications` are set (the incident's conditional events listen);
+    `deletions` are refused, since variables are never deleted here."""
+    body = t.body()
+    if body.get("deletions"):
+        raise t.bad_request("deletions: variables are not deleted by this engine; set them to null instead")
+    values = t.variables_in(body.get("modifications"), "modifications")
+    if values:
+        conditions.set_variables(engine(), instance_id, variables=values, principal=current_principal())
+    return Response(status=204)
 
 
 @blp.get("/<instance_id>/variables/<name>")

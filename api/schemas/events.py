@@ -69,3 +69,36 @@ class TriggerSchema(Schema):
                                metadata={"description": "the receive task (without a message) the incident waits at"})
     variables = fields.Dict(keys=fields.String(), load_default=None,
                             metadata={"description": "variables to set as it moves on"})
+
+
+class ConditionSchema(Schema):
+    variables = fields.Dict(keys=fields.String(), load_default=None,
+                            metadata={"description": "the variables the conditions are evaluated over; each "
+                                                     "incident started gets them as its data"})
+    procedure = fields.String(load_default=None, validate=NAME,
+                              metadata={"description": "only this procedure's conditional start events "
+                                                       "(Camunda's processDefinitionId)"})
+    reference = fields.String(load_default=None, validate=NAME,
+                              metadata={"description": "the business reference of the incidents started"})
+
+
+class ConditionStartSchema(Schema):
+    incident = fields.Nested(IncidentSchema)
+    procedure = fields.String()
+    element_id = fields.String(metadata={"description": "the conditional start event it started at"})
+
+
+class ConditionSkipSchema(Schema):
+    procedure = fields.String()
+    element_id = fields.String()
+    reason = fields.String(metadata={"description": "why its condition could not be evaluated (counted as false)"})
+
+
+class ConditionResultSchema(Schema):
+    started = fields.List(fields.Nested(ConditionStartSchema))
+    skipped = fields.List(fields.Nested(ConditionSkipSchema))
+
+
+class VariablesSchema(Schema):
+    variables = fields.Dict(keys=fields.String(), required=True,
+                            metadata={"description": "variables to set on the running incident"})

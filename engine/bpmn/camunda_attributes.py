@@ -64,6 +64,8 @@ HONOURED: dict[str, frozenset[str]] = {
     "resultVariable": frozenset({"businessRuleTask"}),
     "collection": frozenset({"multiInstanceLoopCharacteristics"}),
     "elementVariable": frozenset({"multiInstanceLoopCharacteristics"}),
+    "variableName": frozenset({"conditionalEventDefinition"}),
+    "variableEvents": frozenset({"conditionalEventDefinition"}),
 }
 # handled elsewhere: refused by engine.bpmn.support (Java, scripts, listeners) or read by the model
 _ELSEWHERE_ATTRIBUTES = frozenset({"class", "delegateExpression", "expression", "resource"})

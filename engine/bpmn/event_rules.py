@@ -14,7 +14,8 @@ from engine.errors import Problem
 MAX_EVENT_NAME = 255
 NOT_SUPPORTED = "is not supported by this engine"
 _THROWS = ("intermediateThrowEvent", "endEvent")
-_START_KINDS = frozenset({"message", "signal", "timer"})
+_START_KINDS = frozenset({"message", "signal", "timer", "conditional"})
+VARIABLE_EVENTS = frozenset({"create", "update", "delete"})
 
 
 def _support() -> Any:
@@ -120,16 +121,19 @@ def event_problems(el: Any, tag: str) -> list[Problem]:
             why = {"link": "link events are not implemented by SpiffWorkflow",
                    "compensate": "compensation is not implemented"}[kind]
             out.append(s.problem(el, f"{kind} event {name} {NOT_SUPPORTED}: {why}", f"unsupported.{kind}"))
-    if top_start and len(kinds) > 1:
-        out.append(s.problem(el, f"start event {name} has several event definitions ({'/'.join(kinds)}); a "
-                             "procedure starts through one of them: draw one start event each",
-                             "unsupported.start"))
+    if (top_start or (tag == "startEvent" and in_event_subprocess(el))) and len(kinds) > 1:
+        out.append(s.problem(el, f"start event {name} has several event definitions ({'/'.join(kinds)}), a "
+                             f"BPMN 'multiple' start, which {NOT_SUPPORTED}: Camunda 7 does not run it either (its "
+                             "parser takes the first definition and drops the others); draw one start event "
+                             "per trigger", "unsupported.start"))
     elif top_start and kinds and kinds[0] not in _START_KINDS:
         out.append(s.problem(el, f"start event {name} is a {kinds[0]} start event, which {NOT_SUPPORTED}; a "
-                             "procedure starts through the API (a plain start event), a message, a signal or "
-                             "a timer", "unsupported.start"))
+                             "procedure starts through the API (a plain start event), a message, a signal, "
+                             "a timer or a condition", "unsupported.start"))
     elif top_start and kinds == ["timer"]:
         out += _timer_start_problems(el)
+    if "conditional" in kinds:
+        out += _condition_problems(el)
     if tag == "boundaryEvent" and not kinds:
         out.append(s.problem(el, f"boundary event {name} has no event definition", "unsupported.event"))
     return out
@@ -142,6 +146,39 @@ def is_start_timer(el: Any) -> bool:
     definition = el.getparent()
     event = definition.getparent() if definition is not None else None
     return event is not None and is_process_start(event) and s.local(definition) == "timerEventDefinition"
+
+
+def _condition_problems(el: Any) -> list[Problem]:
+    """A conditional event needs a condition; camunda:variableEvents names create, update or delete."""
+    s = _support()
+    definition = next(d for d in el if s.local(d) == "conditionalEventDefinition")
+    out: list[Problem] = []
+    if not any(s.local(c) == "condition" and (c.text or "").strip() for c in definition):
+        out.append(s.problem(el, f"conditional event {el.get('id')} has no condition", "unsupported.conditional"))
+    events = {e.strip() for e in (s.camunda_attr(definition, "variableEvents") or "").split(",") if e.strip()}
+    if events - VARIABLE_EVENTS:
+        out.append(s.problem(el, f"conditional event {el.get('id')}: camunda:variableEvents "
+                             f"{', '.join(sorted(events - VARIABLE_EVENTS))} is not create, update or delete",
+                             "unsupported.conditional"))
+    if is_process_start(el) and (s.camunda_attr(definition, "variableName") or events):
+        out.append(s.problem(el, f"conditional start event {el.get('id')}: camunda:variableName and "
+                             "variableEvents apply to a running incident, not to a process start (Camunda "
+                             "ignores them there too); remove them", "unsupported.conditional"))
+    return out
+
+
+def condition_filters(root: Any, renamed: dict[str, str]) -> dict[str, tuple[str | None, frozenset[str]]]:
+    """Element id -> (camunda:variableName, camunda:variableEvents) of each conditional event that has them."""
+    s = _support()
+    found: dict[str, tuple[str | None, frozenset[str]]] = {}
+    for definition in root.iter(f"{{{s.BPMN_NS}}}conditionalEventDefinition"):
+        name = (s.camunda_attr(definition, "variableName") or "").strip() or None
+        events = frozenset(e.strip() for e in (s.camunda_attr(definition, "variableEvents") or "").split(",")
+                           if e.strip())
+        owner_id = s.owner(definition).get("id") or ""
+        if name or events:
+            found[renamed.get(owner_id, owner_id)] = (name, events)
+    return found
 
 
 def is_cron_cycle(el: Any) -> bool:

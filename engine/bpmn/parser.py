@@ -242,6 +242,11 @@ def _spiff(tree: Any, key: str, lines: dict[str, int], renamed: dict[str, str]) 
         for task_spec in (t for s in (spec, *subprocess_specs.values()) for t in s.task_specs.values()):
             if getattr(task_spec, "bpmn_id", None) in collections and hasattr(task_spec, "data_output"):
                 task_spec.collection_expression = collections[task_spec.bpmn_id]
+        filters = event_rules.condition_filters(tree.getroot(), renamed)
+        if filters:
+            from engine.runtime.conditions import attach as attach_filters
+
+            attach_filters([spec, *subprocess_specs.values()], filters)
         mappings = {renamed.get(el.get("id"), el.get("id")): mapping
                     for el in tree.getroot().iter() if isinstance(el.tag, str) and el.get("id")
                     for mapping in [io_mapping.read_mapping(el)[0]] if mapping is not None}

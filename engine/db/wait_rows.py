@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import Connection, delete, func, select, text
 
 from .tables import event_wait_keys, event_waits, incidents
 from .visibility import Visibility, incident_visible
@@ -25,7 +25,8 @@ def count_for(conn: Connection, incident_id: str) -> int:
 
 def insert(conn: Connection, row: dict[str, Any], keys: Mapping[str, str]) -> int:
     wait_id = int(conn.execute(event_waits.insert().values(**row).returning(event_waits.c.id)).scalar_one())
-    set_keys(conn, wait_id, keys)
+    if keys:  # a new wait has no keys to replace
+        conn.execute(event_wait_keys.insert(), [{"wait_id": wait_id, "name": k, "value": v} for k, v in keys.items()])
     return wait_id
 
 
@@ -38,10 +39,19 @@ def set_keys(conn: Connection, wait_id: int, keys: Mapping[str, str]) -> None:
     conn.execute(event_wait_keys.insert(), [{"wait_id": wait_id, "name": k, "value": v} for k, v in keys.items()])
 
 
+# PostgreSQL: the keys and their waits in one statement (one round trip per transition that ends a wait)
+_PG_DELETE = text("WITH gone AS (DELETE FROM event_wait_keys WHERE wait_id = ANY(CAST(:ids AS bigint[]))) "
+                  "DELETE FROM event_waits WHERE id = ANY(CAST(:ids AS bigint[]))")
+
+
 def delete_many(conn: Connection, wait_ids: Collection[int]) -> None:
-    if wait_ids:
-        conn.execute(delete(event_wait_keys).where(event_wait_keys.c.wait_id.in_(list(wait_ids))))
-        conn.execute(delete(event_waits).where(event_waits.c.id.in_(list(wait_ids))))
+    if not wait_ids:
+        return
+    if conn.dialect.name == "postgresql":
+        conn.execute(_PG_DELETE, {"ids": [int(i) for i in wait_ids]})
+        return
+    conn.execute(delete(event_wait_keys).where(event_wait_keys.c.wait_id.in_(list(wait_ids))))
+    conn.execute(delete(event_waits).where(event_waits.c.id.in_(list(wait_ids))))
 
 
 def get(conn: Connection, wait_id: int) -> dict[str, Any] | None:

@@ -1,4 +1,4 @@
-"""The messages, signals and timer start events a procedure declares, read once from its definition at upload."""
+"""The messages, signals, timer and conditional start events a procedure declares, read once from its definition at upload."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from engine.bpmn.model import ProcedureDefinition
 
 _THROWS = frozenset({"intermediateThrowEvent", "endEvent", "sendTask"})
+CONDITION = "condition"  # the kind of a conditional start event of the process (its condition is in the spec)
 
 
 @dataclass(frozen=True)
 class Declaration:
-    """One event of a procedure version: `kind` message, signal or timer; `role` start (of the process
+    """One event of a procedure version: `kind` message, signal, timer or condition; `role` start (of the process
     itself), catch (incl. event subprocess starts) or throw."""
 
     kind: str
@@ -31,6 +32,9 @@ def declarations(definition: ProcedureDefinition) -> list[Declaration]:
             kind = node.event_kind
         elif top_start and node.event_kind == "timer" and node.timer is not None:
             found.append(Declaration("timer", "start", None, node.id, node.timer.kind, node.timer.expression))
+            continue
+        elif top_start and node.event_kind == "conditional":
+            found.append(Declaration(CONDITION, "start", None, node.id))
             continue
         else:
             continue

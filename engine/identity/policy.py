@@ -41,6 +41,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # integration: a system speaking for the organisation (CRM, telephony, monitoring) that sends messages
     "messages.correlate": frozenset({"agent", "supervisor", "integration"}),
     "signals.broadcast": frozenset({"supervisor", "integration"}),  # reaches every waiting incident
+    # conditional start events (POST /api/v1/conditions) and variables set on a running incident from outside
+    # (POST /api/v1/incidents/{id}/variables, which conditional events listen to), like a message's
+    "conditions.evaluate": frozenset({"agent", "supervisor", "integration"}),
+    "incidents.variables": frozenset({"agent", "supervisor", "integration"}),
     # test incidents (`"test": true`, issue #10) may run a version that is not active yet; whoever may start
     # one may also read, work and audit the test incidents they take part in (their tasks are offered to
     # the person who started them, besides the procedure's own candidates)

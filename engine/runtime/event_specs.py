@@ -6,7 +6,8 @@
 - A receive task without a message is a wait state, as in Camunda: it waits until it is triggered
   (SpiffWorkflow would pass straight through it).
 - Thrown messages (intermediate throw and end events) are outbox deliveries, as send tasks are.
-- A timer start event of the process fires when the scheduler says so (engine.services.timer_starts).
+- A timer start event of the process fires when the scheduler says so (engine.services.timer_starts); a
+  conditional one when POST /api/v1/conditions finds its condition true (engine.services.conditions).
 - A Quartz cron timeCycle on any other timer (boundary, event subprocess start) is a CronCycleTimer; a
   cycle on an interrupting boundary timer fires once and interrupts (FirstFiringTimer).
 """
@@ -17,6 +18,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent, IntermediateThrowEvent, ReceiveTask
 from SpiffWorkflow.bpmn.specs.event_definitions.base import EventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
@@ -25,12 +27,21 @@ from SpiffWorkflow.camunda.specs.event_definitions import (
     MessageEventDefinition as CamundaMessageEventDefinition,
 )
 
-from . import timers
+from . import conditions, timers
 
 
 class StartTimer(EventDefinition):
     """A timer start event of the process itself: the scheduler decides when it fires (a firing starts an
     incident there), so SpiffWorkflow never evaluates its schedule (Quartz cron is not an expression)."""
+
+    def __init__(self, name: str | None, expression: str) -> None:
+        super().__init__(name)
+        self.expression = expression
+
+
+class StartCondition(EventDefinition):
+    """A conditional start event of the process itself: POST /api/v1/conditions evaluates it and starts the
+    incident there (engine.services.conditions), so SpiffWorkflow never evaluates it at the start."""
 
     def __init__(self, name: str | None, expression: str) -> None:
         super().__init__(name)
@@ -62,6 +73,8 @@ def prepare_events(spec: Any, subprocess_specs: Mapping[str, Any]) -> None:
     for start in spec.bpmn_start_events:
         if isinstance(start.event_definition, TimerEventDefinition):
             start.event_definition = StartTimer(start.event_definition.name, start.event_definition.expression)
+        elif isinstance(start.event_definition, ConditionalEventDefinition):
+            start.event_definition = StartCondition(start.event_definition.name, start.event_definition.expression)
     for process in [spec, *subprocess_specs.values()]:
         for task_spec in process.task_specs.values():
             definition = getattr(task_spec, "event_definition", None)
@@ -76,6 +89,7 @@ def prepare_events(spec: Any, subprocess_specs: Mapping[str, Any]) -> None:
             for item in items:
                 timers.adopt_cron(item)
             timers.adopt_interrupting_cycle(task_spec)
+            conditions.adopt(task_spec)
             for item in items:
                 if type(item) is CamundaMessageEventDefinition:
                     item.__class__ = MessageEventDefinition

@@ -242,6 +242,8 @@ def _start_event_subprocess(workflow: Any, scope: Any, sp_name: str, start: Any,
                 task.cancel()
     if sub is not None:
         for task in list(sub.tasks.values()):
+            if task.task_spec is start and task.has_state(TaskState.READY):
+                return  # it went on by itself (a condition already true over the new scope's data)
             if task.task_spec is start and task.has_state(TaskState.WAITING):
                 start.catch(task, event)
                 start._update(task)
@@ -266,7 +268,7 @@ def begin_at(workflow: Any, element_id: str, kind: str, variables: Mapping[str, 
             task.cancel()
     if chosen is None:
         raise LookupError(f"{element_id} is not a start event of this process")
-    if kind == "timer":
+    if kind in ("timer", "conditional"):
         chosen._ready()
         return
     event = BpmnEvent(chosen.task_spec.event_definition, dict(variables))

@@ -66,6 +66,13 @@ class RuntimeProcedure:
                 owned[element] = cycle.repeats if cycle is not None else None
         return owned
 
+    @functools.cached_property
+    def conditional_event_subprocesses(self) -> bool:
+        """Does the process have an event subprocess with a conditional start (evaluated at the start)?"""
+        nodes = self.definition.nodes
+        return any(n.type == "startEvent" and n.event_kind == "conditional" and n.parent is not None
+                   and nodes.get(n.parent) is not None and n.cancel_activity is not None for n in nodes.values())
+
     def passes_through(self, element_id: str | None) -> bool:
         """A plain bpmn:task (no type): nothing for a person or a system to do, so it completes at once (as in
         Camunda 7); the upload says so with a warning."""

@@ -19,7 +19,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.records.declarations import declared, sift
 
-from . import events, prune, scope_end, serializer, timers
+from . import conditions, events, prune, scope_end, serializer, timers
 from .budget import BudgetExceeded, Budgets, Meter
 from .events import AwaitedEvent, ThrownSignal
 from .override import rewind_to_check
@@ -73,6 +73,7 @@ class Outcome:
     waits: list[AwaitedEvent] = field(default_factory=list)
     signals: list[ThrownSignal] = field(default_factory=list)  # thrown in this step, for the other incidents
     caught_by: str | None = None  # the element that caught a delivered message or signal
+    conditions: list[str] = field(default_factory=list)  # elements waiting on a condition (set variables to move)
     # personal values that came in with this step: the workflow got the marker instead (issue #17)
     personal: dict[str, Any] = field(default_factory=dict)
 
@@ -146,6 +147,10 @@ class Runner:
         def act(wf: BpmnWorkflow) -> None:
             if start_event is not None:
                 events.begin_at(wf, start_event, start_kind, {})
+            if self.procedure.conditional_event_subprocesses:
+                if wf.task_tree.state == TaskState.READY:
+                    wf.task_tree.run()  # what the first engine step does; the scope must be open to start in it
+                conditions.enter(wf, dict(data), self.procedure.interrupting)
 
         return self._carrying(personal, self._advance(workflow, Snapshot.empty(), act, dict(data)))
 
@@ -214,6 +219,15 @@ class Runner:
 
         return self._carrying(personal, self._advance(workflow, Snapshot.of(workflow), act, dict(data)))
 
+    def set_variables(self, state: str, values: Mapping[str, Any]) -> Outcome:
+        """Set variables on the running incident from outside (Camunda's setVariables): every open or waiting
+        task sees them, and the conditional events waiting on them are evaluated."""
+        values, personal = self._sift(values)
+        workflow = self.load(state)
+        return self._carrying(personal, self._advance(
+            workflow, Snapshot.of(workflow), lambda wf: conditions.spread(wf, copy.deepcopy(dict(values))),
+            dict(values)))
+
     def override_check(self, state: str, gateway_id: str) -> Outcome:
         """Send the incident past a check gateway along its pass flow now, dropping the pending fail path.
 
@@ -280,6 +294,7 @@ class Runner:
         guard = _LoopGuard(self.loop_cap, self.procedure, meter, self.cycle_cap)
         try:
             act(workflow)
+            conditions.refresh(workflow, written, self.procedure.interrupting)  # as Camunda, when variables are set
             workflow.do_engine_steps(will_complete_task=self._before_automatic, did_complete_task=guard)
             guard.check(workflow)
             # A timer that became due while we worked fires now rather than at the next tick; a plain
@@ -344,8 +359,9 @@ class Runner:
         # from `signals`) are not kept in the state.
         workflow.get_events()
         waits = [] if status != "running" else events.awaited_events(workflow, self.resolve)
+        waiting_on = [] if status != "running" else conditions.listening(workflow)
         error = None
-        if status == "running" and not (open_tasks or services or due or waits):
+        if status == "running" and not (open_tasks or services or due or waits or waiting_on):
             error = stuck_reason(workflow)  # one rule with the sweep: stalled, with what is still open
             if error is not None:
                 status = "stalled"
@@ -370,6 +386,7 @@ class Runner:
                     if t.task_spec.bpmn_id],
             waits=waits,
             signals=signals,
+            conditions=waiting_on,
         )
 
     def _thrown(self, workflow: BpmnWorkflow, transition: Transition) -> ThrownSignal:

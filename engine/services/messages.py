@@ -53,12 +53,13 @@ def correlate(engine: IncidentEngine, *, name: Any, reference: Any = None, corre
     request = parse(name, reference=reference, correlation=correlation, variables=variables, all=all)
     scope = policy.correlation_scope(principal)
     with engine.uow() as uow:
-        if not event_rows.is_declared(uow.conn, "message", request.name):
-            raise Invalid(f"no procedure declares a message named {request.name!r}",
-                          [Problem("unknown message name", field="name")])
         waits = [] if starts_only else wait_rows.matching(
             uow.conn, "message", request.name, reference=request.reference, keys=request.keys,
             limit=(MAX_ALL if all else SHOWN) + 1, visible_to=scope, incident_id=incident_id)
+        # a name something waits for is declared: the check costs a round trip only when nothing matched
+        if not waits and not event_rows.is_declared(uow.conn, "message", request.name):
+            raise Invalid(f"no procedure declares a message named {request.name!r}",
+                          [Problem("unknown message name", field="name")])
         starts = event_rows.active_starts(uow.conn, "message", request.name) \
             if incident_id is None and (all or not waits) else []
         decision = decide(waits, starts, all=all)
@@ -133,7 +134,10 @@ def _deliver(engine: IncidentEngine, conn: Connection, wait: dict[str, Any], req
     message goes to the wait that replaced it (a non-interrupting boundary listens again) if there is
     exactly one; otherwise it is a Conflict for a single correlation and skipped for `all`."""
     incident = incident_rows.lock(conn, wait["incident_id"])
-    fresh = wait_rows.get(conn, wait["id"])  # re-read under the lock: the racing delivery committed first
+    # re-read under the lock (a racing delivery may have committed first); the same read serves the
+    # transition's wait bookkeeping (Step.waits), so it is not read twice
+    stored = wait_rows.for_incident(conn, wait["incident_id"]) if incident is not None else {}
+    fresh = next((w for w in stored.values() if w["id"] == wait["id"]), None)
     if fresh is None and incident is not None:
         again = wait_rows.matching(conn, "message", request.name, reference=request.reference, keys=request.keys,
                                    limit=2, incident_id=incident["id"])
@@ -146,6 +150,7 @@ def _deliver(engine: IncidentEngine, conn: Connection, wait: dict[str, Any], req
     runtime = engine.runtime_by_id(conn, incident["procedure_id"])
     runner = engine.runner(runtime)
     step = Step(incident, runtime, actor, clock.now())
+    step.waits = stored
     step.event("message_correlated", {
         "message": request.name, "reference": request.reference,
         "correlation": {k: json.loads(v) for k, v in request.keys.items()}, "variables": request.variables,
