@@ -57,8 +57,9 @@ HONOURED: dict[str, frozenset[str]] = {
                        "messageEventDefinition"}),
     "topic": frozenset({"serviceTask", "sendTask", "businessRuleTask", "intermediateThrowEvent", "endEvent",
                         "messageEventDefinition"}),
-    "formRef": frozenset({"userTask"}), "formRefBinding": frozenset({"userTask"}),
-    "formRefVersion": frozenset({"userTask"}), "formRefVersionTag": frozenset({"userTask"}),
+    "formRef": frozenset({"userTask", "startEvent"}), "formRefBinding": frozenset({"userTask", "startEvent"}),
+    "formRefVersion": frozenset({"userTask", "startEvent"}),
+    "formRefVersionTag": frozenset({"userTask", "startEvent"}),
     **dict.fromkeys(("decisionRef", "decisionRefBinding", "decisionRefVersion", "decisionRefVersionTag",
                      "mapDecisionResult"), frozenset({"businessRuleTask"})),
     "resultVariable": frozenset({"businessRuleTask"}),
@@ -91,6 +92,9 @@ def warnings(scope: list[Any]) -> list[Problem]:
             ns, _, name = attr[1:].partition("}") if attr.startswith("{") else ("", "", attr)
             if ns not in s.CAMUNDA_NS or name in _ELSEWHERE_ATTRIBUTES or tag in HONOURED.get(name, ()):
                 continue
+            if tag == "startEvent" and name == "formKey" and (el.get(attr) or "").strip().startswith(
+                    "camunda-forms:deployment:"):
+                continue  # a start form of the deployment: the start data is validated against it
             if tag == "callActivity" and name.startswith("calledElement") and _calls_another_file(el):
                 continue  # engine.bpmn.model.call_def reads the binding of a call that starts a child incident
             found.append(_warning(el, f"camunda:{name}", tag, name))

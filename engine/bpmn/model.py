@@ -112,6 +112,8 @@ class CallDef:
 
     `inputs`/`outputs` are the camunda:in/out: ("all", "", "", local), ("source", name, target, local) or
     ("expression", text, target, local); `business_key` is camunda:in businessKey's expression.
+    `local_names` are the call activity's own variables (its camunda:inputParameter names): what a
+    camunda:in local="true" reads.
     """
 
     key: str
@@ -121,6 +123,7 @@ class CallDef:
     inputs: tuple[tuple[str, str, str, bool], ...] = ()
     outputs: tuple[tuple[str, str, str, bool], ...] = ()
     business_key: str | None = None
+    local_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -162,6 +165,7 @@ class NodeDef:
     event_inputs: tuple[tuple[str, str, str], ...] = ()
     decision: DecisionRefDef | None = None  # business rule tasks
     call: CallDef | None = None  # call activities whose process is in another file
+    form_ref: FormRefDef | None = None  # a start event's Camunda form (the start data is validated against it)
     initiator: str | None = None  # camunda:initiator of a start event: the variable for the starter's id
 
 
@@ -417,11 +421,13 @@ def _node(el: Any, parent: str | None, lane: str | None, incoming: tuple[str, ..
         event_inputs=event_inputs(el) if "signal" in kinds else (),
         decision=_decision_ref(el) if tag == "businessRuleTask" else None,
         call=call_def(el) if tag == "callActivity" else None,
+        form_ref=_form_ref(el) if tag == "startEvent" else None,
         initiator=(camunda_attr(el, "initiator") or "").strip() or None if tag == "startEvent" else None)
 
 
 def call_def(el: Any) -> CallDef | None:
     """The cross-file call of a call activity (None when it calls a process of its own file)."""
+    from engine.bpmn.io_mapping import read_mapping
     from engine.bpmn.support import BPMN_NS, CAMUNDA_NS, camunda_attr, local, namespace
 
     called = (el.get("calledElement") or "").strip()
@@ -443,10 +449,12 @@ def call_def(el: Any) -> CallDef | None:
             mappings[local(item)].append(("expression", item.get("sourceExpression"), item.get("target") or "",
                                           is_local))
     version = (camunda_attr(el, "calledElementVersion") or "").strip()
+    io, _problems = read_mapping(el)
     return CallDef(key=called, binding=(camunda_attr(el, "calledElementBinding") or "latest").strip(),
                    version=int(version) if version.isdigit() else None,
                    version_tag=(camunda_attr(el, "calledElementVersionTag") or "").strip() or None,
-                   inputs=tuple(mappings["in"]), outputs=tuple(mappings["out"]), business_key=business_key)
+                   inputs=tuple(mappings["in"]), outputs=tuple(mappings["out"]), business_key=business_key,
+                   local_names=tuple(dict.fromkeys(name for name, _value in io.inputs)) if io else ())
 
 
 def _decision_ref(el: Any) -> DecisionRefDef | None:

@@ -192,6 +192,11 @@ def _call_problems(el: Any, name: str | None) -> list[Problem]:
                  if local(c) in ("in", "out") and namespace(c) in CAMUNDA_NS):
         if item.get("businessKey") is not None and local(item) == "in":
             continue
+        if (item.get("local") or "").strip().lower() == "true" and item.get("sourceExpression") is not None:
+            out.append(problem(item, f"call activity {name}: camunda:{local(item)} local=\"true\" with a "
+                               "sourceExpression is refused: local reads variables by name (source, or "
+                               "variables=\"all\"), and an expression sees every variable of the call activity",
+                               "unsupported.call"))
         if (item.get("variables") or "").strip() == "all":
             continue
         target = (item.get("target") or "").strip()

@@ -50,7 +50,19 @@ def update(conn: Connection, incident_id: str, row_version: int, values: dict[st
     """Write a transition; False when someone else wrote first (the row version moved)."""
     result = conn.execute(_UPDATE, {"b_id": incident_id, "b_row_version": row_version,
                                     "row_version": row_version + 1, **values})
+    if result.rowcount == 1:
+        written = conn.info.setdefault(_WRITTEN, {})
+        written[incident_id] = max(written.get(incident_id, 0), row_version + 1)
     return result.rowcount == 1
+
+
+_WRITTEN = "incident_engine.incident_versions_written"
+
+
+def written_since(conn: Connection, incident_id: str, row_version: int) -> bool:
+    """Whether this connection wrote the incident past `row_version` (a call's child resumed or failed its
+    parent in the same transaction): its view must then be read anew."""
+    return int(conn.info.get(_WRITTEN, {}).get(incident_id, 0)) > row_version
 
 
 def page(conn: Connection, *, status: str | None, procedure: str | None, limit: int,

@@ -170,6 +170,8 @@ tasks = Table(
     Column("follow_up_at", UTCDateTime, nullable=True),
     Column("priority", Integer, nullable=False, server_default="50"),
     Column("form_key", String(500), nullable=True),
+    # the Camunda form version (resources.id) its formRef resolved to when the task was created (issue 13)
+    Column("camunda_form_id", String(36), nullable=True),
     Index("ix_tasks_state_lane", "state", "lane"),
     Index("ix_tasks_incident", "incident_id"),
     Index("ix_tasks_assignee_state", "assignee", "state"),

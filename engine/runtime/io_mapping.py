@@ -125,3 +125,18 @@ def _outputs(workflow: Any, task: Any, mapping: IoMapping) -> None:
         task.data.pop(name, None)
     task.data.update(applied.get("shadowed", {}))
     task.data.update(results)
+
+
+def scope_locally(task: Any, values: Mapping[str, Any]) -> None:
+    """Set `values` as the activity's own variables: its camunda:outputParameter see them, and they are
+    dropped when it completes (a shadowed variable gets its old value back). Without output parameters
+    nothing could read them, so they are not set at all (as a Camunda local variable ends with its scope)."""
+    if not task.task_spec.completed_event.is_connected(_outputs):
+        return
+    applied = task.internal_data.setdefault(_APPLIED, {"shadowed": {}, "absent": []})
+    for name, value in values.items():
+        if name in task.data and name not in applied["shadowed"] and name not in applied["absent"]:
+            applied["shadowed"][name] = task.data[name]
+        elif name not in task.data and name not in applied["absent"]:
+            applied["absent"].append(name)
+        task.data[name] = value

@@ -19,7 +19,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.records.declarations import declared, sift
 
-from . import conditions, events, prune, scope_end, serializer, timers
+from . import conditions, events, io_mapping, prune, scope_end, serializer, timers
 from .budget import BudgetExceeded, Budgets, Meter
 from .events import AwaitedEvent, ThrownSignal
 from .override import rewind_to_check
@@ -59,6 +59,15 @@ class WaitingTimer:
     due_at: datetime
 
 
+@dataclass(frozen=True)
+class RaisedEvent:
+    """A BPMN error or escalation that nothing in this workflow caught (for a call activity's parent)."""
+
+    kind: str  # "error" or "escalation"
+    code: str | None
+    payload: dict[str, Any]
+
+
 @dataclass
 class Outcome:
     state: str
@@ -76,6 +85,7 @@ class Outcome:
     conditions: list[str] = field(default_factory=list)  # elements waiting on a condition (set variables to move)
     # personal values that came in with this step: the workflow got the marker instead (issue #17)
     personal: dict[str, Any] = field(default_factory=dict)
+    raised: list[RaisedEvent] = field(default_factory=list)  # uncaught errors/escalations, in order
 
 
 class Runner:
@@ -185,7 +195,10 @@ class Runner:
 
         return self._carrying(personal, self._advance(workflow, Snapshot.of(workflow), act, dict(values)))
 
-    def finish_service(self, state: str, task_id: str, result: Mapping[str, Any]) -> Outcome:
+    def finish_service(self, state: str, task_id: str, result: Mapping[str, Any],
+                       local: Mapping[str, Any] | None = None) -> Outcome:
+        """Complete a waiting service task with `result`; `local` values are the activity's own (seen by its
+        camunda:outputParameter, gone when it completes: a call activity's camunda:out local="true")."""
         result, personal = self._sift(result)
         workflow = self.load(state)
         task = self._task(workflow, task_id)
@@ -194,6 +207,8 @@ class Runner:
 
         def act(wf: BpmnWorkflow) -> None:
             task.data.update(copy.deepcopy(dict(result)))
+            if local:
+                io_mapping.scope_locally(task, copy.deepcopy(dict(self._sift(local)[0])))
             task.complete()
 
         return self._carrying(personal, self._advance(workflow, Snapshot.of(workflow), act, dict(result)))
@@ -218,6 +233,44 @@ class Runner:
                 raise LookupError(f"no error boundary event of {task.task_spec.bpmn_id} catches error code {code!r}")
 
         return self._carrying(personal, self._advance(workflow, Snapshot.of(workflow), act, dict(data)))
+
+    def catch_at_call(self, state: str, task_id: str, kind: str, code: str | None,
+                      payload: Mapping[str, Any]) -> Outcome:
+        """An error or escalation raised by the child of the waiting call activity `task_id` is thrown at it:
+        its boundary events (or an enclosing scope's) catch it, with `payload` as the caught variables.
+        LookupError when nothing in this workflow catches it (the caller's own parent may)."""
+        from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
+            ErrorEventDefinition,
+            EscalationEventDefinition,
+        )
+        from SpiffWorkflow.bpmn.util.event import BpmnEvent
+
+        payload, personal = self._sift(payload)
+        workflow = self.load(state)
+        task = self._task(workflow, task_id)
+        if task is None or task.state != TaskState.STARTED:
+            raise LookupError(f"call activity {task_id} is not waiting")
+        kinds = {"error": ErrorEventDefinition, "escalation": EscalationEventDefinition}
+
+        def act(wf: BpmnWorkflow) -> None:
+            event = BpmnEvent(kinds[kind](code or "", code=code), payload=copy.deepcopy(dict(payload)),
+                              target=task.workflow)
+            # Scope by scope outwards, as Camunda: a boundary event of this code wins over a catch-all one
+            # (SpiffWorkflow's own catch would fire both, and fall back to any catcher anywhere)
+            scope = task.workflow
+            while scope is not None:
+                waiting = [t for t in wf.event_manager.tasks.values()
+                           if t.workflow is scope and t.task_spec.event_definition.catches(t, event)]
+                exact = [t for t in waiting if t.task_spec.event_definition.code is not None]
+                for catcher in exact or waiting:
+                    catcher.task_spec.catch(catcher, event)
+                    catcher.task_spec._update(catcher)
+                if waiting:
+                    return
+                scope = scope.parent_workflow
+            raise LookupError(f"nothing catches {kind} {code!r} thrown at {task.task_spec.bpmn_id}")
+
+        return self._carrying(personal, self._advance(workflow, Snapshot.of(workflow), act, dict(payload)))
 
     def set_variables(self, state: str, values: Mapping[str, Any]) -> Outcome:
         """Set variables on the running incident from outside (Camunda's setVariables): every open or waiting
@@ -356,8 +409,8 @@ class Runner:
         deadlines = [deadline for _task, deadline in due]
         status = "completed" if workflow.is_completed() else "running"
         # Events nothing in the workflow caught (a signal for other incidents: the service broadcasts it
-        # from `signals`) are not kept in the state.
-        workflow.get_events()
+        # from `signals`; an error or escalation for a call activity's parent: `raised`) are not kept in the state.
+        raised = _raised(workflow.get_events())
         waits = [] if status != "running" else events.awaited_events(workflow, self.resolve)
         waiting_on = [] if status != "running" else conditions.listening(workflow)
         error = None
@@ -386,6 +439,8 @@ class Runner:
                     if t.task_spec.bpmn_id],
             waits=waits,
             signals=signals,
+            raised=raised,
+
             conditions=waiting_on,
         )
 
@@ -454,6 +509,22 @@ class _LoopGuard:
             raise IncidentFailed(f"cycle cap reached: element {element}, on the path of a repeating timer, was "
                                  f"reached {passes} times (the cap is {limit}: the timer's repeats, or CYCLE_CAP "
                                  f"{self.cycle_cap} when it repeats without end, plus LOOP_CAP)")
+
+
+def _raised(uncaught: list[Any]) -> list[RaisedEvent]:
+    from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
+        ErrorEventDefinition,
+        EscalationEventDefinition,
+    )
+
+    out = []
+    for event in uncaught:
+        definition = event.event_definition
+        kind = "error" if isinstance(definition, ErrorEventDefinition) else \
+            "escalation" if isinstance(definition, EscalationEventDefinition) else None
+        if kind is not None:
+            out.append(RaisedEvent(kind, definition.code, dict(event.payload or {})))
+    return out
 
 
 def _describe(err: SpiffWorkflowException) -> str:

@@ -56,14 +56,27 @@ def advance(conn: Connection, step: Step, runner: Runner, act: Callable[[], Outc
     for outcome in outcomes:  # what was submitted, and what a business rule task decided
         data.update(outcome.written)
     keep_personal(conn, step, outcomes)
-    save_incident(conn, step, outcomes[-1], data=data)
-    if outcomes[-1].status == "completed" and step.incident.get("parent_incident_id"):
+    # an incident whose call activities start children now: its audit goes in with their call_started rows
+    hold = runner.procedure.calls_other_files and not step.incident.get("parent_incident_id") and any(
+        runner.mode_of(s) == "call" for s in outcomes[-1].services)
+    save_incident(conn, step, outcomes[-1], data=data, hold_audit=hold)
+    interrupted = False
+    if runner.procedure.calls_other_files:
+        calls.cancel_interrupted(conn, step, runner, outcomes)
+    if step.incident.get("parent_incident_id") and any(o.raised for o in outcomes):
+        interrupted = any(calls.child_raised(conn, step, runner, o) for o in outcomes if o.raised)
+    changed = interrupted  # its parent's catch may have cancelled it
+    if interrupted:
+        pass
+    elif outcomes[-1].status == "completed" and step.incident.get("parent_incident_id"):
         calls.child_completed(conn, step, runner, outcomes[-1])
     elif outcomes[-1].status == "stalled" and step.incident.get("parent_incident_id"):
         calls.child_stalled(conn, step, runner, outcomes[-1].error or "")
     elif runner.procedure.calls_other_files:
-        calls.start_children(conn, step, runner, outcomes[-1])
-    if runner.procedure.calls_other_files:  # its view lists its children: callers read it anew
-        step.saved = step.open_rows = None
+        changed = calls.start_children(conn, step, runner, outcomes[-1])
+    if hold:
+        calls.flush_audit(conn, step)  # whatever start_children did not append yet
+    if changed or (runner.procedure.calls_other_files and step.children is None):
+        step.saved = step.open_rows = None  # callers read its view anew
     return outcomes[-1]
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from engine.bpmn.model import FormRefDef, UserTaskDef
 from engine.db import deployment_rows, procedure_rows, resource_rows
 from engine.errors import Conflict, NotFound
 from engine.forms.schema import CamundaForm, read_form
@@ -43,20 +44,53 @@ def _in_deployment(conn: Connection, runtime: RuntimeProcedure, ref: Any) -> dic
     return None
 
 
-def form_of(conn: Connection, runtime: RuntimeProcedure, element_id: str) -> tuple[dict[str, Any], CamundaForm] | None:
-    """The Camunda form of a user task (None when it has generated fields or no form), resolved now by its
-    binding. Conflict when it names a form that is not deployed (a deferred reference never satisfied)."""
+def _resolve(conn: Connection, runtime: RuntimeProcedure, ref: FormRefDef) -> dict[str, Any] | None:
+    """The form version `ref` names now, by its binding (None when none is deployed)."""
+    if ref.by_filename or ref.binding == "deployment":
+        return _in_deployment(conn, runtime, ref)
+    return resource_rows.find(conn, "form", ref.key, version=ref.version if ref.binding == "version" else None,
+                              version_tag=ref.version_tag if ref.binding == "versionTag" else None)
+
+
+def pinned_form(conn: Connection, runtime: RuntimeProcedure, user_task: UserTaskDef) -> str | None:
+    """The form version a new task records (resources.id): resolved once, when the task is created, and used
+    for reading and completing it from then on. None when it has no Camunda form or none is deployed yet (a
+    deferred reference: then resolved when read)."""
+    if user_task.form_ref is None:
+        return None
+    row = _resolve(conn, runtime, user_task.form_ref)
+    return str(row["id"]) if row else None
+
+
+def form_of(conn: Connection, runtime: RuntimeProcedure, element_id: str,
+            pinned: str | None = None) -> tuple[dict[str, Any], CamundaForm] | None:
+    """The Camunda form of a user task (None when it has generated fields or no form): the version `pinned`
+    at the task's creation, else resolved now by its binding. Conflict when it names a form that is not
+    deployed (a deferred reference never satisfied)."""
     user_task = runtime.definition.user_task(element_id)
     ref = user_task.form_ref if user_task is not None else None
     if ref is None:
         return None
-    if ref.by_filename or ref.binding == "deployment":
-        row = _in_deployment(conn, runtime, ref)
-    else:
-        row = resource_rows.find(conn, "form", ref.key, version=ref.version if ref.binding == "version" else None,
-                                 version_tag=ref.version_tag if ref.binding == "versionTag" else None)
+    row = resource_rows.get_by_id(conn, pinned) if pinned else None
+    row = row or _resolve(conn, runtime, ref)
     if row is None:
         raise Conflict(f"task {element_id} uses form '{ref.key}' ({ref.binding}), which is not deployed; "
+                       "deploy the form, then try again")
+    return row, _form(conn, row)
+
+
+def start_form(conn: Connection, runtime: RuntimeProcedure,
+               element_id: str | None) -> tuple[dict[str, Any], CamundaForm] | None:
+    """The Camunda form of the start event an incident starts at (its plain start event when None): None
+    when it has none. Conflict when it names a form that is not deployed."""
+    node = next((n for n in runtime.definition.start_events()
+                 if (n.id == element_id if element_id else n.event_kind == "none")), None)
+    ref = node.form_ref if node is not None else None
+    if ref is None:
+        return None
+    row = _resolve(conn, runtime, ref)
+    if row is None:
+        raise Conflict(f"start event {node.id} uses form '{ref.key}' ({ref.binding}), which is not deployed; "  # type: ignore[union-attr]
                        "deploy the form, then try again")
     return row, _form(conn, row)
 
@@ -101,7 +135,7 @@ def task_form(engine: IncidentEngine, task_id: str, *, principal: Principal | No
         incident = incident_rows.get(uow.conn, row["incident_id"])
         assert incident is not None
         runtime = engine.runtime_by_id(uow.conn, incident["procedure_id"])
-        found = form_of(uow.conn, runtime, row["element_id"])
+        found = form_of(uow.conn, runtime, row["element_id"], row.get("camunda_form_id"))
         if found is None:
             return None
         user_task = runtime.definition.user_task(row["element_id"])

@@ -18,14 +18,16 @@ from engine.db import governance_rows, incident_rows, personal_rows, procedure_r
 from engine.db.pages import bounded_page, decode_position, position_of
 from engine.errors import Conflict, Invalid, NotFound, Problem
 from engine.events.triggers import Trigger
+from engine.forms.validate import validate_camunda_submission
 from engine.identity import policy
 from engine.identity.principal import Principal
 from engine.records.declarations import MARKER, declared, resolve, sift
 
 from .advance import advance
 from .calls import cancel_children
+from .camunda_forms import start_form
 from .engine_app import IncidentEngine
-from .recording import Step, record_outcome, save_incident
+from .recording import Step, child_summary, record_outcome, save_incident
 from .views import incident_view
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -89,8 +91,7 @@ def view(conn: Connection, incident_id: str) -> dict[str, Any]:
     found = incident_view(row, task_rows.open_for(conn, [incident_id])[incident_id])
     children = incident_rows.children(conn, incident_id)
     if children:  # an incident whose call activities started child incidents lists them
-        found["child_incidents"] = [{"id": c["id"], "procedure": c["procedure_key"], "version": c["procedure_version"],
-                                     "status": c["status"], "parent_task_id": c["parent_task_id"]} for c in children]
+        found["child_incidents"] = [child_summary(c) for c in children]
     return found
 
 
@@ -179,6 +180,10 @@ def start(engine: IncidentEngine, *, procedure: str, version: int | None = None,
         runtime = engine.runtime(proc)
         require_start_data(runtime.definition, data)
         begin = trigger or plain_start(runtime.definition)
+        if trigger is None and begin is None:  # started at its plain start event: its Camunda form checks the data
+            form = start_form(uow.conn, runtime, None)
+            if form is not None:
+                data = validate_camunda_submission(form[1], data)
         data = with_initiator(runtime.definition, begin, data, actor)
         runner = engine.runner(runtime)
         now = clock.now()
@@ -197,7 +202,7 @@ def start(engine: IncidentEngine, *, procedure: str, version: int | None = None,
             if existing is None:
                 raise
             return _existing(uow.conn, existing, reference or "", test, principal), False
-        step = Step(row, runtime, actor, now)
+        step = Step(row, runtime, actor, now, open_rows={}, children=[])  # a new incident: no tasks, no children
         step.event("incident_started", trigger.audit(data) if trigger else data, to_state="running")
         advance(uow.conn, step, runner, lambda: runner.start(
             data, start_event=begin.element_id if begin else None, start_kind=begin.kind if begin else "none"))

@@ -18,6 +18,7 @@ from engine.runtime.procedure import RuntimeProcedure
 from engine.runtime.runner import Outcome, StartedService
 
 from . import task_attributes
+from .camunda_forms import pinned_form
 from .candidates import candidates
 from .check_results import record_check
 from .debriefs import snapshot_on_completion
@@ -48,13 +49,23 @@ class Step:
     saved: dict[str, Any] | None = None
     # The incident's awaited messages and signals as this transaction leaves them (read once, if at all).
     waits: dict[tuple[str, str, str], dict[str, Any]] | None = None
+    # For a procedure that calls other files' processes: its child incidents as this transaction leaves them
+    # (None: not known, the view is read from the database)
+    children: list[dict[str, Any]] | None = None
+    appended: int = 0  # how many of `audit` are in the database already (the rest: held, see save_incident)
 
     def view(self) -> dict[str, Any] | None:
         """The incident as the edges show it after this step, from memory; None when not saved."""
         if self.saved is None or self.open_rows is None:
             return None
+        if self.runtime.calls_other_files and self.children is None:
+            return None
         rows = sorted(self.open_rows.values(), key=lambda r: (r["created_at"], r["id"]))
-        return incident_view(self.saved, rows)
+        found = incident_view(self.saved, rows)
+        if self.children:
+            found["child_incidents"] = [child_summary(c) for c in self.children]
+        return found
+
 
     def event(self, kind: str, data: dict[str, Any] | None = None, **columns: Any) -> None:
         """An audit row; declared personal values go to its erasable `personal` payload, the marker to `data`."""
@@ -73,6 +84,12 @@ class Step:
     def test(self) -> bool:
         """A test incident's rows are marked, so monitoring never counts them."""
         return bool(self.incident.get("test"))
+
+
+def child_summary(child: dict[str, Any]) -> dict[str, Any]:
+    """How an incident's view lists one of its child incidents."""
+    return {"id": child["id"], "procedure": child["procedure_key"], "version": child["procedure_version"],
+            "status": child["status"], "parent_task_id": child["parent_task_id"]}
 
 
 def record_outcome(conn: Connection, step: Step, outcome: Outcome, *, completed_task: str | None = None,
@@ -156,13 +173,17 @@ def _sync_tasks(conn: Connection, step: Step, outcome: Outcome) -> None:
             "form": form_fields(user_task) if user_task else [],
             "documentation": user_task.documentation if user_task else None,
             "created_at": step.at, "test": step.test, **_attributes(user_task, task, step.at),
+            "camunda_form_id": pinned_form(conn, step.runtime, user_task) if user_task else None,
         })
     task_rows.insert_many(conn, rows)
     open_rows.update({row["id"]: {"claimed_at": None, "ended_at": None, "ended_by": None, **row} for row in rows})
 
 
-def save_incident(conn: Connection, step: Step, outcome: Outcome, *, data: dict[str, Any]) -> None:
-    """Write the new workflow state, guarded by the row version read under the lock."""
+def save_incident(conn: Connection, step: Step, outcome: Outcome, *, data: dict[str, Any],
+                  hold_audit: bool = False) -> None:
+    """Write the new workflow state, guarded by the row version read under the lock. With `hold_audit` (a
+    running incident whose call activities start children next) its audit rows stay in `step.audit` for the
+    caller to append with the `call_started` rows (calls.start_children): one append instead of two."""
     ended = outcome.status in ("completed", "cancelled")
     values = {"state": outcome.state, "status": outcome.status, "data": data,
               "next_timer_at": outcome.next_timer_at, "updated_at": step.at,
@@ -176,7 +197,10 @@ def save_incident(conn: Connection, step: Step, outcome: Outcome, *, data: dict[
     elif outcome.status == "stalled":
         step.event("incident_stalled", {"reason": outcome.error}, from_state=step.incident["status"],
                    to_state="stalled")
+    if hold_audit and outcome.status == "running":
+        return
     audit_rows.append(conn, step.audit)
+    step.appended = len(step.audit)
     if outcome.status == "completed":
         snapshot_on_completion(conn, step, data)
 

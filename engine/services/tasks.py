@@ -121,7 +121,7 @@ def complete(engine: IncidentEngine, task_id: str, data: dict[str, Any], *, acto
                 open_rows[task_id] = {**open_rows[task_id], "assignee": held["assignee"],
                                       "claimed_at": held["claimed_at"]}
         user_task = runtime.definition.user_task(task["element_id"])
-        camunda_form = form_of(conn, runtime, task["element_id"])
+        camunda_form = form_of(conn, runtime, task["element_id"], task.get("camunda_form_id"))
         values = validate_camunda_submission(camunda_form[1], data) if camunda_form else \
             validate_submission(user_task.form if user_task else (), data)
         refuse_markers(runtime.definition, values)

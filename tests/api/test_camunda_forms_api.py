@@ -80,3 +80,39 @@ def test_forms_are_listed_with_their_schema(client) -> None:  # type: ignore[no-
     assert latest["version"] == 1 and latest["schema"]["id"] == "callback_form"
     assert client.get("/api/v1/forms/callback_form/versions/1").get_json()["schema"] == latest["schema"]
     assert client.get("/api/v1/forms/nope").status_code == 404
+
+
+def _with_start_form(client: Any) -> None:
+    started = (DEPLOY / "callback.bpmn").read_bytes().replace(
+        b'<bpmn:startEvent id="Cb_Start" />', b'<bpmn:startEvent id="Cb_Start" camunda:formRef="callback_form" />')
+    data = {"files": [(io.BytesIO(started), "callback.bpmn"), (io.BytesIO(FORM.read_bytes()), "callback.form")]}
+    response = client.post("/api/v1/deployments", data=data, content_type="multipart/form-data")
+    assert response.status_code == 201, response.get_json()
+    assert not any("formRef" in w.get("message", "") for w in response.get_json().get("warnings", []))
+
+
+def test_a_start_form_checks_the_start_data_per_field(client) -> None:  # type: ignore[no-untyped-def]
+    _with_start_form(client)
+    bad = client.post("/api/v1/incidents", json={"procedure": "callback_flow", "test": True,
+                                                 "data": {**GOOD, "customerRef": "X-1", "surprise": 1}})
+    assert bad.status_code == 422, bad.get_json()
+    assert sorted(e["field"] for e in bad.get_json()["errors"]) == ["customerRef", "surprise"]
+    assert client.get("/api/v1/incidents?test=true").get_json()["items"] == []  # nothing started
+    good = client.post("/api/v1/incidents", json={"procedure": "callback_flow", "test": True,
+                                                  "data": {**GOOD, "approved": False}})
+    assert good.status_code == 201, good.get_json()
+    assert good.get_json()["data"]["customerRef"] == "C-1234" and "notes" not in good.get_json()["data"]
+
+
+def test_a_task_keeps_the_form_version_it_was_created_with(client) -> None:  # type: ignore[no-untyped-def]
+    _deploy(client, "callback.bpmn", "callback.form")
+    task = _task(client, "callback_flow")
+    assert task["camunda_form"]["version"] == 1
+    stricter = FORM.read_bytes().replace(b'"max": 1000', b'"max": 10')  # version 2: amounts up to 10
+    response = client.post("/api/v1/deployments", data={"files": [(io.BytesIO(stricter), "callback.form")]},
+                           content_type="multipart/form-data")
+    assert response.status_code == 201, response.get_json()
+    assert client.get(f"/api/v1/tasks/{task['id']}").get_json()["camunda_form"]["version"] == 1  # pinned
+    assert _task(client, "callback_flow")["camunda_form"]["version"] == 2  # a new task takes the latest
+    done = client.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": GOOD})  # amount 12.5: fine in v1
+    assert done.status_code == 200, done.get_json()
