@@ -137,9 +137,7 @@ def create() -> Response:
 
 
 def _query() -> dict[str, Any]:
-    for name in ("nameLike", "after", "before", "tenantIdIn"):
-        if t.text(name) is not None:
-            raise t.bad_request(f"Cannot set query parameter '{name}': not supported by this engine")
+    t.served(frozenset({"id", "name", "source", "sortBy", "sortOrder"}), what="the deployment query")
     sort = t.text("sortBy")
     if sort not in (None, "deploymentTime") or (t.text("sortOrder") or "desc").lower() != "desc":
         raise t.bad_request("deployments are listed newest first only (sortBy=deploymentTime, sortOrder=desc)")

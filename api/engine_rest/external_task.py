@@ -145,7 +145,12 @@ def set_retries(task_id: str) -> Response:
     return Response(status=204)
 
 
+QUERY = frozenset({"externalTaskId", "externalTaskIdIn", "topicName", "workerId", "processInstanceId", "activityId",
+                   "locked", "notLocked", "withRetriesLeft", "noRetriesLeft"})
+
+
 def _query() -> dict[str, Any]:
+    t.served(QUERY, what="the external-task query")
     first, maximum = t.paging()
     locked = True if t.flag("locked") else False if t.flag("notLocked") else None
     retries = True if t.flag("withRetriesLeft") else False if t.flag("noRetriesLeft") else None

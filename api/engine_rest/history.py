@@ -19,6 +19,7 @@ _ACTIVITY_TYPES = {"startEvent": "startEvent", "endEvent": "noneEndEvent", "user
 
 
 def _instance() -> str:
+    t.served(frozenset({"processInstanceId"}), what="the history query")
     instance = t.text("processInstanceId")
     if instance is None:
         raise t.bad_request("processInstanceId is required: history is read one process instance at a time")
@@ -45,7 +46,7 @@ def task_history() -> Response:
             {"completed": "completed", "cancelled": "deleted"}.get(r["state"]),
         "owner": None, "assignee": r["assignee"], "startTime": t.fmt_date(r["created_at"]),
         "endTime": t.fmt_date(r["ended_at"]), "duration": _millis(r["created_at"], r["ended_at"]),
-        "taskDefinitionKey": r["element_id"], "priority": 50, "due": t.fmt_date(r["due_at"]), "parentTaskId": None,
+        "taskDefinitionKey": r["element_id"], "priority": r.get("priority", 50), "due": t.fmt_date(r["due_at"]), "parentTaskId": None,
         "followUp": None, "tenantId": None, "removalTime": None, "rootProcessInstanceId": r["incident_id"],
         "taskState": {"ready": "Created", "completed": "Completed", "cancelled": "Deleted"}.get(r["state"]),
     } for r in rows]))

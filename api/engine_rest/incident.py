@@ -27,6 +27,8 @@ def incident_dto(f: dict[str, Any]) -> dict[str, Any]:
 
 
 def _search() -> list[dict[str, Any]]:
+    t.served(frozenset({"incidentType", "processInstanceId", "processDefinitionId", "activityId"}),
+             what="the incident query")
     kind = t.text("incidentType")
     if kind is not None and kind not in _TYPES:
         return []

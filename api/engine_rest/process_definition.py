@@ -5,7 +5,8 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
-from engine.services import incidents, procedures
+from engine.errors import NotFound
+from engine.services import deployments, incidents, procedures
 
 from ..extensions import engine
 from ..identity import current_principal
@@ -22,14 +23,34 @@ def definition_dto(row: dict[str, Any]) -> dict[str, Any]:
         "description": None, "name": row.get("name"), "version": row["version"],
         "resource": row.get("resource") or f"{row['key']}.bpmn",
         "deploymentId": row.get("deployment_id") or row["id"], "diagram": None,
-        "suspended": row.get("status") == "retired", "tenantId": None, "versionTag": None,
+        "suspended": row.get("status") == "retired", "tenantId": None, "versionTag": row.get("version_tag"),
         "historyTimeToLive": None, "startableInTasklist": True,
     }
 
 
+QUERY = frozenset({"key", "keysIn", "name", "version", "latestVersion", "processDefinitionId", "processDefinitionIdIn",
+                   "deploymentId"})
+
+
+def _deployed_by(deployment_id: str) -> list[str]:
+    """The process definitions a deployment created (Camunda's deploymentId filter)."""
+    try:
+        row = deployments.get(engine(), deployment_id, principal=current_principal())
+    except NotFound:
+        return []
+    return [r["id"] for r in row.get("resources") or [] if r["kind"] == "process" and r.get("status") == "created"]
+
+
 def _query() -> dict[str, Any]:
+    t.served(QUERY, what="the process-definition query")
     first, maximum = t.paging()
-    ids = t.listed("processDefinitionIdIn") + ([t.text("processDefinitionId")] if t.text("processDefinitionId") else [])
+    one = t.text("processDefinitionId")
+    ids = t.listed("processDefinitionIdIn") + ([one] if one else [])
+    deployment_id = t.text("deploymentId")
+    if deployment_id is not None:
+        mine = _deployed_by(deployment_id)
+        ids = [i for i in ids if i in mine] if ids else mine
+        ids = ids or ["-"]  # nothing matches
     return {"key": t.text("key"), "keys": t.listed("keysIn") or None, "name": t.text("name"),
             "number": t.integer("version", minimum=1), "latest": t.flag("latestVersion"),
             "ids": ids or None, "offset": first, "limit": maximum}

@@ -25,10 +25,24 @@ def instance_dto(view: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+QUERY = frozenset({"processDefinitionKey", "processDefinitionId", "businessKey", "processInstanceIds", "variables"})
+
+
+def _body_conditions(raw: Any) -> list[str]:
+    """A POST query's `variables`: a list of {name, operator, value} (Camunda's VariableQueryParameterDto)."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or not all(isinstance(v, dict) and isinstance(v.get("name"), str)
+                                            and isinstance(v.get("operator"), str) for v in raw):
+        raise t.bad_request("variables: a list of {\"name\", \"operator\", \"value\"} objects")
+    return [f"{v['name']}_{v['operator']}_{v.get('value')}" for v in raw]
+
+
 def _query(source: Any) -> dict[str, Any]:
+    t.served(QUERY, source, what="the process-instance query")
     first, maximum = t.paging(source)
     raw_conditions = t.listed("variables", source) if source is None or hasattr(source, "getlist") \
-        else [f"{v.get('name')}_{v.get('operator')}_{v.get('value')}" for v in source.get("variables") or []]
+        else _body_conditions(source.get("variables"))
     ids = t.listed("processInstanceIds", source)
     return {"procedure": t.text("processDefinitionKey", source), "procedure_id": t.text("processDefinitionId", source),
             "reference": t.text("businessKey", source), "ids": ids or None,

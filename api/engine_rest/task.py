@@ -38,8 +38,27 @@ def task_dto(view: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+QUERY = frozenset({
+    "processInstanceId", "processInstanceBusinessKey", "processDefinitionKey", "processDefinitionId",
+    "taskDefinitionKey", "name", "assignee", "unassigned", "candidateGroup", "candidateGroups", "candidateUser",
+    "includeAssignedTasks", "dueBefore", "dueAfter", "followUpBefore", "followUpAfter", "priority", "minPriority",
+    "maxPriority", "sortBy", "sortOrder", "sorting"})
+
+
+def _sorting(source: Any) -> Any:
+    """A POST body's `sorting: [{sortBy, sortOrder}]` (Camunda's form there) as sortBy/sortOrder; one key only."""
+    if source is None or hasattr(source, "getlist") or not source.get("sorting"):
+        return source
+    sorting = source["sorting"]
+    if not isinstance(sorting, list) or len(sorting) != 1 or not isinstance(sorting[0], dict):
+        raise t.bad_request("sorting: this engine sorts tasks by one key; send one {sortBy, sortOrder}")
+    return {**source, "sortBy": sorting[0].get("sortBy"), "sortOrder": sorting[0].get("sortOrder")}
+
+
 def _filter(source: Any) -> tuple[TaskFilter | None, dict[str, Any]]:
     """The filter and paging of a query (query string, or a POST /task JSON body); None matches nothing."""
+    t.served(QUERY, source, what="the task query")
+    source = _sorting(source)
     first, maximum = t.paging(source)
     groups = t.listed("candidateGroups", source) + t.listed("candidateGroup", source)
     due_before, due_after = t.text("dueBefore", source), t.text("dueAfter", source)

@@ -254,6 +254,21 @@ def paging(source: Any = None) -> tuple[int, int | None]:
     return integer("firstResult", source, 0) or 0, integer("maxResults", source)
 
 
+def served(names: set[str] | frozenset[str], source: Any = None, what: str = "this query") -> None:
+    """Refuse (400) a parameter this query does not serve, so that a Camunda filter we lack never silently
+    widens the result. Paging is always served; an empty value, or `false` (a Camunda filter flag that is
+    off restricts nothing), is let through."""
+    source = request.args if source is None else source
+    for key in source:
+        if key in names or key in ("firstResult", "maxResults"):
+            continue
+        raw = source.get(key)
+        if raw is None or raw == "" or raw == [] or raw is False or str(raw).strip().lower() == "false":
+            continue
+        raise bad_request(f"Cannot set query parameter '{key}': {what} does not support it here (served: "
+                          f"{', '.join(sorted(names | {'firstResult', 'maxResults'}))})")
+
+
 # The two mount points (the parent blueprint's registered name -> its URL prefix).
 MOUNTS = {"engine_rest": "/engine-rest", "engine_rest_default": "/engine-rest/engine/default"}
 
