@@ -100,6 +100,9 @@ def reference_problems(el: Any, tag: str) -> list[Problem]:
         if target is None:
             out.append(s.problem(el, f"{name} refers to {kind} '{ref}', which this file does not declare "
                                  f"(a bpmn:{kind} with that id)", f"unsupported.{kind}"))
+        elif kind == "signal" and not (target.get("name") or "").strip():
+            out.append(s.problem(el, f"{name} refers to signal '{ref}', which has no name: a signal is broadcast by "
+                                 "its name (Camunda refuses it too)", "bpmn.camunda"))
         elif len(target.get("name") or ref) > MAX_EVENT_NAME:
             out.append(s.problem(el, f"the {kind} name of {name} is longer than {MAX_EVENT_NAME} characters",
                                  f"unsupported.{kind}"))
@@ -116,11 +119,9 @@ def event_problems(el: Any, tag: str) -> list[Problem]:
         out.append(s.problem(el, f"start event {name} of a subprocess is a {'/'.join(kinds)} start event, which "
                              f"{NOT_SUPPORTED}: an embedded subprocess starts with a plain start event",
                              "unsupported.start"))
-    for kind in ("link", "compensate"):
-        if kind in kinds:
-            why = {"link": "link events are not implemented by SpiffWorkflow",
-                   "compensate": "compensation is not implemented"}[kind]
-            out.append(s.problem(el, f"{kind} event {name} {NOT_SUPPORTED}: {why}", f"unsupported.{kind}"))
+    if "link" in kinds:
+        out.append(s.problem(el, f"link event {name} {NOT_SUPPORTED}: link events are not implemented by "
+                             "SpiffWorkflow", "unsupported.link"))  # compensation: engine.bpmn.compensation
     if (top_start or (tag == "startEvent" and in_event_subprocess(el))) and len(kinds) > 1:
         out.append(s.problem(el, f"start event {name} has several event definitions ({'/'.join(kinds)}), a "
                              f"BPMN 'multiple' start, which {NOT_SUPPORTED}: Camunda 7 does not run it either (its "

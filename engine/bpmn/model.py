@@ -167,6 +167,7 @@ class NodeDef:
     call: CallDef | None = None  # call activities whose process is in another file
     form_ref: FormRefDef | None = None  # a start event's Camunda form (the start data is validated against it)
     initiator: str | None = None  # camunda:initiator of a start event: the variable for the starter's id
+    for_compensation: bool = False  # isForCompensation: run only as a compensation handler (no flows)
 
 
 @dataclass(frozen=True)
@@ -412,7 +413,7 @@ def _node(el: Any, parent: str | None, lane: str | None, incoming: tuple[str, ..
     return NodeDef(
         id=el.get("id"), type=tag, name=el.get("name"), lane=lane, properties=properties(el),
         attached_to=el.get("attachedToRef"), cancel_activity=_interrupting(el, tag),
-        timer=timer, event_kind=(kinds[0] if len(kinds) == 1 else "multiple" if kinds else "none")
+        for_compensation=el.get("isForCompensation") == "true", timer=timer, event_kind=(kinds[0] if len(kinds) == 1 else "multiple" if kinds else "none")
         if is_event else None,
         incoming=incoming, outgoing=outgoing,
         topic=topic or (operator.get("id") if operator is not None else None), parent=parent,

@@ -9,7 +9,7 @@ from typing import Any
 
 from lxml import etree
 
-from engine.bpmn import camunda_attributes, dialects, event_rules, io_mapping
+from engine.bpmn import camunda_attributes, compensation, dialects, event_rules, io_mapping
 from engine.bpmn.containment import ModelLimits, containment_problems, containment_warnings
 from engine.bpmn.model import ProcedureDefinition, properties, read_graph
 from engine.bpmn.support import (
@@ -176,6 +176,7 @@ def _prepare_for_spiff(root: Any, scope: list[Any]) -> list[Problem]:
             elif text.strip():  # an expression: worked out into a variable of the activity's own (multi_instance)
                 loop.set(COLLECTION_EXPRESSION, text.strip())
                 loop.set(f"{{{ns}}}collection", collection_variable(owner(loop).get("id") or ""))
+    _unconditioned_inclusive_flows(scope)
     own = {p.get("id") for p in root.iter(f"{{{BPMN_NS}}}process")}
     for process in scope:
         for call in list(process.iter(f"{{{BPMN_NS}}}callActivity")):
@@ -200,6 +201,35 @@ def _prepare_for_spiff(root: Any, scope: list[Any]) -> list[Problem]:
         if refs & store_refs:
             assoc.getparent().remove(assoc)
     return warnings
+
+
+def _unconditioned_inclusive_flows(scope: list[Any]) -> None:
+    """An inclusive gateway's outgoing flow without a condition is always taken (BPMN, Camunda 7); SpiffWorkflow
+    refuses such a flow, so it gets the condition `true`."""
+    for process in scope:
+        gateways = {g.get("id"): g for g in process.iter(f"{{{BPMN_NS}}}inclusiveGateway")}
+        for flow in process.iter(f"{{{BPMN_NS}}}sequenceFlow"):
+            gateway = gateways.get(flow.get("sourceRef"))
+            if gateway is None or gateway.get("default") == flow.get("id") \
+                    or any(local(c) == "conditionExpression" for c in flow):
+                continue
+            condition = flow.makeelement(f"{{{BPMN_NS}}}conditionExpression",
+                                         {"{http://www.w3.org/2001/XMLSchema-instance}type": "tFormalExpression"})
+            condition.text = "true"
+            flow.append(condition)
+
+
+def _name_flows(root: Any) -> None:
+    """Give every sequence flow without an id one (the BPMN schema allows that, Camunda runs it): SpiffWorkflow
+    indexes flows by id and silently drops the others, so the process would stop, 'completed', at its start."""
+    ids = {el.get("id") for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
+    for n, flow in enumerate(root.iter(f"{{{BPMN_NS}}}sequenceFlow")):
+        if not flow.get("id"):
+            new = f"sequenceFlow_{n}"
+            while new in ids:
+                new += "_"
+            ids.add(new)
+            flow.set("id", new)
 
 
 def _rename_reserved(root: Any, scope: list[Any]) -> dict[str, str]:
@@ -230,6 +260,7 @@ def _spiff(tree: Any, key: str, lines: dict[str, int], renamed: dict[str, str]) 
     from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
     try:
+        plan = compensation.rewrite(tree.getroot())
         parser = _parser_class()()
         parser.add_bpmn_xml(tree, filename=f"{key}.bpmn")
         spec, subprocess_specs = parser.get_spec(key), parser.get_subprocess_specs(key)
@@ -254,6 +285,10 @@ def _spiff(tree: Any, key: str, lines: dict[str, int], renamed: dict[str, str]) 
             from engine.runtime.io_mapping import attach
 
             attach([spec, *subprocess_specs.values()], mappings)
+        if plan:
+            from engine.runtime import compensation as running
+
+            running.attach([spec, *subprocess_specs.values()], plan)
         return spec, subprocess_specs
     except ValidationException as exc:
         element_id = str(getattr(exc, "id", "") or "") or None
@@ -374,6 +409,7 @@ def load_procedure(data: bytes, *, process: str | None = None, max_bytes: int = 
     problems = _xsd_problems(tree)
     if problems:
         raise _invalid("the file is not valid BPMN 2.0", problems)
+    _name_flows(root)
     top = _select_process(root, process)
     key = top.get("id")
     scope = _scope(root, top)
@@ -384,6 +420,7 @@ def load_procedure(data: bytes, *, process: str | None = None, max_bytes: int = 
         raise _invalid(f"process {key} cannot run on this engine", problems)
     lines = {el.get("id"): el.sourceline for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
     warnings = [*graph.warnings, *camunda_attributes.warnings(scope), *containment_warnings(graph),
+                *compensation.problems(scope, problem)[1],
                 *_prepare_for_spiff(root, scope)]
     spec, subprocess_specs = _spiff(tree, key, lines, _rename_reserved(root, scope))
     return ProcedureDefinition(key=key, name=(top.get("name") or key).strip(),
@@ -398,6 +435,7 @@ def build_spec(data: bytes, key: str) -> tuple[Any, dict[str, Any]]:
     root = tree.getroot()
     _check_root(root)
     dialects.read_operaton_as_camunda(root)
+    _name_flows(root)
     top = _select_process(root, key)
     lines = {el.get("id"): el.sourceline for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
     scope = _scope(root, top)

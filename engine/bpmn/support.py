@@ -9,7 +9,7 @@ from lxml import etree
 
 from engine.errors import Problem
 
-from . import event_rules, io_mapping
+from . import compensation, event_rules, io_mapping
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = ("http://camunda.org/schema/1.0/bpmn", "http://activiti.org/bpmn")
@@ -245,9 +245,6 @@ def _element_problems(el: Any, top: Any) -> list[Problem]:
             return [problem(el, f"bpmn:{tag} {name or ''} {NOT_SUPPORTED}".replace("  ", " "),
                             "unsupported.element")]
     out: list[Problem] = io_mapping.read_mapping(el)[1]
-    if el.get("isForCompensation") == "true":
-        out.append(problem(el, f"{name} is a compensation activity; compensation {NOT_SUPPORTED}",
-                           "unsupported.compensation"))
     if tag in ("serviceTask", "sendTask"):
         out += _service_problems(el, tag)
         if tag == "sendTask":
@@ -296,4 +293,5 @@ def support_problems(scope: list[Any], top: Any) -> list[Problem]:
     for process in scope:
         for el in _elements(process):
             problems += _element_problems(el, top)
+    problems += compensation.problems(scope, problem)[0]
     return capped(problems)

@@ -64,12 +64,16 @@ def scope_graph(definition: ProcedureDefinition, scope: str | None) -> ScopeGrap
                 succ[node.id].append(flow.target)
         if node.attached_to in ids:
             succ[node.attached_to].append(node.id)
+    # compensation: a compensation boundary event ends where it is (its handler hangs on an association);
+    # a handler (isForCompensation) is started by a compensation throw, like an event subprocess by its event
+    compensation = tuple(n.id for n in nodes if n.for_compensation
+                         or (n.type == "boundaryEvent" and n.event_kind == "compensate"))
     return ScopeGraph(
         scope=scope, nodes=tuple(n.id for n in nodes), succ={k: tuple(v) for k, v in succ.items()},
         starts=tuple(n.id for n in nodes if n.type == "startEvent"),
-        ends=tuple(n.id for n in nodes if n.type == "endEvent"),
+        ends=(*(n.id for n in nodes if n.type == "endEvent"), *compensation),
         normal_ends=tuple(n.id for n in nodes if is_normal_end(n)),
-        triggered=tuple(n.id for n in nodes if is_event_subprocess(definition, n)))
+        triggered=tuple(n.id for n in nodes if is_event_subprocess(definition, n) or n.for_compensation))
 
 
 def search(succ: dict[str, tuple[str, ...]], sources: Iterable[str],

@@ -1,12 +1,14 @@
 """Which tasks changed state during a step, as audit-ready transitions (including gateway decisions and timer firings)."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
+from . import compensation
 from .check_gateway import check_transition
 from .procedure import RuntimeProcedure
 
@@ -63,20 +65,32 @@ def diff_transitions(procedure: RuntimeProcedure, before: Snapshot, workflow: Bp
     changed = []
     for task in _all_tasks(workflow):
         bpmn_id = task.task_spec.bpmn_id
-        if not bpmn_id or not task.has_state(_TRACKED):
+        handler = getattr(task.task_spec, "compensation_handler", None)
+        if not (bpmn_id or handler) or not task.has_state(_TRACKED):
             continue
         previous = before.states.get(task.id)
         if previous == task.state:
             continue
         changed.append((task.last_state_change or 0.0, task, previous))
     changed.sort(key=lambda item: item[0])
-    transitions = []
+    transitions: list[Transition] = []
     for _ts, task, previous in changed:
+        if not task.task_spec.bpmn_id:  # a compensation handler's call (engine.runtime.compensation)
+            transitions.extend(compensation.transitions(task, previous, functools.partial(_compensation, procedure)))
+            continue
         transitions.append(_transition(procedure, task, previous))
         if transitions[-1].kind == "gateway":
             check = check_transition(procedure, task, transitions[-1])
             transitions.extend([check] if check is not None else [])
     return transitions
+
+
+def _compensation(procedure: RuntimeProcedure, kind: str, task: Any, element_id: str, from_state: int | None,
+                  to_state: int, data: dict[str, Any]) -> Transition:
+    node = procedure.definition.nodes.get(element_id)
+    return Transition(kind, str(task.id), element_id, node.name if node is not None else None,
+                      node.type if node is not None else None, audit_state(from_state), audit_state(to_state) or "",
+                      data)
 
 
 def _transition(procedure: RuntimeProcedure, task: Any, previous: int | None) -> Transition:

@@ -88,3 +88,33 @@ def test_each_multi_instance_task_is_a_row_of_its_own(client: Any) -> None:
 
 def open_tasks_of(incident: dict[str, Any], element_id: str) -> list[dict[str, Any]]:
     return [t for t in incident["open_tasks"] if t["element_id"] == element_id]
+
+
+def test_a_compensating_procedure_runs_its_handlers_as_audited_tasks(client: Any) -> None:
+    created = upload(client, FIXTURES / "camunda" / "compensation.bpmn")
+    assert created.status_code == 201, created.get_json()
+    incident = start(client, "compensation", {"case_id": "C-12"}, test=True).get_json()
+    incident = complete(client, open_task(incident, "Task_Credit"), {"amount": 40}).get_json()
+    assert incident["status"] == "running"
+    undo = complete(client, open_task(incident, "Task_Verify"), {"approved": False})
+    assert undo.status_code == 200, undo.get_json()
+    body = undo.get_json()
+    # the letter's script handler ran at once (latest first); the credit's handler waits for a person
+    handler = open_task(body, "Task_Reverse_Credit")
+    assert [t["element_id"] for t in body["open_tasks"]] == ["Task_Reverse_Credit"] and body["status"] == "running"
+    queue = client.get("/api/v1/tasks", query_string={"test": "true"}).get_json()["items"]
+    assert handler["id"] in [t["id"] for t in queue]
+    done = complete(client, handler, {"reversed": True})
+    assert done.status_code == 200, done.get_json()
+    final = done.get_json()
+    assert final["status"] == "completed"
+    assert not any(key.startswith("_compensation") for key in final["data"])
+    trail = client.get(f"/api/v1/incidents/{final['id']}/audit").get_json()["items"]
+    rows = [(r["kind"], r["element_id"], (r["data"] or {}).get("compensates"))
+            for r in trail if r["kind"].startswith("compensation_")]
+    assert rows == [("compensation_started", "Task_Withdraw_Letter", "Task_Letter"),
+                    ("compensation_completed", "Task_Withdraw_Letter", "Task_Letter"),
+                    ("compensation_started", "Task_Reverse_Credit", "Task_Credit"),
+                    ("compensation_completed", "Task_Reverse_Credit", "Task_Credit")]
+    handled = [r for r in trail if r["element_id"] == "Task_Reverse_Credit" and r["kind"] == "task"]
+    assert [r["to_state"] for r in handled] == ["ready", "completed"]
