@@ -73,3 +73,25 @@ def test_no_server_error_and_no_off_schema_response(app, client, token) -> None:
     assert sum(statuses.values()) >= len(operations), statuses
     print("schemathesis statuses:", dict(sorted(statuses.items())))
     assert failures == [], "\n".join(sorted(set(failures))[:60])
+
+
+def test_every_operation_declares_the_refusals_it_can_answer(client) -> None:  # type: ignore[no-untyped-def]
+    document = client.get("/openapi.json").get_json()
+    missing = []
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            declared = set(operation["responses"])
+            wanted = set()
+            if operation.get("security"):
+                wanted |= {"401", "403"}
+            if any(p.get("in") == "path" for p in [*item.get("parameters", []), *operation.get("parameters", [])]):
+                wanted.add("404")
+            if "requestBody" in operation:
+                wanted.add("400")
+            if method == "post" and path in ("/api/v1/procedures", "/api/v1/deployments"):
+                wanted.add("409")  # a concurrent deployment of the same files
+            if wanted - declared:
+                missing.append(f"{method.upper()} {path}: {sorted(wanted - declared)}")
+    assert missing == []

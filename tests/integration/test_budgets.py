@@ -42,14 +42,14 @@ def test_a_zero_length_cycle_from_data_is_stopped_by_the_time_budget(database_ur
 
 
 def test_the_step_budget_and_the_cycle_cap_name_themselves(database_url: str) -> None:
-    engine = _engine(database_url, automatic_step_cap=100, cycle_cap=10**7, transition_wall_ms=60_000,
+    engine = _engine(database_url, automatic_step_cap=100, cycle_cap=10**7, transition_wall_ms=600_000,
                      transition_cpu_ms=60_000)
     try:
         view = _start(engine, "runaway_cycle", {"cycle": "R/PT0S"})
         assert view["status"] == "error" and "step budget exceeded" in view["error"], view["error"]
     finally:
         engine.db.dispose()
-    engine = _engine(database_url, cycle_cap=5, transition_wall_ms=60_000, transition_cpu_ms=60_000)
+    engine = _engine(database_url, cycle_cap=5, transition_wall_ms=600_000, transition_cpu_ms=60_000)
     try:
         view, _ = incidents.start(engine, procedure="runaway_cycle", data={"cycle": "R/PT0S"}, reference="again",
                                   actor="agent")

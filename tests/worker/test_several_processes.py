@@ -54,12 +54,12 @@ def _call(base: str, method: str, path: str, token: str, body: Any = None) -> tu
         return err.code, json.loads(err.read() or b"null")
 
 
-def _serve(env: dict[str, str], tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
+def _serve(env: dict[str, str], tmp: Path, workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     cli = Path(sys.executable).parent / "incident-engine"
     log = open(tmp / f"serve-{port}.log", "wb")  # noqa: SIM115 - closed with the process
     proc = subprocess.Popen([str(cli if cli.exists() else shutil.which("incident-engine")), "serve", "--host",
-                             "127.0.0.1", "--port", str(port), "--workers", "1", "--threads", "4"],
+                             "127.0.0.1", "--port", str(port), "--workers", str(workers), "--threads", "4"],
                             env=env, cwd=tmp, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     proc.log = log  # type: ignore[attr-defined]
     return proc, f"http://127.0.0.1:{port}"
