@@ -9,6 +9,7 @@ import orjson
 from sqlalchemy import Connection, bindparam, delete, select
 
 from . import pipeline
+from .prebuilt import Prebuilt
 from .tables import debriefs
 
 
@@ -27,8 +28,8 @@ def save(conn: Connection, incident_id: str, key: str, version: int, record: dic
 
 
 # built once (SQLAlchemy then only looks up their compiled forms)
-_DELETE = delete(debriefs).where(debriefs.c.incident_id == bindparam("b_incident"))
-_INSERT = debriefs.insert().inline()
+_DELETE = Prebuilt(delete(debriefs).where(debriefs.c.incident_id == bindparam("b_incident")))
+_INSERT = Prebuilt(debriefs.insert().inline())
 
 
 def _as_stored(record: dict[str, Any]) -> Any:

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, or_, select, text
 
 from . import pipeline, task_order
+from .prebuilt import Prebuilt
 from .tables import task_candidates, tasks
 from .visibility import Visibility, task_visible
 
@@ -32,7 +33,7 @@ def insert_many(conn: Connection, rows: list[dict[str, Any]]) -> None:
                        [{"task_id": task_id, "kind": kind, "value": value} for task_id, kind, value in offers])
 
 
-_INSERT = tasks.insert()
+_INSERT = Prebuilt(tasks.insert())
 _OFFER_PG = text("INSERT INTO task_candidates (task_id, kind, value) "
                  "SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:kinds AS text[]), CAST(:values AS text[]))")
 
@@ -40,10 +41,11 @@ _OFFER_PG = text("INSERT INTO task_candidates (task_id, kind, value) "
 # Hot statements are built once (SQLAlchemy then only looks up their compiled form).
 _READY = (tasks.c.id == bindparam("b_id")) & (tasks.c.state == "ready")
 _SET_ASSIGNEE_FREE = tasks.update().where(_READY, tasks.c.assignee.is_(None))
+_TAKE = Prebuilt(_SET_ASSIGNEE_FREE)
 _SET_ASSIGNEE_HELD = tasks.update().where(_READY, tasks.c.assignee == bindparam("b_previous"))
-_GET = select(tasks).where(tasks.c.id == bindparam("b_id"))
-_END = tasks.update().where(_READY)
-_END_CLAIMED = tasks.update().where(_READY, tasks.c.assignee.is_(None))
+_GET = Prebuilt(select(tasks).where(tasks.c.id == bindparam("b_id")))
+_END = Prebuilt(tasks.update().where(_READY))
+_END_CLAIMED = Prebuilt(tasks.update().where(_READY, tasks.c.assignee.is_(None)))
 
 
 def set_assignee(conn: Connection, task_id: str, assignee: str | None, at: datetime, *,
@@ -63,13 +65,13 @@ def set_assignee(conn: Connection, task_id: str, assignee: str | None, at: datet
 
 def take(conn: Connection, task_id: str, assignee: str | None, at: datetime, *, missed: pipeline.Missed) -> None:
     """`set_assignee` of an unassigned task as a (possibly pipelined) write: `missed()` when it lost."""
-    pipeline.write(conn, _SET_ASSIGNEE_FREE, {"b_id": task_id, "assignee": assignee, "claimed_at": at},
+    pipeline.write(conn, _TAKE, {"b_id": task_id, "assignee": assignee, "claimed_at": at},
                    expect=1, missed=missed)
 
 
 def get(conn: Connection, task_id: str) -> dict[str, Any] | None:
-    row = conn.execute(_GET, {"b_id": task_id}).mappings().first()
-    return dict(row) if row else None
+    found = pipeline.read(conn, _GET, {"b_id": task_id})
+    return found[0] if found else None
 
 
 def end(conn: Connection, task_id: str, state: str, at: datetime, actor: str | None, *,
