@@ -4,7 +4,9 @@ A profile of the server put about a quarter of its Python time in SQLAlchemy's p
 (execution context, parameter processing, result set-up), even for statements built once. A `Prebuilt`
 keeps SQLAlchemy's own compiled SQL (the same text, so psycopg keeps it prepared), its bind processors
 (timestamps to UTC, JSON wrapped for jsonb) and its result processors, and runs them on the DBAPI
-connection of the caller's SQLAlchemy connection, inside its transaction. Database errors are raised as
+connection of the caller's SQLAlchemy connection, inside its transaction; `before_cursor_execute`
+listeners see each statement as usual (not `after_cursor_execute`: engine.db.pipeline's own waits for it
+are not needed for these). Database errors are raised as
 SQLAlchemy raises them (`sqlalchemy.exc.DBAPIError` subclasses), and a connection psycopg reports broken
 is invalidated so the pool never hands it out again. On SQLite, and for several parameter sets at once,
 the statement simply goes through SQLAlchemy.
@@ -42,8 +44,11 @@ class Prebuilt:
         found = self._compiled.get(keys)
         if found is None:
             compiled = self.statement.compile(dialect=conn.dialect, column_keys=sorted(keys))
-            if compiled.positiontup is not None or not keys <= compiled.binds.keys():
-                return None  # not a plain named-parameter statement: SQLAlchemy's own path
+            if compiled.positiontup is not None or compiled.post_compile_params or compiled.literal_execute_params \
+                    or compiled.insert_prefetch or compiled.update_prefetch or not keys <= compiled.binds.keys():
+                # not a plain named-parameter statement (an expanding IN), or a column default SQLAlchemy
+                # computes per execution: SQLAlchemy's own path
+                return None
             processors = compiled._bind_processors
             found = _Compiled(compiled.string, compiled.construct_params(_check=False),
                               tuple((k, processors[k]) for k in keys if k in processors),
@@ -83,6 +88,9 @@ def send(conn: Connection, prebuilt: Prebuilt, params: Mapping[str, Any]) -> Any
     raw = fairy.dbapi_connection
     assert raw is not None
     cursor = raw.cursor()
+    if conn._has_events or conn.engine._has_events:  # listeners see it as they see SQLAlchemy's own statements
+        for listener in conn.dispatch.before_cursor_execute:
+            listener(conn, cursor, compiled.sql, values, None, False)
     try:
         cursor.execute(compiled.sql, values)
     except psycopg.Error as err:

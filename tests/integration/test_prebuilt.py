@@ -77,3 +77,18 @@ def test_errors_are_sqlalchemys_and_reads_refuse_writes(engine: IncidentEngine) 
                                                   "ended_by": None})
     with engine.uow() as uow:  # the connection is usable afterwards
         assert prebuilt.mappings(uow.conn, task_rows._GET, {"b_id": "nothing"}) == []
+
+
+def test_an_expanding_in_goes_through_sqlalchemy(engine: IncidentEngine) -> None:
+    expanding = Prebuilt(select(tasks.c.id).where(tasks.c.state.in_(["ready", "completed"])))
+    with engine.uow() as uow:
+        assert expanding.compiled(uow.conn, frozenset()) is None
+        assert prebuilt.mappings(uow.conn, expanding, {}) == []
+
+
+def test_a_column_default_computed_per_execution_goes_through_sqlalchemy(engine: IncidentEngine) -> None:
+    from engine.db import timer_rows
+
+    with engine.uow() as uow:
+        assert timer_rows._INSERT.compiled(uow.conn, frozenset({"id", "incident_id"})) is None  # is_sla's default
+        assert timer_rows._INSERT.compiled(uow.conn, frozenset({"id", "incident_id", "is_sla"})) is not None
