@@ -31,9 +31,13 @@ RESULTS = Path(__file__).resolve().parent / "results"
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from engine.config import Settings
     from engine.db.migrate import upgrade
-    from engine.services import fitness
+    from engine.services import fitness, fitness_run
     from engine.services.engine_app import IncidentEngine
     from engine.services.procedures import deploy_directory
+
+    if args.keep:  # the work directory (server log, Locust CSVs) stays for a post-mortem
+        fitness_run.shutil = type("KeepShutil", (), {"rmtree": staticmethod(lambda *a, **k: print(
+            f"kept the work directory {a[0]}", file=sys.stderr))})
 
     name, url = create_database(args.pg_admin_url)
     instance = Path(tempfile.mkdtemp(prefix="ie-fitness-"))
@@ -81,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=int, default=300, help="seconds of Locust load")
     parser.add_argument("--pg-admin-url", default=os.environ.get(
         "INCIDENT_ENGINE_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1/postgres").replace("+psycopg", ""))
+    parser.add_argument("--keep", action="store_true", help="keep the fitness work directory (server log)")
     parser.add_argument("--json", type=Path, default=RESULTS / "fitness.json")
     args = parser.parse_args(argv)
     load_before = os.getloadavg()

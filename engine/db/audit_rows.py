@@ -15,6 +15,7 @@ from engine.errors import Conflict
 from engine.records import chain, keys
 
 from . import pipeline
+from .prebuilt import Prebuilt
 from .tables import audit, audit_chain_heads
 
 HEADS = "chain_heads"  # conn.info: (transaction, heads it read or moved); popped by engine.db.uow
@@ -72,13 +73,13 @@ _TYPES = {"incident_id": "text", "procedure_key": "text", "procedure_version": "
           "test": "boolean", "seq": "integer", "hash": "text", "personal": "jsonb", "personal_mac": "text"}
 # One fixed statement (so PostgreSQL keeps it prepared): the head moves only from where it was read, and
 # only then go the sealed rows (a JSON array) in; its row count is theirs, or 0 when another append came first.
-_PG_APPEND = text(
+_PG_APPEND = Prebuilt(text(
     "WITH moved AS (UPDATE audit_chain_heads SET seq = :seq, hash = :hash "
     "WHERE incident_id = :incident_id AND seq = :old_seq RETURNING 1) "
     f"INSERT INTO audit ({', '.join(_TYPES)}) "
     f"SELECT {', '.join('coalesce(r.data, ' + repr('null') + '::jsonb)' if c == 'data' else 'r.' + c for c in _TYPES)} "
     f"FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r({', '.join(f'{c} {t}' for c, t in _TYPES.items())}) "
-    "WHERE EXISTS (SELECT 1 FROM moved)")
+    "WHERE EXISTS (SELECT 1 FROM moved)"))
 
 
 def _pg_row(row: dict[str, Any]) -> dict[str, Any]:

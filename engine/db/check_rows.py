@@ -3,15 +3,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, false, func, select
+from sqlalchemy import Connection, bindparam, false, func, or_, select
 
 from . import pipeline
+from .prebuilt import Prebuilt
 from .tables import check_results
 
 EVALUATED = ("passed", "failed")
 
 
-_INSERT = check_results.insert().inline()  # no RETURNING of the id: nobody reads it (a pipelined write)
+_INSERT = Prebuilt(check_results.insert().inline())  # no RETURNING of the id: nobody reads it (a pipelined write)
 
 
 def insert(conn: Connection, row: dict[str, Any]) -> None:
@@ -20,10 +21,13 @@ def insert(conn: Connection, row: dict[str, Any]) -> None:
 
 def evaluations(conn: Connection, incident_id: str, check_name: str) -> int:
     """How many times the check has been evaluated in this incident (overrides are not evaluations)."""
-    query = select(func.count()).select_from(check_results).where(
-        check_results.c.incident_id == incident_id, check_results.c.check_name == check_name,
-        check_results.c.outcome.in_(EVALUATED))
-    return int(conn.execute(query).scalar() or 0)
+    found = pipeline.read(conn, _EVALUATIONS, {"b_incident": incident_id, "b_check": check_name})
+    return int(found[0]["n"] or 0) if found else 0
+
+
+_EVALUATIONS = Prebuilt(select(func.count().label("n")).select_from(check_results).where(
+    check_results.c.incident_id == bindparam("b_incident"), check_results.c.check_name == bindparam("b_check"),
+    or_(*(check_results.c.outcome == outcome for outcome in EVALUATED))))
 
 
 def for_incident(conn: Connection, incident_id: str) -> list[dict[str, Any]]:

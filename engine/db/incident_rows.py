@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, or_, select
 
 from . import pipeline
+from .prebuilt import Prebuilt
 from .tables import incidents, tasks
 from .visibility import Visibility, incident_visible
 
@@ -45,6 +46,7 @@ def by_reference(conn: Connection, key: str, reference: str) -> dict[str, Any] |
 # Built once; the columns it sets come from the parameters (SQLAlchemy caches one compiled form per set).
 _UPDATE = incidents.update().where(incidents.c.id == bindparam("b_id"),
                                    incidents.c.row_version == bindparam("b_row_version"))
+_SAVE = Prebuilt(_UPDATE)
 
 
 def update(conn: Connection, incident_id: str, row_version: int, values: dict[str, Any]) -> bool:
@@ -70,8 +72,8 @@ def save(conn: Connection, incident_id: str, row_version: int, values: dict[str,
          missed: pipeline.Missed) -> None:
     """`update`, with `missed()` raised when the row version moved (at once, or when the transition's
     pipelined writes come back: engine.db.pipeline)."""
-    pipeline.write(conn, _UPDATE, {"b_id": incident_id, "b_row_version": row_version,
-                                   "row_version": row_version + 1, **values}, expect=1, missed=missed)
+    pipeline.write(conn, _SAVE, {"b_id": incident_id, "b_row_version": row_version,
+                                 "row_version": row_version + 1, **values}, expect=1, missed=missed)
     written = conn.info.setdefault(_WRITTEN, {})  # if it missed, `missed()` rolls the transaction back
     written[incident_id] = max(written.get(incident_id, 0), row_version + 1)
 

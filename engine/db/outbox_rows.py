@@ -5,10 +5,11 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select
+from sqlalchemy import Connection, and_, bindparam, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from . import pipeline
+from .prebuilt import Prebuilt
 from .tables import delivery_attempts, outbox
 
 
@@ -64,30 +65,34 @@ def claim(conn: Connection, row: dict[str, Any], now: datetime, lease: float, wo
             delivery_attempts.c.outcome.is_(None),
         ).values(outcome="lost", finished_at=now,
                  error="the worker stopped before recording a result; the lease expired"))
-    conn.execute(outbox.update().where(outbox.c.id == row["id"]).values(
-        status="delivering", attempts=number, claimed_until=now + timedelta(seconds=lease)))
-    conn.execute(delivery_attempts.insert().values(outbox_id=row["id"], number=number, started_at=now,
-                                                   worker=worker))
+    pipeline.write(conn, _UPDATE, {"b_id": row["id"], "status": "delivering", "attempts": number,
+                                   "claimed_until": now + timedelta(seconds=lease)})
+    pipeline.write(conn, _ATTEMPT, {"outbox_id": row["id"], "number": number, "started_at": now, "worker": worker})
     return number
 
 
+# Hot statements built once (straight through psycopg on PostgreSQL: engine.db.prebuilt)
+_UPDATE = Prebuilt(outbox.update().where(outbox.c.id == bindparam("b_id")))
+_ATTEMPT = Prebuilt(delivery_attempts.insert().inline())
+_LOCK = Prebuilt(select(outbox).where(outbox.c.id == bindparam("b_id")))
+_LOCK_PG = Prebuilt(_LOCK.statement.with_for_update())
+_FINISH = Prebuilt(delivery_attempts.update().where(delivery_attempts.c.outbox_id == bindparam("b_id"),
+                                                    delivery_attempts.c.number == bindparam("b_number")))
+
+
 def lock(conn: Connection, outbox_id: str) -> dict[str, Any] | None:
-    query = select(outbox).where(outbox.c.id == outbox_id)
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = conn.execute(query).mappings().first()
-    return dict(row) if row else None
+    found = pipeline.read(conn, _LOCK_PG if conn.dialect.name == "postgresql" else _LOCK, {"b_id": outbox_id})
+    return found[0] if found else None
 
 
 def finish_attempt(conn: Connection, outbox_id: str, number: int, *, outcome: str, at: datetime,
                    http_status: int | None, error: str | None) -> None:
-    conn.execute(delivery_attempts.update().where(
-        delivery_attempts.c.outbox_id == outbox_id, delivery_attempts.c.number == number,
-    ).values(outcome=outcome, finished_at=at, http_status=http_status, error=error))
+    pipeline.write(conn, _FINISH, {"b_id": outbox_id, "b_number": number, "outcome": outcome, "finished_at": at,
+                                   "http_status": http_status, "error": error})
 
 
 def update(conn: Connection, outbox_id: str, values: dict[str, Any]) -> None:
-    conn.execute(outbox.update().where(outbox.c.id == outbox_id).values(**values))
+    pipeline.write(conn, _UPDATE, {"b_id": outbox_id, **values})
 
 
 def for_incident(conn: Connection, incident_id: str) -> list[dict[str, Any]]:

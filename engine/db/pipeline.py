@@ -16,6 +16,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, event
 
+from . import prebuilt
+from .prebuilt import Prebuilt
+
 _KEY = "pipeline"
 _DEFER = {"ie_deferred": True}
 
@@ -71,6 +74,20 @@ def write(conn: Connection, statement: Any, params: Any = None, *, expect: int |
     """Execute a write whose result nobody reads now; with `expect`, `missed()` is raised unless it
     touched exactly that many rows (at once, or when the enclosing `pipelined` block ends)."""
     batch: _Batch | None = conn.info.get(_KEY)
+    if isinstance(statement, Prebuilt):
+        cursor = prebuilt.send(conn, statement, params) if isinstance(params, dict) and prebuilt.fast(conn) else None
+        if cursor is not None:  # straight through psycopg (engine.db.prebuilt)
+            if batch is None:
+                rowcount = cursor.rowcount
+                cursor.close()
+                if expect is not None and rowcount != expect:
+                    raise (missed or _default_missed)()
+            else:
+                batch.sent += 1
+                if expect is not None:
+                    batch.checks.append((cursor, expect, missed or _default_missed))
+            return
+        statement = statement.statement
     if batch is None:
         result = conn.execute(statement, params)
         if expect is not None and result.rowcount != expect:
@@ -79,6 +96,12 @@ def write(conn: Connection, statement: Any, params: Any = None, *, expect: int |
     conn.execute(statement, params, execution_options=_DEFER)
     if expect is not None:
         batch.checks.append((batch.cursor, expect, missed or _default_missed))
+
+
+def read(conn: Connection, statement: Prebuilt, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """A prebuilt SELECT's rows as dicts; inside a pipeline, everything queued before it comes back first."""
+    batch: _Batch | None = conn.info.get(_KEY)
+    return prebuilt.mappings(conn, statement, params, sync=batch.pipeline.sync if batch is not None else None)
 
 
 def active(conn: Connection) -> bool:

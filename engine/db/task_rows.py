@@ -4,9 +4,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, or_, select
+from sqlalchemy import Connection, bindparam, or_, select, text
 
 from . import pipeline, task_order
+from .prebuilt import Prebuilt
 from .tables import task_candidates, tasks
 from .visibility import Visibility, task_visible
 
@@ -15,22 +16,36 @@ def insert_many(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Insert task rows and offer each to its candidate groups and users (the queue's index)."""
     if not rows:
         return
-    pipeline.write(conn, tasks.insert(), rows)
-    offers = [{"task_id": row["id"], "kind": kind, "value": value}
+    # one row (the usual case) is a plain INSERT: an executemany goes through SQLAlchemy's multi-row
+    # rewriting, which cost more than the statement itself in a profile of the server
+    pipeline.write(conn, _INSERT, rows[0] if len(rows) == 1 else rows)
+    offers = [(row["id"], kind, value)
               for row in rows
               for kind, values in (("group", row["candidate_groups"]), ("user", row["candidate_users"]))
               for value in dict.fromkeys(values)]
-    if offers:
-        pipeline.write(conn, task_candidates.insert(), offers)
+    if not offers:
+        return
+    if conn.dialect.name == "postgresql":  # any number of offers in one fixed (so prepared) statement
+        ids, kinds, values = (list(column) for column in zip(*offers, strict=True))
+        pipeline.write(conn, _OFFER_PG, {"ids": ids, "kinds": kinds, "values": values})
+    else:
+        pipeline.write(conn, task_candidates.insert(),
+                       [{"task_id": task_id, "kind": kind, "value": value} for task_id, kind, value in offers])
+
+
+_INSERT = Prebuilt(tasks.insert())
+_OFFER_PG = text("INSERT INTO task_candidates (task_id, kind, value) "
+                 "SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:kinds AS text[]), CAST(:values AS text[]))")
 
 
 # Hot statements are built once (SQLAlchemy then only looks up their compiled form).
 _READY = (tasks.c.id == bindparam("b_id")) & (tasks.c.state == "ready")
 _SET_ASSIGNEE_FREE = tasks.update().where(_READY, tasks.c.assignee.is_(None))
+_TAKE = Prebuilt(_SET_ASSIGNEE_FREE)
 _SET_ASSIGNEE_HELD = tasks.update().where(_READY, tasks.c.assignee == bindparam("b_previous"))
-_GET = select(tasks).where(tasks.c.id == bindparam("b_id"))
-_END = tasks.update().where(_READY)
-_END_CLAIMED = tasks.update().where(_READY, tasks.c.assignee.is_(None))
+_GET = Prebuilt(select(tasks).where(tasks.c.id == bindparam("b_id")))
+_END = Prebuilt(tasks.update().where(_READY))
+_END_CLAIMED = Prebuilt(tasks.update().where(_READY, tasks.c.assignee.is_(None)))
 
 
 def set_assignee(conn: Connection, task_id: str, assignee: str | None, at: datetime, *,
@@ -50,13 +65,13 @@ def set_assignee(conn: Connection, task_id: str, assignee: str | None, at: datet
 
 def take(conn: Connection, task_id: str, assignee: str | None, at: datetime, *, missed: pipeline.Missed) -> None:
     """`set_assignee` of an unassigned task as a (possibly pipelined) write: `missed()` when it lost."""
-    pipeline.write(conn, _SET_ASSIGNEE_FREE, {"b_id": task_id, "assignee": assignee, "claimed_at": at},
+    pipeline.write(conn, _TAKE, {"b_id": task_id, "assignee": assignee, "claimed_at": at},
                    expect=1, missed=missed)
 
 
 def get(conn: Connection, task_id: str) -> dict[str, Any] | None:
-    row = conn.execute(_GET, {"b_id": task_id}).mappings().first()
-    return dict(row) if row else None
+    found = pipeline.read(conn, _GET, {"b_id": task_id})
+    return found[0] if found else None
 
 
 def end(conn: Connection, task_id: str, state: str, at: datetime, actor: str | None, *,

@@ -5,16 +5,24 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, String, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from . import pipeline
+from .prebuilt import Prebuilt
 from .tables import incidents, timers
 
 
 def pending_for(conn: Connection, incident_id: str) -> dict[str, dict[str, Any]]:
     """Pending timer rows of one incident, by timer task id."""
-    query = select(timers).where(timers.c.incident_id == incident_id, timers.c.status == "pending")
-    return {row["task_id"]: dict(row) for row in conn.execute(query).mappings()}
+    return {row["task_id"]: row for row in pipeline.read(conn, _PENDING, {"b_incident": incident_id})}
+
+
+_PENDING = Prebuilt(select(timers).where(timers.c.incident_id == bindparam("b_incident"), timers.c.status == "pending"))
+_INSERT = Prebuilt(timers.insert())
+# PostgreSQL: any number of ids in one fixed (so prepared) statement
+_SET_STATUS_PG = Prebuilt(timers.update().where(timers.c.id == any_(bindparam("b_ids", type_=ARRAY(String))),
+                                                timers.c.status == "pending"))
 
 
 def for_incident(conn: Connection, incident_id: str) -> list[dict[str, Any]]:
@@ -23,14 +31,17 @@ def for_incident(conn: Connection, incident_id: str) -> list[dict[str, Any]]:
 
 
 def insert_many(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        pipeline.write(conn, timers.insert(), rows)
+    if rows:  # one row is a plain INSERT (an executemany goes through SQLAlchemy's multi-row rewriting)
+        pipeline.write(conn, _INSERT, rows[0] if len(rows) == 1 else rows)
 
 
 def set_status(conn: Connection, timer_ids: Collection[str], status: str, at: datetime) -> None:
     if not timer_ids:
         return
     column = "fired_at" if status == "fired" else "cancelled_at"
+    if conn.dialect.name == "postgresql":
+        pipeline.write(conn, _SET_STATUS_PG, {"b_ids": list(timer_ids), "status": status, column: at})
+        return
     pipeline.write(conn, timers.update().where(timers.c.id.in_(list(timer_ids)), timers.c.status == "pending")
                    .values(status=status, **{column: at}))
 

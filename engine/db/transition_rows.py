@@ -7,16 +7,18 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, or_, select
 
+from . import prebuilt
 from .audit_rows import known_heads
+from .prebuilt import Prebuilt
 from .tables import audit_chain_heads, incidents, tasks
 
 _INCIDENT_OF_TASK = select(tasks.c.incident_id).where(tasks.c.id == bindparam("b_task")).scalar_subquery()
-_LOCK = select(incidents).where(incidents.c.id == _INCIDENT_OF_TASK)
-_LOCK_PG = _LOCK.with_for_update(of=incidents)
+_LOCK = Prebuilt(select(incidents).where(incidents.c.id == _INCIDENT_OF_TASK))
+_LOCK_PG = Prebuilt(_LOCK.statement.with_for_update(of=incidents))
 # The chain head comes with the second read: a statement after the lock sees what the last holder of the
 # lock committed (the lock's own statement would re-read only the locked row). It is read, not locked:
 # the append's guarded UPDATE takes that lock last, in the same order as every other appender.
-_TASK_AND_OPEN = (select(tasks, audit_chain_heads.c.seq.label("chain_seq"),
+_TASK_AND_OPEN = Prebuilt(select(tasks, audit_chain_heads.c.seq.label("chain_seq"),
                          audit_chain_heads.c.hash.label("chain_hash"))
                   .select_from(tasks.outerjoin(audit_chain_heads,
                                                audit_chain_heads.c.incident_id == tasks.c.incident_id))
@@ -30,8 +32,8 @@ def lock_by_task(conn: Connection, task_id: str) -> dict[str, Any] | None:
     row lock; SQLite's write transaction already excludes other writers); None for an unknown task. Its
     audit chain head as of now is kept for this transaction's append (engine.db.audit_rows.HEADS)."""
     query = _LOCK_PG if conn.dialect.name == "postgresql" else _LOCK
-    row = conn.execute(query, {"b_task": task_id}).mappings().first()
-    return dict(row) if row else None
+    found = prebuilt.mappings(conn, query, {"b_task": task_id})
+    return found[0] if found else None
 
 
 def task_and_open(conn: Connection, incident_id: str, task_id: str) -> tuple[dict[str, Any] | None,
@@ -40,8 +42,7 @@ def task_and_open(conn: Connection, incident_id: str, task_id: str) -> tuple[dic
     chain head as of now is kept for this transaction's append (engine.db.audit_rows.known_heads)."""
     task = None
     ready: dict[str, dict[str, Any]] = {}
-    for found in conn.execute(_TASK_AND_OPEN, {"b_incident": incident_id, "b_task": task_id}).mappings():
-        row = dict(found)
+    for row in prebuilt.mappings(conn, _TASK_AND_OPEN, {"b_incident": incident_id, "b_task": task_id}):
         seq, hash_ = row.pop("chain_seq"), row.pop("chain_hash")
         if seq is not None:  # audit_rows.append seals onto it without reading it again
             known_heads(conn)[incident_id] = (int(seq), str(hash_))
