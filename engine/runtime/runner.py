@@ -214,9 +214,8 @@ class Runner:
         return self._carrying(personal, self._advance(workflow, Snapshot.of(workflow), act, dict(result)))
 
     def throw_error(self, state: str, task_id: str, code: str, data: Mapping[str, Any]) -> Outcome:
-        """A waiting service task ends with a BPMN error: caught as Camunda does (`catch_in_scopes`: the task's
-        error boundary event for `code`, else its catch-all one, else the enclosing subprocesses' in turn).
-        LookupError when the task is not waiting or nothing catches the error."""
+        """A waiting service task ends with a BPMN error: the error boundary event for `code` (or a
+        catch-all one) takes over. LookupError when the task is not waiting or nothing catches the error."""
         from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
         from SpiffWorkflow.bpmn.util.event import BpmnEvent
 
@@ -230,9 +229,8 @@ class Runner:
             task.data.update(copy.deepcopy(dict(data)))
             event = BpmnEvent(ErrorEventDefinition(code, code=code), payload=copy.deepcopy(dict(data)),
                               target=task.workflow)
-            if not catch_in_scopes(wf, task, event):
-                raise LookupError(f"no error boundary event of {task.task_spec.bpmn_id} (or of a scope around "
-                                  f"it) catches error code {code!r}")
+            if not wf.event_manager.catch(event):
+                raise LookupError(f"no error boundary event of {task.task_spec.bpmn_id} catches error code {code!r}")
 
         return self._carrying(personal, self._advance(workflow, Snapshot.of(workflow), act, dict(data)))
 
@@ -257,8 +255,19 @@ class Runner:
         def act(wf: BpmnWorkflow) -> None:
             event = BpmnEvent(kinds[kind](code or "", code=code), payload=copy.deepcopy(dict(payload)),
                               target=task.workflow)
-            if catch_in_scopes(wf, task, event):
-                return
+            # Scope by scope outwards, as Camunda: a boundary event of this code wins over a catch-all one
+            # (SpiffWorkflow's own catch would fire both, and fall back to any catcher anywhere)
+            scope = task.workflow
+            while scope is not None:
+                waiting = [t for t in wf.event_manager.tasks.values()
+                           if t.workflow is scope and t.task_spec.event_definition.catches(t, event)]
+                exact = [t for t in waiting if t.task_spec.event_definition.code is not None]
+                for catcher in exact or waiting:
+                    catcher.task_spec.catch(catcher, event)
+                    catcher.task_spec._update(catcher)
+                if waiting:
+                    return
+                scope = scope.parent_workflow
             raise LookupError(f"nothing catches {kind} {code!r} thrown at {task.task_spec.bpmn_id}")
 
         return self._carrying(personal, self._advance(workflow, Snapshot.of(workflow), act, dict(payload)))
@@ -502,37 +511,6 @@ class _LoopGuard:
             raise IncidentFailed(f"cycle cap reached: element {element}, on the path of a repeating timer, was "
                                  f"reached {passes} times (the cap is {limit}: the timer's repeats, or CYCLE_CAP "
                                  f"{self.cycle_cap} when it repeats without end, plus LOOP_CAP)")
-
-
-def _catchers_at(wf: BpmnWorkflow, activity: Any, event: Any) -> list[Any]:
-    """What catches `event` thrown at `activity`, one scope level: the boundary events attached to it (one of
-    the event's code beats a catch-all one), else other catchers waiting in its scope that are not boundary
-    events of other activities (event subprocess starts)."""
-    from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
-
-    waiting = [t for t in wf.event_manager.tasks.values() if t.task_spec.event_definition.catches(t, event)]
-    attached = [t for t in waiting if isinstance(t.task_spec, BoundaryEvent) and t.parent is activity.parent]
-    found = attached or [t for t in waiting if t.workflow is activity.workflow
-                         and not isinstance(t.task_spec, BoundaryEvent)]
-    exact = [t for t in found if t.task_spec.event_definition.code is not None]
-    return exact or found
-
-
-def catch_in_scopes(wf: BpmnWorkflow, task: Any, event: Any) -> bool:
-    """Catch an error or escalation thrown at `task` as Camunda 7 does: scope by scope outwards (the task, then
-    the subprocess around it, ...), the first level with a catcher takes it (SpiffWorkflow's own catch fires
-    every matching catcher and falls back to any catcher anywhere). False when nothing catches it."""
-    activity = task
-    while activity is not None:
-        catchers = _catchers_at(wf, activity, event)
-        for catcher in catchers:
-            catcher.task_spec.catch(catcher, event)
-            catcher.task_spec._update(catcher)
-        if catchers:
-            return True
-        parent_id = activity.workflow.parent_task_id
-        activity = wf.get_task_from_id(parent_id) if parent_id is not None else None
-    return False
 
 
 def _every_task(workflow: BpmnWorkflow) -> Iterator[Any]:
