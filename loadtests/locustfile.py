@@ -25,7 +25,7 @@ import time
 import uuid
 from typing import Any
 
-from desk_values import fill, start_data
+from desk_values import fill_task, start_data
 from gevent.pool import Pool
 from locust import HttpUser, events, task
 from run_summary import summarize
@@ -198,7 +198,7 @@ class Agent(_Desk):
         if not detail.ok or detail.json().get("state") != "ready":
             COUNTS["conflicts"] += detail.ok
             return
-        data = fill(detail.json().get("form") or [], self.rng, pass_probability=self.opts.pass_probability,
+        data = fill_task(detail.json(), self.rng, pass_probability=self.opts.pass_probability,
                     optional_fill=self.opts.optional_fill, choices=self.choices)
         with self.client.post(f"/api/v1/tasks/{picked['id']}/complete", json={"data": data},
                               headers={"Idempotency-Key": str(uuid.uuid4())},

@@ -57,17 +57,49 @@ def _update(engine: IncidentEngine, test_id: str, values: dict[str, Any]) -> Non
         uow.commit()
 
 
-def _deploy_isolated(engine: IncidentEngine, url: str, key: str, bpmn: bytes) -> None:
+def _deployed_with(engine: IncidentEngine, procedure_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]],
+                                                                       list[tuple[str, bytes]]]:
+    """What the version needs beside its BPMN: every deployed decision and form with its deployment (the
+    references its binding `latest`/`version` names), and the files of its own deployment (binding `deployment`)."""
+    from engine.db import deployment_rows, resource_rows
+
+    with engine.uow(write=False) as uow:
+        resources = resource_rows.everything(uow.conn)
+        deployed = [d for d in (deployment_rows.get(uow.conn, i) for i in {r["deployment_id"] for r in resources} if i)
+                    if d is not None]
+        proc = procedure_rows.get_by_id(uow.conn, procedure_id)
+        own = deployment_rows.get(uow.conn, proc["deployment_id"]) if proc and proc.get("deployment_id") else None
+        files: dict[str, bytes] = {}
+        for listed in (own or {}).get("resources", []):
+            if listed["kind"] != "process" and listed["filename"] not in files:
+                files[listed["filename"]] = resource_rows.content(uow.conn, listed["id"]) or b""
+    return resources, deployed, sorted(files.items())
+
+
+def _deploy_isolated(engine: IncidentEngine, url: str, key: str, bpmn: bytes, procedure_id: str) -> None:
+    from engine.db import deployment_rows, resource_rows
     from engine.db.migrate import upgrade
 
+    from .deployments import _deploy
     from .procedures import deploy
 
     upgrade(url)
+    resources, deployed, files = _deployed_with(engine, procedure_id)
     settings = dataclasses.replace(engine.settings, database_url=url, deploy_bundled=False,
                                    max_upload_bytes=max(engine.settings.max_upload_bytes, len(bpmn)))
     isolated_engine = IncidentEngine(settings)
     try:
-        deploy(isolated_engine, bpmn, process=key, actor="fitness-test")
+        with isolated_engine.uow() as uow:
+            for deployment in deployed:
+                deployment_rows.insert(uow.conn, deployment)
+            for resource in resources:
+                resource_rows.insert(uow.conn, resource)
+            uow.commit()
+        if files:  # deployed with its forms/decisions: again as one deployment, so binding `deployment` resolves
+            _deploy(isolated_engine, [(f"{key}.bpmn", bpmn), *files], name=key, source="fitness test",
+                    actor="fitness-test", process=key)
+        else:
+            deploy(isolated_engine, bpmn, process=key, actor="fitness-test")
     finally:
         isolated_engine.db.dispose()
 
@@ -88,7 +120,7 @@ def _execute(engine: IncidentEngine, test: dict[str, Any], work_dir: Path) -> di
     assert bpmn is not None
     live = engine.settings.database_url
     with isolated.isolated_database(live, test["id"], work_dir, engine.settings.fitness_admin_database_url) as url:
-        _deploy_isolated(engine, url, test["procedure_key"], bpmn)
+        _deploy_isolated(engine, url, test["procedure_key"], bpmn, test["procedure_id"])
         _update(engine, test["id"], {"progress": {"phase": "starting_server"}})
         secret, token = _fitness_credentials(engine, test["duration_s"] + 3600)
         with ServerProcess(_server_env(engine, url, work_dir, secret), work_dir / "server.log") as server:

@@ -62,16 +62,30 @@ def deploy(engine: IncidentEngine, data: bytes, *, process: str | None = None,
     return row, created
 
 
+def bundle(path: Path) -> list[tuple[str, bytes]]:
+    """What one bundled deployment holds: `<name>.bpmn` and the Camunda Forms beside it, `<name>.*.form`."""
+    forms = sorted(path.parent.glob(f"{path.stem}.*.form"))
+    return [(p.name, p.read_bytes()) for p in [path, *forms]]
+
+
 def deploy_directory(engine: IncidentEngine, directory: Path, actor: str = "system") -> list[dict[str, Any]]:
     """Deploy every .bpmn file of a directory (the bundled procedures); unchanged files are no-ops.
 
-    A `<name>.scenarios.yaml` beside `<name>.bpmn` is stored as that version's scenario tests.
+    A `<name>.bpmn` with `<name>.*.form` files beside it is deployed with them as one deployment (named
+    `<name>`, source "bundled"; duplicate filtering makes a second run a no-op). A `<name>.scenarios.yaml`
+    beside `<name>.bpmn` is stored as that version's scenario tests.
     """
+    from .deployments import _deploy
     from .scenario_tests import attach_scenario_file
 
     rows = []
     for path in sorted(directory.glob("*.bpmn")):
-        row = deploy(engine, path.read_bytes(), actor=actor, filename=path.name, source="bundled")[0]
+        files = bundle(path)
+        if len(files) == 1:
+            row = deploy(engine, path.read_bytes(), actor=actor, filename=path.name, source="bundled")[0]
+        else:
+            placed = _deploy(engine, files, name=path.stem, source="bundled", actor=actor)[2]
+            row = {k: v for k, v in next(p.row for p in placed if p.item.kind == "process").items() if k != "bpmn"}
         attach_scenario_file(engine, row, path.with_suffix(".scenarios.yaml"), actor)
         rows.append(row)
     return rows

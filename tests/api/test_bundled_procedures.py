@@ -24,7 +24,7 @@ def api(engine, client) -> Iterator[Any]:  # type: ignore[no-untyped-def]
     try:
         rows = deploy_bundled(engine)
         assert sorted((r["key"], r["version"]) for r in rows) == [
-            ("customer_complaint", 1), ("data_breach", 1), ("major_incident", 1)]
+            ("customer_complaint", 1), ("data_breach", 1), ("data_subject_request", 1), ("major_incident", 1)]
         yield client
     finally:
         clock.reset(token)

@@ -1,6 +1,7 @@
 """Lint at upload over HTTP: errors refuse the upload, warnings come back with the 201 and stay readable."""
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from .helpers import BUNDLED, FIXTURES, upload
@@ -56,8 +57,18 @@ def test_warnings_are_returned_with_the_201_and_stored(client) -> None:  # type:
 
 def test_bundled_procedures_upload_clean_and_list_their_checks(client) -> None:  # type: ignore[no-untyped-def]
     for path in sorted(Path(BUNDLED).glob("*.bpmn")):
-        response = upload(client, path)
-        assert response.status_code == 201, response.get_json()
+        forms = sorted(path.parent.glob(f"{path.stem}.*.form"))
+        if forms:  # its Camunda Forms (binding `deployment`) come in the same deployment, so alone it is a 422
+            alone = upload(client, path)
+            assert alone.status_code == 422 and "dsr_intake" in str(alone.get_json()["errors"]), alone.get_json()
+            files = [(io.BytesIO(p.read_bytes()), p.name) for p in [path, *forms]]
+            deployed = client.post("/api/v1/deployments", data={"files": files}, content_type="multipart/form-data")
+            assert deployed.status_code == 201, deployed.get_json()
+            assert [r["kind"] for r in deployed.get_json()["resources"]] == ["process"] + ["form"] * len(forms)
+            response = client.get(f"/api/v1/procedures/{path.stem}/versions/1")
+        else:
+            response = upload(client, path)
+            assert response.status_code == 201, response.get_json()
         body = response.get_json()
         assert body["warnings"] == []
         [check] = body["checks"]

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-BUNDLED_KEYS = {"major_incident", "data_breach", "customer_complaint"}
+BUNDLED_KEYS = {"major_incident", "data_breach", "customer_complaint", "data_subject_request"}
 
 
 def _cli() -> list[str]:

@@ -41,7 +41,7 @@ from typing import Any
 from engine import clock
 from engine.db import fitness_rows, procedure_rows, scenario_rows, strategy_rows
 from engine.db.tables import outbox
-from engine.services import fitness, procedures, strategy
+from engine.services import deployments, fitness, procedures, strategy
 from engine.services.engine_app import IncidentEngine
 from engine.services.going_live import Peak, go_live
 from engine.services.governance import locked_version, mark_tested_if_qualified
@@ -141,8 +141,18 @@ def deploy_active(where: Any, source: Path | bytes, *, actor: str = "designer",
 
 
 def deploy_bundled(where: Any) -> list[dict[str, Any]]:
-    """The bundled procedures (major_incident, data_breach, customer_complaint), each active."""
-    return [deploy_active(where, path) for path in sorted(BUNDLED.glob("*.bpmn"))]
+    """The bundled procedures (major_incident, data_breach, customer_complaint, data_subject_request), each
+    active; one with Camunda Forms beside it (`<name>.*.form`) is deployed with them as one deployment."""
+    engine = engine_of(where)
+    rows = []
+    for path in sorted(BUNDLED.glob("*.bpmn")):
+        files = procedures.bundle(path)
+        if len(files) == 1:
+            rows.append(deploy_active(engine, path))
+            continue
+        deployments.deploy_files(engine, files, name=path.stem, source="bundled", actor="designer")
+        rows.append(activate(engine, path.stem))
+    return rows
 
 
 _OBJECTIVES: dict[str, str] = {}

@@ -2,12 +2,14 @@
 
 Plain lxml + SpiffWorkflow only (no engine code): each bundled file must parse with SpiffWorkflow's
 CamundaParser, look like a Camunda Modeler (Camunda 7) file, carry full DI, and follow the house
-conventions documented in bpmn/README.md (lanes = candidate groups, inline forms, default flows,
-mandatory check gateways on every path to a normal end, no loop without a check).
+conventions documented in bpmn/README.md (lanes = candidate groups, inline forms or Camunda Forms deployed
+beside the file, default flows, mandatory check gateways on every path to a normal end, no loop without a
+check).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections import deque
 from itertools import combinations
@@ -48,7 +50,13 @@ PROCEDURES = {
         "major": False,
         "lanes": {"complaints", "service-desk"},
     },
+    "data_subject_request": {
+        "checks": {"Gateway_IdentityCheck": "identity_verified"},
+        "major": False,
+        "lanes": {"service-desk", "data-protection"},
+    },
 }
+FORM_INPUTS = {"textfield", "textarea", "number", "checkbox", "checklist", "radio", "select", "taglist", "datetime"}
 
 FLOW_NODE_TAGS = {
     "startEvent",
@@ -95,6 +103,25 @@ SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 ISO_DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$")
 
 KEYS = sorted(PROCEDURES)
+
+
+def camunda_forms(key: str) -> dict[str, dict]:
+    """The Camunda Forms deployed with `<key>.bpmn` (`<key>.*.form` beside it), by form id."""
+    found = {}
+    for path in sorted(BPMN_DIR.glob(f"{key}.*.form")):
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        found[schema["id"]] = schema
+    return found
+
+
+def form_inputs(components: list) -> list[dict]:
+    out = []
+    for c in components:
+        if c.get("type") == "group":
+            out += form_inputs(c.get("components", []))
+        elif c.get("type") in FORM_INPUTS:
+            out.append(c)
+    return out
 
 
 # ----------------------------------------------------------------------------------------- helpers
@@ -189,9 +216,12 @@ def test_parses_with_camunda_parser_and_xsd(key):
     spec = parser.get_spec(key)
     user_tasks = [t for t in spec.task_specs.values() if type(t).__name__ == "UserTask"]
     assert user_tasks
+    forms = camunda_forms(key)
+    model = Model(key)
     for ts in user_tasks:
         assert ts.lane, ts.name
-        assert ts.form is not None and ts.form.fields, ts.name
+        ref = model.nodes[ts.name].get(f"{{{NS['camunda']}}}formRef")
+        assert (ts.form is not None and ts.form.fields) or ref in forms, ts.name
 
 
 def test_one_executable_process_in_a_pool(model):
@@ -296,6 +326,10 @@ def test_user_tasks_have_groups_and_forms(model):
         ]
         assert groups and groups[0] == model.lane_of[node_id], node_id
         assert all(KEBAB.match(g) for g in groups), node_id
+        ref = el.get(f"{{{NS['camunda']}}}formRef")
+        if ref is not None:
+            _check_camunda_form(model, node_id, el, ref)
+            continue
         fields = el.findall(f"{B}extensionElements/camunda:formData/camunda:formField", NS)
         assert fields, f"{node_id} has no camunda:formData"
         for field in fields:
@@ -307,6 +341,29 @@ def test_user_tasks_have_groups_and_forms(model):
         assert any(
             f.find("camunda:validation/camunda:constraint[@name='required']", NS) is not None for f in fields
         ), f"{node_id} has no required field"
+
+
+def _check_camunda_form(model, node_id, el, ref):
+    """A user task with a Camunda Form: the .form is deployed with the file (binding `deployment`), is a
+    form-js schema as Camunda Modeler writes it, and has labelled snake_case fields, one of them required."""
+    assert el.get(f"{{{NS['camunda']}}}formRefBinding") == "deployment", node_id
+    assert el.find(f"{B}extensionElements/camunda:formData", NS) is None, f"{node_id} has two forms"
+    schema = camunda_forms(model.key).get(ref)
+    assert schema is not None, f"{node_id}: no {model.key}.*.form with id {ref}"
+    assert schema["type"] == "default" and isinstance(schema["schemaVersion"], int), ref
+    assert schema["exporter"]["name"] == "Camunda Modeler" and schema["executionPlatform"] == "Camunda Platform"
+    inputs = form_inputs(schema["components"])
+    assert inputs, ref
+    for c in inputs:
+        assert c.get("id") and SNAKE.match(c["key"]) and c.get("label"), (ref, c.get("id"))
+        if c["type"] in ("select", "radio", "checklist", "taglist"):
+            assert c.get("values"), (ref, c["key"])
+    assert any((c.get("validate") or {}).get("required") for c in inputs), f"{ref} has no required field"
+
+
+def test_every_form_beside_a_file_is_used(model):
+    used = {el.get(f"{{{NS['camunda']}}}formRef") for el in model.nodes.values()}
+    assert set(camunda_forms(model.key)) <= used
 
 
 def test_exclusive_gateways_have_default_and_conditions(model):

@@ -19,6 +19,8 @@ DECLARED = {
                     {"risk_assessed", "awareness_recorded", "risk_level"}),
     "customer_complaint": ({"Gateway_ContactCheck": "contact_verified"},
                            {"received_at", "customer_name", "channel"}, {"contact_verified"}),
+    "data_subject_request": ({"Gateway_IdentityCheck": "identity_verified"}, {"received_at", "channel"},
+                             {"identity_verified"}),
 }
 
 

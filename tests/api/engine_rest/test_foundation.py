@@ -34,7 +34,7 @@ def test_the_same_bearer_tokens_as_api_v1(app: Any, token: Any) -> None:
 def test_http_basic_against_the_credentials_file(app: Any) -> None:
     client = app.test_client()
     response = client.get(f"{REST}/process-definition", headers=basic("alice", "alice-pass"))
-    assert response.status_code == 200 and len(response.get_json()) == 3
+    assert response.status_code == 200 and len(response.get_json()) == 4
     for wrong in (basic("alice", "wrong"), basic("nobody", "alice-pass"), {"Authorization": "Basic %%%"},
                   {"Authorization": "Digest x"}):
         is_error(client.get(f"{REST}/version", headers=wrong), 401, "AuthenticationException")

@@ -9,7 +9,8 @@ from .shapes import DEFINITION, INSTANCE, has_keys, is_error
 
 def test_list_filters_and_count(client: Any) -> None:
     found = client.get(f"{REST}/process-definition?latestVersion=true").get_json()
-    assert sorted(d["key"] for d in found) == ["customer_complaint", "data_breach", "major_incident"]
+    assert sorted(d["key"] for d in found) == ["customer_complaint", "data_breach",
+                                                        "data_subject_request", "major_incident"]
     for item in found:
         has_keys(item, DEFINITION)
         assert item["version"] == 1 and item["suspended"] is False and item["resource"] == f"{item['key']}.bpmn"
@@ -17,7 +18,7 @@ def test_list_filters_and_count(client: Any) -> None:
     assert client.get(f"{REST}/process-definition?version=2").get_json() == []
     named = client.get(f"{REST}/process-definition", query_string={"name": "Major incident"}).get_json()
     assert [d["key"] for d in named] == ["major_incident"]
-    assert client.get(f"{REST}/process-definition/count?latestVersion=true").get_json() == {"count": 3}
+    assert client.get(f"{REST}/process-definition/count?latestVersion=true").get_json() == {"count": 4}
     assert len(client.get(f"{REST}/process-definition?firstResult=1&maxResults=1").get_json()) == 1
 
 
