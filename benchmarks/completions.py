@@ -48,6 +48,13 @@ from _server import create_database, drop_database, stop_server, wait_healthy  #
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
+def sqlite_layout() -> tuple[int, int]:
+    """`serve`'s default (processes, threads) on SQLite (engine.config.Settings.serve_layout)."""
+    from engine.config import Settings
+
+    return Settings(database_url="sqlite:///bench.sqlite3").serve_layout()
+
+
 def run_http(args: argparse.Namespace, backend: str = "postgresql") -> dict[str, Any]:
     """(b) on a fresh PostgreSQL database, or (`backend="sqlite"`) on the embedded default: a SQLite file,
     one server process with workers x threads threads (what `serve` runs on SQLite)."""
@@ -57,8 +64,8 @@ def run_http(args: argparse.Namespace, backend: str = "postgresql") -> dict[str,
     load_before = os.getloadavg()
     instance = Path(tempfile.mkdtemp(prefix="ie-bench-"))
     sqlite = backend == "sqlite"
-    workers, server_threads = (1, args.sqlite_threads or args.workers * args.threads) if sqlite \
-        else (args.workers, args.threads)
+    workers, server_threads = (args.sqlite_workers or sqlite_layout()[0], args.sqlite_threads or sqlite_layout()[1]) \
+        if sqlite else (args.workers, args.threads)
     db_name, db_url = ("sqlite", f"sqlite:///{instance / 'bench.sqlite3'}") if sqlite \
         else create_database(args.pg_admin_url)
     log_path = instance / "server.log"
@@ -210,8 +217,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=4, help="gthread threads per worker (workers x threads = clients)")
     parser.add_argument("--skip-sqlite", action="store_true", help="skip (b'), the HTTP run on SQLite")
     parser.add_argument("--skip-postgresql", action="store_true", help="skip (b) and (d), the PostgreSQL runs")
+    parser.add_argument("--sqlite-workers", type=int, default=0,
+                        help="server processes on SQLite (default: what `serve` runs on SQLite)")
     parser.add_argument("--sqlite-threads", type=int, default=0,
-                        help="threads of the one SQLite server process (default: workers x threads)")
+                        help="threads per SQLite server process (default: what `serve` runs on SQLite)")
     parser.add_argument("--loop-passes", type=int, default=50,
                         help="(d): rework-loop passes per client after the window (0: skip)")
     parser.add_argument("--startup-timeout", type=float, default=120.0)

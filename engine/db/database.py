@@ -12,7 +12,8 @@ from sqlalchemy.engine import make_url
 
 from engine import safe_input
 
-from . import pipeline
+from . import optimistic, pipeline
+from .audit_rows import known_heads
 
 # Statements a read-only unit of work may send (it runs in autocommit on PostgreSQL, see engine.db.uow).
 _READS = ("SELECT", "WITH", "SHOW", "VALUES")
@@ -93,7 +94,15 @@ def _sqlite_transactions(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write", True) else "BEGIN")
+        deferred = not conn.info.get("write", True) or optimistic.STATE in conn.info
+        conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _first_write(conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
+        attempt = conn.info.get(optimistic.STATE)  # a deferred write unit of work (engine.db.optimistic)
+        if attempt is not None and not attempt.upgraded and not statement.lstrip()[:6].upper().startswith(
+                ("SELECT", "BEGIN")):
+            optimistic.upgrade(cursor.connection, attempt, dict(known_heads(conn)))
 
 
 def writable(engine: Engine, wait_seconds: float = 0.5) -> str | None:

@@ -8,7 +8,7 @@ from sqlalchemy import Connection, Engine
 
 from engine import observe
 
-from . import wakeup
+from . import optimistic, wakeup
 from .audit_rows import HEADS
 from .sqlite_writers import WAIT_SECONDS, writer_lock
 
@@ -28,6 +28,7 @@ class UnitOfWork:
         self.write = write
         self._conn: Connection | None = None
         self._queued: Any = None
+        self._attempt: optimistic.Attempt | None = None
 
     @property
     def conn(self) -> Connection:
@@ -41,11 +42,16 @@ class UnitOfWork:
 
     def __enter__(self) -> UnitOfWork:
         lock = writer_lock(self.engine) if self.write else None
-        if lock is not None and lock.acquire(timeout=WAIT_SECONDS):
+        attempt = optimistic.take() if lock is not None else None
+        if attempt is not None:  # SQLite, deferred: the lock is taken at the first write (engine.db.optimistic)
+            attempt.lock, self._attempt = lock, attempt
+        elif lock is not None and lock.acquire(timeout=WAIT_SECONDS):
             self._queued = lock
         try:
             self._conn = self.engine.connect()
             self._conn.info["write"] = self.write
+            if attempt is not None:
+                self._conn.info[optimistic.STATE] = attempt
             if not self.write and self.engine.dialect.name == "postgresql":
                 self._conn.execution_options(isolation_level="AUTOCOMMIT")
             self._conn.begin()
@@ -63,6 +69,9 @@ class UnitOfWork:
         conn, self._conn = self._conn, None
         if conn is None:
             return
+        attempt = self._attempt
+        if attempt is not None and exc is not None and (attempt.upgraded or isinstance(exc, optimistic.StaleRead)):
+            attempt.failed = True  # its reads may have been older than its writes: the use case runs again
         try:
             if conn.in_transaction():
                 conn.rollback()
@@ -71,11 +80,15 @@ class UnitOfWork:
             wakeup.discard(conn)
             conn.info.pop("write", None)
             conn.info.pop(HEADS, None)
+            conn.info.pop(optimistic.STATE, None)
             conn.close()
             self._release()
 
     def _release(self) -> None:
         queued, self._queued = self._queued, None
+        attempt, self._attempt = self._attempt, None
+        if attempt is not None and attempt.upgraded and attempt.lock is not None:
+            queued = attempt.lock
         if queued is not None:
             queued.release()
 

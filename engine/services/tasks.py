@@ -15,6 +15,7 @@ from sqlalchemy import select
 from engine import clock
 from engine.bpmn.forms import validate_submission
 from engine.db import pipeline, task_order, task_rows, transition_rows
+from engine.db.optimistic import optimistic
 from engine.db.pages import bounded_page, decode_cursor, encode_cursor
 from engine.db.tables import idempotency
 from engine.errors import Conflict, Invalid, NotFound, Problem
@@ -76,6 +77,7 @@ def _request_hash(data: Any) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
+@optimistic  # SQLite: reads and runs the workflow before taking the writer lock (engine.db.optimistic)
 def complete(engine: IncidentEngine, task_id: str, data: dict[str, Any], *, actor: str | None = None,
              idempotency_key: str | None = None, principal: Principal | None = None) -> dict[str, Any]:
     """Validate `data` against the task's form, apply it, run the engine; returns the incident.
