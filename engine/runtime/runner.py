@@ -25,6 +25,7 @@ from .budget import BudgetExceeded, Budgets, Meter
 from .events import AwaitedEvent, ThrownSignal
 from .override import rewind_to_check
 from .procedure import RuntimeProcedure
+from .script_writes import ScriptWrites
 from .stall import stuck_reason
 from .transitions import Snapshot, Transition, diff_transitions
 
@@ -158,10 +159,8 @@ class Runner:
         def act(wf: BpmnWorkflow) -> None:
             if start_event is not None:
                 events.begin_at(wf, start_event, start_kind, {})
-            if self.procedure.conditional_event_subprocesses:
-                if wf.task_tree.state == TaskState.READY:
-                    wf.task_tree.run()  # what the first engine step does; the scope must be open to start in it
-                conditions.enter(wf, dict(data), self.procedure.interrupting)
+            if self.procedure.conditional_event_subprocesses and wf.task_tree.state == TaskState.READY:
+                wf.task_tree.run()  # what the first engine step does; the scope must be open to start in it
 
         return self._carrying(personal, self._advance(workflow, Snapshot.empty(), act, dict(data)))
 
@@ -346,18 +345,37 @@ class Runner:
                  written: dict[str, Any]) -> Outcome:
         meter = self._meter or Meter(self.budgets)
         guard = _LoopGuard(self.loop_cap, self.procedure, meter, self.cycle_cap)
+        scripts = ScriptWrites()
+
+        def will_run(task: Any) -> None:
+            self._before_automatic(task)
+            scripts.before(task)
+
+        def did_run(task: Any) -> None:
+            guard(task)
+            scripts.after(task)
+
+        def listen() -> bool:
+            """Conditions hear of what scripts assigned, and scopes just entered evaluate theirs (Camunda)."""
+            fired = conditions.refresh(workflow, scripts.take(), self.procedure.interrupting)
+            if self.procedure.conditional_event_subprocesses:
+                fired += conditions.enter(workflow, {}, self.procedure.interrupting)
+            return bool(fired)
+
         try:
             act(workflow)
             conditions.refresh(workflow, written, self.procedure.interrupting)  # as Camunda, when variables are set
-            workflow.do_engine_steps(will_complete_task=self._before_automatic, did_complete_task=guard)
+            if self.procedure.conditional_event_subprocesses:
+                conditions.enter(workflow, written, self.procedure.interrupting)
+            workflow.do_engine_steps(will_complete_task=will_run, did_complete_task=did_run)
             guard.check(workflow)
             # A timer that became due while we worked fires now rather than at the next tick; a plain
             # bpmn:task passes straight through, as in Camunda 7.
             # (one pass over the task dicts, not a walk of the tree: the order does not matter here)
-            while self._pass_through(workflow, guard) or scope_end.close_finished_scopes(workflow) or any(
-                    t.state == TaskState.READY and not t.task_spec.manual for t in _every_task(workflow)):
+            while listen() or self._pass_through(workflow, guard) or scope_end.close_finished_scopes(workflow) \
+                    or any(t.state == TaskState.READY and not t.task_spec.manual for t in _every_task(workflow)):
                 meter.check_time()
-                workflow.do_engine_steps(will_complete_task=self._before_automatic, did_complete_task=guard)
+                workflow.do_engine_steps(will_complete_task=will_run, did_complete_task=did_run)
                 guard.check(workflow)
             for task in [t for t in _every_task(workflow) if t.state == TaskState.READY and t.task_spec.manual]:
                 if not task.internal_data.get("pre_script_ran"):
