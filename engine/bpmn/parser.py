@@ -14,9 +14,9 @@ from engine.bpmn import (
     compensation,
     dialects,
     error_starts,
-    escalation_rules,
     event_rules,
     io_mapping,
+    throw_rules,
 )
 from engine.bpmn.containment import ModelLimits, containment_problems, containment_warnings
 from engine.bpmn.model import ProcedureDefinition, properties, read_graph
@@ -432,7 +432,7 @@ def load_procedure(data: bytes, *, process: str | None = None, max_bytes: int = 
     key = top.get("id")
     scope = _scope(root, top)
     graph = read_graph(top, scope)
-    problems = [*support_problems(scope, top), *graph.problems, *expression_problems(scope), *escalation_rules.problems(scope),
+    problems = [*support_problems(scope, top), *graph.problems, *expression_problems(scope), *throw_rules.problems(scope),
                 *containment_problems(scope, graph, limits or ModelLimits())]
     if problems:
         raise _invalid(f"process {key} cannot run on this engine", problems)

@@ -1,5 +1,8 @@
-"""What Camunda 7's parser refuses about escalation events, refused here too (rule bpmn.camunda).
+"""What Camunda 7's parser refuses about error and escalation events, refused here too (rule bpmn.camunda).
 
+- An error end event names its error (errorRef), and an error it names that this file declares has an
+  errorCode (an errorRef to an error the file does not declare is the code itself, as in Camunda:
+  engine.bpmn.implicit declares it so for SpiffWorkflow).
 - A throwing escalation event (intermediate throw or end event) names its escalation, and that escalation
   has an escalationCode (the code is what catchers match).
 - One activity has at most one escalation boundary event per code (no code counts as one code), and one
@@ -29,7 +32,19 @@ def problems(scope: list[Any]) -> list[Problem]:
     out: list[Problem] = []
     boundaries: Counter[tuple[str, str | None]] = Counter()
     handlers: Counter[tuple[int, str | None]] = Counter()
+    errors = {e.get("id"): e for e in root.iter(f"{{{BPMN_NS}}}error") if e.get("id")}
     for process in scope:
+        for definition in process.iter(f"{{{BPMN_NS}}}errorEventDefinition"):
+            holder = definition.getparent()
+            if local(holder) != "endEvent":
+                continue
+            ref = (definition.get("errorRef") or "").rpartition(":")[2].strip()
+            if not ref:
+                out.append(problem(holder, f"error end event {holder.get('id')} throws no error: errorRef is "
+                                           "required (Camunda refuses it too)", "bpmn.camunda"))
+            elif ref in errors and not (errors[ref].get("errorCode") or "").strip():
+                out.append(problem(holder, f"error end event {holder.get('id')} throws error '{ref}', which has no "
+                                           "errorCode (Camunda refuses it too)", "bpmn.camunda"))
         for definition in process.iter(f"{{{BPMN_NS}}}escalationEventDefinition"):
             holder = definition.getparent()
             tag, name = local(holder), holder.get("id")
@@ -60,3 +75,4 @@ def problems(scope: list[Any]) -> list[Problem]:
 
 def _shown(code: str | None) -> str:
     return f"escalation code '{code}'" if code is not None else "any escalation code"
+
