@@ -15,6 +15,7 @@ from engine.bpmn import (
     dialects,
     error_starts,
     event_rules,
+    implicit,
     io_mapping,
     throw_rules,
 )
@@ -271,6 +272,7 @@ def _spiff(tree: Any, key: str, lines: dict[str, int], renamed: dict[str, str]) 
     from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
     try:
+        implicit.rewrite(tree.getroot())
         plan = compensation.rewrite(tree.getroot())
         parser = _parser_class()()
         parser.add_bpmn_xml(tree, filename=f"{key}.bpmn")
@@ -278,6 +280,8 @@ def _spiff(tree: Any, key: str, lines: dict[str, int], renamed: dict[str, str]) 
         for task_spec in (t for s in (spec, *subprocess_specs.values()) for t in s.task_specs.values()):
             if getattr(task_spec, "bpmn_id", None) in renamed:
                 task_spec.bpmn_id = renamed[task_spec.bpmn_id]
+            elif implicit.GENERATED in (getattr(task_spec, "bpmn_id", None) or ""):
+                task_spec.bpmn_id = None  # a generated split or end: not in the audit, the loop cap or task lists
         collections = {renamed.get(owner(el).get("id"), owner(el).get("id")): el.get(COLLECTION_EXPRESSION)
                        for el in tree.getroot().iter(f"{{{BPMN_NS}}}multiInstanceLoopCharacteristics")
                        if el.get(COLLECTION_EXPRESSION)}

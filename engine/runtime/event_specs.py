@@ -9,7 +9,8 @@
 - A timer start event of the process fires when the scheduler says so (engine.services.timer_starts); a
   conditional one when POST /api/v1/conditions finds its condition true (engine.services.conditions).
 - A Quartz cron timeCycle on any other timer (boundary, event subprocess start) is a CronCycleTimer; a
-  cycle on an interrupting boundary timer fires once and interrupts (FirstFiringTimer).
+  cycle on an interrupting boundary timer fires once and interrupts (FirstFiringTimer); on a non-interrupting
+  one each firing is a path of its own that outlives the activity (repeating_timers).
 - An error or escalation throw event records its throw for engine.runtime.error_events (Camunda's walk).
 """
 from __future__ import annotations
@@ -28,7 +29,7 @@ from SpiffWorkflow.camunda.specs.event_definitions import (
     MessageEventDefinition as CamundaMessageEventDefinition,
 )
 
-from . import conditions, timers
+from . import conditions, repeating_timers, timers
 
 
 class StartTimer(EventDefinition):
@@ -93,6 +94,7 @@ def prepare_events(spec: Any, subprocess_specs: Mapping[str, Any]) -> None:
                 timers.adopt_cron(item)
             timers.adopt_interrupting_cycle(task_spec)
             error_events.adopt(task_spec)
+            repeating_timers.adopt(task_spec)
             conditions.adopt(task_spec)
             for item in items:
                 if type(item) is CamundaMessageEventDefinition:

@@ -17,6 +17,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
+from engine.bpmn import implicit
 from engine.records.declarations import declared, sift
 
 from . import conditions, error_events, events, io_mapping, prune, scope_end, serializer, timers
@@ -533,5 +534,9 @@ def _raised(uncaught: list[Any]) -> list[RaisedEvent]:
 
 def _describe(err: SpiffWorkflowException) -> str:
     task = getattr(err, "task", None)
-    where = f" at {task.task_spec.bpmn_id}" if task is not None and task.task_spec.bpmn_id else ""
-    return f"{err}{where}"
+    if task is None:
+        return str(err)
+    if task.task_spec.bpmn_id:
+        return f"{err} at {task.task_spec.bpmn_id}"
+    after = implicit.origin(task.task_spec.name)  # a generated split: the activity whose flows it takes
+    return f"{err} on the outgoing sequence flows of {after}" if after else str(err)
