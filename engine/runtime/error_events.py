@@ -89,12 +89,12 @@ def pending(workflow: Any) -> bool:
     return bool(workflow.__dict__.get(_PENDING))
 
 
-def settle(workflow: Any, interrupting: Mapping[str, bool], variables: Mapping[str, Any] | None = None) -> bool:
+def settle(workflow: Any, interrupting: Mapping[str, bool]) -> bool:
     """Catch every recorded throw (in order); an uncaught error or escalation is kept in the workflow's events
     (Outcome.raised). True if there was any."""
     throws = workflow.__dict__.pop(_PENDING, [])
     for item in throws:
-        if not throw(workflow, item, interrupting, variables or {}, own_boundaries=False):
+        if not throw(workflow, item, interrupting, own_boundaries=False):
             workflow.bpmn_events.append(BpmnEvent(_KINDS[item.kind](item.name or item.code or "", code=item.code),
                                                   payload=item.payload))
     return bool(throws)
@@ -141,8 +141,7 @@ def _event_subprocesses(workflow: Any, scope: Any, kind: str, code: str | None,
     return found
 
 
-def throw(workflow: Any, item: Throw, interrupting: Mapping[str, bool], variables: Mapping[str, Any],
-          *, own_boundaries: bool = True) -> bool:
+def throw(workflow: Any, item: Throw, interrupting: Mapping[str, bool], *, own_boundaries: bool = True) -> bool:
     """Let the first catcher on Camunda's walk catch `item`; False when nothing catches it."""
     event = BpmnEvent(_KINDS[item.kind](item.name or item.code or "", code=item.code), payload=item.payload,
                       target=item.task.workflow)

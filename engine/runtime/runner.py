@@ -227,7 +227,7 @@ class Runner:
         def act(wf: BpmnWorkflow) -> None:
             task.data.update(copy.deepcopy(dict(data)))
             thrown = error_events.Throw(task, "error", code, code, copy.deepcopy(dict(data)), message)
-            if not error_events.throw(wf, thrown, self.procedure.interrupting, data):
+            if not error_events.throw(wf, thrown, self.procedure.interrupting):
                 raise LookupError(f"no error boundary event or error event subprocess catches error code {code!r} "
                                   f"thrown at {task.task_spec.bpmn_id}")
 
@@ -246,7 +246,7 @@ class Runner:
 
         def act(wf: BpmnWorkflow) -> None:
             thrown = error_events.Throw(task, kind, code, code, copy.deepcopy(dict(payload)))
-            if not error_events.throw(wf, thrown, self.procedure.interrupting, payload):
+            if not error_events.throw(wf, thrown, self.procedure.interrupting):
                 raise LookupError(f"nothing catches {kind} {code!r} thrown at {task.task_spec.bpmn_id}")
 
         return self._carrying(personal, self._advance(workflow, Snapshot.of(workflow), act, dict(payload)))
@@ -346,7 +346,7 @@ class Runner:
             conditions.refresh(workflow, written, self.procedure.interrupting)  # as Camunda, when variables are set
             if self.procedure.conditional_event_subprocesses:
                 conditions.enter(workflow, written, self.procedure.interrupting)
-            self._steps(workflow, will_run, did_run, written)
+            self._steps(workflow, will_run, did_run)
             guard.check(workflow)
             # A timer that became due while we worked fires now rather than at the next tick; a plain
             # bpmn:task passes straight through, as in Camunda 7.
@@ -354,7 +354,7 @@ class Runner:
             while listen() or self._pass_through(workflow, guard) or scope_end.close_finished_scopes(workflow) \
                     or any(t.state == TaskState.READY and not t.task_spec.manual for t in _every_task(workflow)):
                 meter.check_time()
-                self._steps(workflow, will_run, did_run, written)
+                self._steps(workflow, will_run, did_run)
                 guard.check(workflow)
             for task in [t for t in _every_task(workflow) if t.state == TaskState.READY and t.task_spec.manual]:
                 if not task.internal_data.get("pre_script_ran"):
@@ -375,8 +375,7 @@ class Runner:
             # SpiffWorkflow's own faults on odd models (a timer cycle whose expression gives null, ...)
             raise IncidentFailed(f"the engine could not run this step: {type(err).__name__}: {err}") from err
 
-    def _steps(self, workflow: BpmnWorkflow, will_run: Callable[[Any], None], did_run: Callable[[Any], None],
-               written: dict[str, Any]) -> None:
+    def _steps(self, workflow: BpmnWorkflow, will_run: Callable[[Any], None], did_run: Callable[[Any], None]) -> None:
         """SpiffWorkflow's engine steps; a task that threw an error or escalation stops them, the throw is caught
         on Camunda's walk (engine.runtime.error_events), and the steps go on."""
 
@@ -388,9 +387,10 @@ class Runner:
         while True:
             try:
                 workflow.do_engine_steps(will_complete_task=will_run, did_complete_task=completed)
-                return
+                if not error_events.settle(workflow, self.procedure.interrupting):  # a throw outside the callback
+                    return
             except error_events.Thrown:
-                error_events.settle(workflow, self.procedure.interrupting, written)
+                error_events.settle(workflow, self.procedure.interrupting)
 
     def _pass_through(self, workflow: BpmnWorkflow, guard: _LoopGuard) -> bool:
         """Run every ready plain bpmn:task (no type: nothing for a person or a system to do); True if any ran."""
