@@ -27,9 +27,10 @@ MEANING: dict[str, str] = {
     "isStartableInTasklist": "who may start incidents is the incidents.start permission",
     "candidateStarterGroups": "who may start incidents is the incidents.start permission",
     "candidateStarterUsers": "who may start incidents is the incidents.start permission",
-    "errorCodeVariable": "a caught error's code is not stored in a variable",
-    "errorMessageVariable": "a caught error's message is not stored in a variable",
-    "escalationCodeVariable": "a caught escalation's code is not stored in a variable",
+    "errorCodeVariable": "only a catching error event (event subprocess start, boundary event) stores the code",
+    "errorMessageVariable": "only a catching error event (event subprocess start, boundary event) stores the message",
+    "escalationCodeVariable": "only a catching escalation event (event subprocess start, boundary event) stores "
+                              "the code",
     "resultVariable": "a script task's assignments are its result",
     "formRef": "a start form is not shown: an incident starts with the data posted to it",
     "formRefBinding": "a start form is not shown: an incident starts with the data posted to it",
@@ -95,6 +96,9 @@ def warnings(scope: list[Any]) -> list[Problem]:
             if tag == "startEvent" and name == "formKey" and (el.get(attr) or "").strip().startswith(
                     "camunda-forms:deployment:"):
                 continue  # a start form of the deployment: the start data is validated against it
+            if name in ("errorCodeVariable", "errorMessageVariable", "escalationCodeVariable") \
+                    and el.getparent() is not None and s.local(el.getparent()) in ("startEvent", "boundaryEvent"):
+                continue  # engine.runtime.error_events stores what was caught there
             if tag == "callActivity" and name.startswith("calledElement") and _calls_another_file(el):
                 continue  # engine.bpmn.model.call_def reads the binding of a call that starts a child incident
             found.append(_warning(el, f"camunda:{name}", tag, name))

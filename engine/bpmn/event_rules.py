@@ -119,13 +119,11 @@ def event_problems(el: Any, tag: str) -> list[Problem]:
         out.append(s.problem(el, f"start event {name} of a subprocess is a {'/'.join(kinds)} start event, which "
                              f"{NOT_SUPPORTED}: an embedded subprocess starts with a plain start event",
                              "unsupported.start"))
-    if tag == "startEvent" and in_event_subprocess(el) and kinds and kinds[0] in ("error", "escalation"):
-        # SpiffWorkflow 3.2 reads these starts as plain ones: the event subprocess would run as soon as its
-        # scope starts, not when the error or escalation is thrown
-        out.append(s.problem(el, f"start event {name} starts an event subprocess on {kinds[0]}, which "
-                             f"{NOT_SUPPORTED}: SpiffWorkflow 3.2 would run that event subprocess as soon as its "
-                             f"scope starts; catch the {kinds[0]} with a boundary event instead",
-                             "unsupported.event_subprocess"))
+    if tag == "startEvent" and in_event_subprocess(el) and kinds and kinds[0] == "error" \
+            and (el.get("isInterrupting") or "true").strip().lower() != "true":
+        out.append(s.problem(el, f"start event {name} starts an event subprocess on an error without interrupting "
+                             "its scope: an error start event must be interrupting (Camunda refuses it too)",
+                             "bpmn.camunda"))
     if "link" in kinds:
         out.append(s.problem(el, f"link event {name} {NOT_SUPPORTED}: link events are not implemented by "
                              "SpiffWorkflow", "unsupported.link"))  # compensation: engine.bpmn.compensation

@@ -9,7 +9,16 @@ from typing import Any
 
 from lxml import etree
 
-from engine.bpmn import camunda_attributes, compensation, dialects, event_rules, io_mapping
+from engine.bpmn import (
+    camunda_attributes,
+    compensation,
+    dialects,
+    error_starts,
+    event_rules,
+    implicit,
+    io_mapping,
+    throw_rules,
+)
 from engine.bpmn.containment import ModelLimits, containment_problems, containment_warnings
 from engine.bpmn.model import ProcedureDefinition, properties, read_graph
 from engine.bpmn.support import (
@@ -55,8 +64,10 @@ def _validator() -> Any:
 def _parser_class() -> type:
     from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser, full_tag
     from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
-    from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
+    from SpiffWorkflow.bpmn.specs.defaults import ServiceTask, StartEvent
     from SpiffWorkflow.camunda.parser import CamundaParser
+
+    from engine.bpmn.error_starts import EventSubprocessStartParser
 
     class ProcedureParser(CamundaParser):
         """CamundaParser, with a send task run like a service task (an external topic, left STARTED), and a
@@ -67,6 +78,7 @@ def _parser_class() -> type:
 
         OVERRIDE_PARSER_CLASSES = {**CamundaParser.OVERRIDE_PARSER_CLASSES,
                                    full_tag("sendTask"): (TaskParser, ServiceTask),
+                                   full_tag("startEvent"): (EventSubprocessStartParser, StartEvent),
                                    full_tag("businessRuleTask"): (TaskParser, ServiceTask)}
 
     return ProcedureParser
@@ -260,6 +272,7 @@ def _spiff(tree: Any, key: str, lines: dict[str, int], renamed: dict[str, str]) 
     from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
     try:
+        implicit.rewrite(tree.getroot())
         plan = compensation.rewrite(tree.getroot())
         parser = _parser_class()()
         parser.add_bpmn_xml(tree, filename=f"{key}.bpmn")
@@ -267,12 +280,21 @@ def _spiff(tree: Any, key: str, lines: dict[str, int], renamed: dict[str, str]) 
         for task_spec in (t for s in (spec, *subprocess_specs.values()) for t in s.task_specs.values()):
             if getattr(task_spec, "bpmn_id", None) in renamed:
                 task_spec.bpmn_id = renamed[task_spec.bpmn_id]
+            elif implicit.GENERATED in (getattr(task_spec, "bpmn_id", None) or ""):
+                task_spec.bpmn_id = None  # a generated split or end: not in the audit, the loop cap or task lists
         collections = {renamed.get(owner(el).get("id"), owner(el).get("id")): el.get(COLLECTION_EXPRESSION)
                        for el in tree.getroot().iter(f"{{{BPMN_NS}}}multiInstanceLoopCharacteristics")
                        if el.get(COLLECTION_EXPRESSION)}
         for task_spec in (t for s in (spec, *subprocess_specs.values()) for t in s.task_specs.values()):
             if getattr(task_spec, "bpmn_id", None) in collections and hasattr(task_spec, "data_output"):
                 task_spec.collection_expression = collections[task_spec.bpmn_id]
+        caught = error_starts.code_variables(tree.getroot(), renamed)
+        messages = error_starts.error_messages(tree.getroot(), renamed)
+        for task_spec in (t for s in (spec, *subprocess_specs.values()) for t in s.task_specs.values()):
+            if getattr(task_spec, "bpmn_id", None) in caught:
+                task_spec.code_variables = caught[task_spec.bpmn_id]  # engine.runtime.error_events sets them
+            if getattr(task_spec, "bpmn_id", None) in messages:
+                task_spec.error_message = messages[task_spec.bpmn_id]
         filters = event_rules.condition_filters(tree.getroot(), renamed)
         if filters:
             from engine.runtime.conditions import attach as attach_filters
@@ -414,7 +436,7 @@ def load_procedure(data: bytes, *, process: str | None = None, max_bytes: int = 
     key = top.get("id")
     scope = _scope(root, top)
     graph = read_graph(top, scope)
-    problems = [*support_problems(scope, top), *graph.problems, *expression_problems(scope),
+    problems = [*support_problems(scope, top), *graph.problems, *expression_problems(scope), *throw_rules.problems(scope),
                 *containment_problems(scope, graph, limits or ModelLimits())]
     if problems:
         raise _invalid(f"process {key} cannot run on this engine", problems)

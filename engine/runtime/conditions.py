@@ -4,12 +4,16 @@ SpiffWorkflow 3.2 evaluates a conditional event's condition once, when the event
 again (its refresh looks only at timers), so an intermediate conditional catch, a conditional boundary
 event or an event subprocess's conditional start waited for ever once its condition was false. Camunda
 evaluates each waiting condition when it is reached and again whenever variables are set (a task
-completed, a message's or a signal's variables, a service result, `POST .../variables`), narrowed by
+completed, a message's or a signal's variables, a service result, a script task's assignments,
+`POST .../variables`), narrowed by
 `camunda:variableName` (only a change of that variable) and `camunda:variableEvents` (create, update;
 `delete` never happens here: variables are not deleted). `refresh` does that on every step that writes
 variables, over the waiting condition's data with the written values in it (they are process variables,
 visible to every waiting branch). A non-interrupting boundary condition listens again after it fired, as
-a non-interrupting message boundary does (engine.runtime.events), but only on the next change.
+a non-interrupting message boundary does (engine.runtime.events), but only on the next change. An event
+subprocess's conditional start is evaluated when its scope is entered (the incident's start, a token entering
+an embedded subprocess: `enter`, once per scope instance) and on every change after; conditional branches of
+an event-based gateway are engine.runtime.gateway_conditions'.
 """
 from __future__ import annotations
 
@@ -25,7 +29,10 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.expressions import ExpressionError
 
+from . import gateway_conditions as gateways
+
 VARIABLE_EVENTS = frozenset({"create", "update", "delete"})
+_ENTERED = "conditions_entered"  # on a scope's root task: its event subprocess conditions were evaluated at entry
 
 
 def attach(specs: Iterable[Any], filters: Mapping[str, tuple[str | None, frozenset[str]]]) -> None:
@@ -36,6 +43,11 @@ def attach(specs: Iterable[Any], filters: Mapping[str, tuple[str | None, frozens
             found = filters.get(getattr(task_spec, "bpmn_id", None) or "")
             if isinstance(definition, ConditionalEventDefinition) and found is not None:
                 definition.variable_name, definition.variable_events = found
+            # an event-based gateway holds its catch events' definitions, in the order of its outputs
+            for item, output in zip(getattr(definition, "event_definitions", ()), task_spec.outputs, strict=False):
+                found = filters.get(getattr(output, "bpmn_id", None) or "")
+                if isinstance(item, ConditionalEventDefinition) and found is not None:
+                    item.variable_name, item.variable_events = found
 
 
 def _listens(definition: Any, data: Mapping[str, Any], written: Mapping[str, Any]) -> bool:
@@ -60,19 +72,24 @@ class StartedCondition(ConditionalEventDefinition):
 
 
 def adopt(task_spec: Any) -> None:
-    """Prepare a conditional start event of an event subprocess (call once per version's spec)."""
+    """Prepare a conditional start event of an event subprocess, and an event-based gateway's conditional
+    branches (call once per version's spec)."""
     definition = getattr(task_spec, "event_definition", None)
     if type(definition) is ConditionalEventDefinition and isinstance(task_spec, StartEvent):
         definition.__class__ = StartedCondition
+    gateways.adopt(task_spec)
 
 
-def _event_subprocess_conditions(workflow: Any) -> Iterator[tuple[Any, str, Any]]:
+def _event_subprocess_conditions(workflow: Any, entered: bool | None = None) -> Iterator[tuple[Any, str, Any]]:
     """(scope, event subprocess spec name, start event spec) of each conditional event subprocess start a
-    running scope listens on (none once an interrupting event subprocess has started there)."""
+    running scope listens on (none once an interrupting event subprocess has started there); `entered`:
+    only scopes whose entry was (True) or was not yet (False) looked at."""
     from .events import _INTERRUPTED, _scopes
 
     for scope in _scopes(workflow):
         if scope.task_tree.internal_data.get(_INTERRUPTED):
+            continue
+        if entered is not None and bool(scope.task_tree.internal_data.get(_ENTERED)) is not entered:
             continue
         for name in getattr(scope.spec.start, "trigger_specs", ()):
             for start in getattr(workflow.subprocess_specs.get(name), "bpmn_start_events", ()):
@@ -84,23 +101,31 @@ def listening(workflow: Any) -> list[str]:
     """The BPMN ids of every conditional event the incident waits on now (catch, boundary, event subprocess)."""
     ids = {t.task_spec.bpmn_id for t in waiting_conditions(workflow)}
     ids |= {start.bpmn_id for _scope, _name, start in _event_subprocess_conditions(workflow)}
+    ids |= {c.name for t in gateways.waiting_gateways(workflow) for c in gateways.branches(t)}
     return sorted(i for i in ids if i)
 
 
-def enter(workflow: Any, data: Mapping[str, Any], interrupting: Mapping[str, bool]) -> list[str]:
-    """A new incident: its own conditional event subprocesses are evaluated at once, whatever their
-    variableName (Camunda evaluates them when their scope is entered)."""
-    return _start_subprocesses(workflow, data, interrupting, entering=True)
+def enter(workflow: Any, written: Mapping[str, Any], interrupting: Mapping[str, bool]) -> list[str]:
+    """Scopes entered since the last look (the incident at its start, an embedded subprocess a token has
+    entered): their conditional event subprocess starts are evaluated once, over the scope's variables and
+    `written`, whatever their variableName (Camunda evaluates them when their scope is entered). Returns the
+    start events that fired."""
+    return _start_subprocesses(workflow, written, interrupting, entering=True)
 
 
 def _start_subprocesses(workflow: Any, written: Mapping[str, Any], interrupting: Mapping[str, bool],
                         entering: bool = False) -> list[str]:
     from SpiffWorkflow.bpmn import BpmnEvent
 
-    from .events import _latest_data, _start_event_subprocess
+    from .events import _INTERRUPTED, _latest_data, _start_event_subprocess
 
     fired: list[str] = []
-    for scope, name, start in list(_event_subprocess_conditions(workflow)):
+    found = list(_event_subprocess_conditions(workflow, entered=not entering))
+    for scope, _name, _start in found:
+        scope.task_tree.internal_data[_ENTERED] = True
+    for scope, name, start in found:
+        if scope.task_tree.internal_data.get(_INTERRUPTED):
+            continue  # an interrupting one started in this scope just now
         data = _latest_data(scope) or dict(scope.task_tree.data)
         if not entering and not _listens(start.event_definition, data, written):
             continue
@@ -127,11 +152,20 @@ def waiting_conditions(workflow: Any) -> list[Any]:
 
 def refresh(workflow: Any, written: Mapping[str, Any], interrupting: Mapping[str, bool]) -> list[str]:
     """Evaluate every waiting condition that listens to a change of `written`; returns the BPMN ids of the
-    events that fired. `interrupting`: per event subprocess start event id, whether it interrupts."""
+    events that fired. `interrupting`: per event subprocess start event id, whether it interrupts. Scopes not
+    entered yet are left to `enter`."""
     fired: list[str] = []
     if not written:
         return fired
     fired += _start_subprocesses(workflow, written, interrupting)
+    for task in list(gateways.waiting_gateways(workflow)):
+        listening = [c for c in gateways.branches(task) if _listens(c, task.data, written)]
+        if listening:
+            task.data.update(copy.deepcopy(dict(written)))
+            caught = gateways.fire_first_true(task, listening)
+            if caught is not None:
+                task._ready()  # not task_spec._update: it would copy the parent's data over the task's
+                fired.append(caught)
     for task in waiting_conditions(workflow):
         if not task.has_state(TaskState.WAITING) or not _listens(task.task_spec.event_definition, task.data, written):
             continue
@@ -164,6 +198,7 @@ def spread(workflow: Any, written: Mapping[str, Any]) -> None:
     so what runs next sees them, as Camunda's process variables are seen everywhere."""
     open_states = TaskState.READY | TaskState.WAITING | TaskState.STARTED
     conditional = {t.id for t in waiting_conditions(workflow)}  # `refresh` gives them the values, and tells
+    conditional |= {t.id for t in gateways.waiting_gateways(workflow)}
     for scope in [workflow, *workflow.subprocesses.values()]:  # a created variable from an updated one
         for task in scope.tasks.values():
             if task.has_state(open_states) and task.task_spec.bpmn_id and task.id not in conditional:

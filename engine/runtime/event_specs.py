@@ -9,7 +9,9 @@
 - A timer start event of the process fires when the scheduler says so (engine.services.timer_starts); a
   conditional one when POST /api/v1/conditions finds its condition true (engine.services.conditions).
 - A Quartz cron timeCycle on any other timer (boundary, event subprocess start) is a CronCycleTimer; a
-  cycle on an interrupting boundary timer fires once and interrupts (FirstFiringTimer).
+  cycle on an interrupting boundary timer fires once and interrupts (FirstFiringTimer); on a non-interrupting
+  one each firing is a path of its own that outlives the activity (repeating_timers).
+- An error or escalation throw event records its throw for engine.runtime.error_events (Camunda's walk).
 """
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ from SpiffWorkflow.camunda.specs.event_definitions import (
     MessageEventDefinition as CamundaMessageEventDefinition,
 )
 
-from . import conditions, timers
+from . import conditions, repeating_timers, timers
 
 
 class StartTimer(EventDefinition):
@@ -70,6 +72,8 @@ class OutboxMessageEnd(EndEvent):
 
 def prepare_events(spec: Any, subprocess_specs: Mapping[str, Any]) -> None:
     """Apply the adjustments above to every task spec of a procedure version."""
+    from . import error_events  # it imports engine.runtime.events, which imports this module
+
     for start in spec.bpmn_start_events:
         if isinstance(start.event_definition, TimerEventDefinition):
             start.event_definition = StartTimer(start.event_definition.name, start.event_definition.expression)
@@ -89,6 +93,8 @@ def prepare_events(spec: Any, subprocess_specs: Mapping[str, Any]) -> None:
             for item in items:
                 timers.adopt_cron(item)
             timers.adopt_interrupting_cycle(task_spec)
+            error_events.adopt(task_spec)
+            repeating_timers.adopt(task_spec)
             conditions.adopt(task_spec)
             for item in items:
                 if type(item) is CamundaMessageEventDefinition:

@@ -225,6 +225,24 @@ def _rearm_if_non_interrupting(task: Any) -> None:
     spec._update(fresh)
 
 
+def _lead_to_scope_end(scope: Any, sp_name: str) -> None:
+    """An interrupting event subprocess ends its scope when it ends (Camunda). The scope's own flow was cancelled
+    before it reached the scope's end join, so the event subprocess instance gets that path (to the end join and
+    the end, as SpiffWorkflow predicts a path); without it an embedded subprocess stayed open for ever."""
+    from SpiffWorkflow.bpmn.specs.control import _EndJoin
+
+    if any(isinstance(t.task_spec, _EndJoin) and not t.has_state(TaskState.FINISHED_MASK) for t in scope.tasks.values()):
+        return
+    instances = [t for t in scope.tasks.values() if t.task_spec.name == sp_name]
+    if not instances:
+        return
+    todo = [max(instances, key=lambda t: t.last_state_change)]
+    while todo:
+        task = todo.pop()
+        task._sync_children(task.task_spec.outputs, TaskState.FUTURE)
+        todo.extend(task.children)
+
+
 def _start_event_subprocess(workflow: Any, scope: Any, sp_name: str, start: Any, event: Any,
                             interrupting: bool) -> None:
     before = {t.id for t in scope.tasks.values()}
@@ -240,6 +258,7 @@ def _start_event_subprocess(workflow: Any, scope: Any, sp_name: str, start: Any,
             if task.id in before and task.id in scope.tasks and task.has_state(_ACTIVE) \
                     and task.task_spec.bpmn_id:
                 task.cancel()
+        _lead_to_scope_end(scope, sp_name)
     if sub is not None:
         for task in list(sub.tasks.values()):
             if task.task_spec is start and task.has_state(TaskState.READY):

@@ -156,8 +156,10 @@ def prepare_spec(spec: Any, subprocess_specs: dict[str, Any]) -> None:
     Done after parsing because the spec is shared and read-only afterwards; the class swap keeps the
     parser untouched and the spec out of every incident's serialized state.
     """
+    from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin
     from SpiffWorkflow.bpmn.specs.defaults import ParallelGateway
 
+    from .boundary_join import ScopedBoundaryEventJoin
     from .event_specs import prepare_events
     from .join import MergingParallelGateway
     from .multi_instance import SWAPS
@@ -168,5 +170,7 @@ def prepare_spec(spec: Any, subprocess_specs: dict[str, Any]) -> None:
         for task_spec in process.task_specs.values():
             if type(task_spec) is ParallelGateway:
                 task_spec.__class__ = MergingParallelGateway
+            elif type(task_spec) is BoundaryEventJoin:
+                task_spec.__class__ = ScopedBoundaryEventJoin
             elif type(task_spec) in SWAPS:
                 task_spec.__class__ = SWAPS[type(task_spec)]

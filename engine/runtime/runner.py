@@ -17,13 +17,15 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
+from engine.bpmn import implicit
 from engine.records.declarations import declared, sift
 
-from . import conditions, events, io_mapping, prune, scope_end, serializer, timers
+from . import conditions, error_events, events, io_mapping, prune, scope_end, serializer, timers
 from .budget import BudgetExceeded, Budgets, Meter
 from .events import AwaitedEvent, ThrownSignal
 from .override import rewind_to_check
 from .procedure import RuntimeProcedure
+from .script_writes import ScriptWrites
 from .stall import stuck_reason
 from .transitions import Snapshot, Transition, diff_transitions
 
@@ -157,10 +159,8 @@ class Runner:
         def act(wf: BpmnWorkflow) -> None:
             if start_event is not None:
                 events.begin_at(wf, start_event, start_kind, {})
-            if self.procedure.conditional_event_subprocesses:
-                if wf.task_tree.state == TaskState.READY:
-                    wf.task_tree.run()  # what the first engine step does; the scope must be open to start in it
-                conditions.enter(wf, dict(data), self.procedure.interrupting)
+            if self.procedure.conditional_event_subprocesses and wf.task_tree.state == TaskState.READY:
+                wf.task_tree.run()  # what the first engine step does; the scope must be open to start in it
 
         return self._carrying(personal, self._advance(workflow, Snapshot.empty(), act, dict(data)))
 
@@ -213,12 +213,11 @@ class Runner:
 
         return self._carrying(personal, self._advance(workflow, Snapshot.of(workflow), act, dict(result)))
 
-    def throw_error(self, state: str, task_id: str, code: str, data: Mapping[str, Any]) -> Outcome:
-        """A waiting service task ends with a BPMN error: the error boundary event for `code` (or a
-        catch-all one) takes over. LookupError when the task is not waiting or nothing catches the error."""
-        from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
-        from SpiffWorkflow.bpmn.util.event import BpmnEvent
-
+    def throw_error(self, state: str, task_id: str, code: str, data: Mapping[str, Any],
+                    message: str | None = None) -> Outcome:
+        """A waiting service task ends with a BPMN error, caught on Camunda's walk (engine.runtime.error_events):
+        its error boundary events, then each enclosing scope's error event subprocesses and boundary events.
+        LookupError when the task is not waiting or nothing catches the error."""
         data, personal = self._sift(data)
         workflow = self.load(state)
         task = self._task(workflow, task_id)
@@ -227,48 +226,28 @@ class Runner:
 
         def act(wf: BpmnWorkflow) -> None:
             task.data.update(copy.deepcopy(dict(data)))
-            event = BpmnEvent(ErrorEventDefinition(code, code=code), payload=copy.deepcopy(dict(data)),
-                              target=task.workflow)
-            if not wf.event_manager.catch(event):
-                raise LookupError(f"no error boundary event of {task.task_spec.bpmn_id} catches error code {code!r}")
+            thrown = error_events.Throw(task, "error", code, code, copy.deepcopy(dict(data)), message)
+            if not error_events.throw(wf, thrown, self.procedure.interrupting):
+                raise LookupError(f"no error boundary event or error event subprocess catches error code {code!r} "
+                                  f"thrown at {task.task_spec.bpmn_id}")
 
         return self._carrying(personal, self._advance(workflow, Snapshot.of(workflow), act, dict(data)))
 
     def catch_at_call(self, state: str, task_id: str, kind: str, code: str | None,
                       payload: Mapping[str, Any]) -> Outcome:
-        """An error or escalation raised by the child of the waiting call activity `task_id` is thrown at it:
-        its boundary events (or an enclosing scope's) catch it, with `payload` as the caught variables.
+        """An error or escalation raised by the child of the waiting call activity `task_id` is thrown at it,
+        caught on Camunda's walk (engine.runtime.error_events), with `payload` as the caught variables.
         LookupError when nothing in this workflow catches it (the caller's own parent may)."""
-        from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
-            ErrorEventDefinition,
-            EscalationEventDefinition,
-        )
-        from SpiffWorkflow.bpmn.util.event import BpmnEvent
-
         payload, personal = self._sift(payload)
         workflow = self.load(state)
         task = self._task(workflow, task_id)
         if task is None or task.state != TaskState.STARTED:
             raise LookupError(f"call activity {task_id} is not waiting")
-        kinds = {"error": ErrorEventDefinition, "escalation": EscalationEventDefinition}
 
         def act(wf: BpmnWorkflow) -> None:
-            event = BpmnEvent(kinds[kind](code or "", code=code), payload=copy.deepcopy(dict(payload)),
-                              target=task.workflow)
-            # Scope by scope outwards, as Camunda: a boundary event of this code wins over a catch-all one
-            # (SpiffWorkflow's own catch would fire both, and fall back to any catcher anywhere)
-            scope = task.workflow
-            while scope is not None:
-                waiting = [t for t in wf.event_manager.tasks.values()
-                           if t.workflow is scope and t.task_spec.event_definition.catches(t, event)]
-                exact = [t for t in waiting if t.task_spec.event_definition.code is not None]
-                for catcher in exact or waiting:
-                    catcher.task_spec.catch(catcher, event)
-                    catcher.task_spec._update(catcher)
-                if waiting:
-                    return
-                scope = scope.parent_workflow
-            raise LookupError(f"nothing catches {kind} {code!r} thrown at {task.task_spec.bpmn_id}")
+            thrown = error_events.Throw(task, kind, code, code, copy.deepcopy(dict(payload)))
+            if not error_events.throw(wf, thrown, self.procedure.interrupting):
+                raise LookupError(f"nothing catches {kind} {code!r} thrown at {task.task_spec.bpmn_id}")
 
         return self._carrying(personal, self._advance(workflow, Snapshot.of(workflow), act, dict(payload)))
 
@@ -345,18 +324,37 @@ class Runner:
                  written: dict[str, Any]) -> Outcome:
         meter = self._meter or Meter(self.budgets)
         guard = _LoopGuard(self.loop_cap, self.procedure, meter, self.cycle_cap)
+        scripts = ScriptWrites()
+
+        def will_run(task: Any) -> None:
+            self._before_automatic(task)
+            scripts.before(task)
+
+        def did_run(task: Any) -> None:
+            guard(task)
+            scripts.after(task)
+
+        def listen() -> bool:
+            """Conditions hear of what scripts assigned, and scopes just entered evaluate theirs (Camunda)."""
+            fired = conditions.refresh(workflow, scripts.take(), self.procedure.interrupting)
+            if self.procedure.conditional_event_subprocesses:
+                fired += conditions.enter(workflow, {}, self.procedure.interrupting)
+            return bool(fired)
+
         try:
             act(workflow)
             conditions.refresh(workflow, written, self.procedure.interrupting)  # as Camunda, when variables are set
-            workflow.do_engine_steps(will_complete_task=self._before_automatic, did_complete_task=guard)
+            if self.procedure.conditional_event_subprocesses:
+                conditions.enter(workflow, written, self.procedure.interrupting)
+            self._steps(workflow, will_run, did_run)
             guard.check(workflow)
             # A timer that became due while we worked fires now rather than at the next tick; a plain
             # bpmn:task passes straight through, as in Camunda 7.
             # (one pass over the task dicts, not a walk of the tree: the order does not matter here)
-            while self._pass_through(workflow, guard) or scope_end.close_finished_scopes(workflow) or any(
-                    t.state == TaskState.READY and not t.task_spec.manual for t in _every_task(workflow)):
+            while listen() or self._pass_through(workflow, guard) or scope_end.close_finished_scopes(workflow) \
+                    or any(t.state == TaskState.READY and not t.task_spec.manual for t in _every_task(workflow)):
                 meter.check_time()
-                workflow.do_engine_steps(will_complete_task=self._before_automatic, did_complete_task=guard)
+                self._steps(workflow, will_run, did_run)
                 guard.check(workflow)
             for task in [t for t in _every_task(workflow) if t.state == TaskState.READY and t.task_spec.manual]:
                 if not task.internal_data.get("pre_script_ran"):
@@ -376,6 +374,23 @@ class Runner:
         except (TypeError, ValueError, AttributeError) as err:
             # SpiffWorkflow's own faults on odd models (a timer cycle whose expression gives null, ...)
             raise IncidentFailed(f"the engine could not run this step: {type(err).__name__}: {err}") from err
+
+    def _steps(self, workflow: BpmnWorkflow, will_run: Callable[[Any], None], did_run: Callable[[Any], None]) -> None:
+        """SpiffWorkflow's engine steps; a task that threw an error or escalation stops them, the throw is caught
+        on Camunda's walk (engine.runtime.error_events), and the steps go on."""
+
+        def completed(task: Any) -> None:
+            did_run(task)
+            if error_events.pending(workflow):
+                raise error_events.Thrown()
+
+        while True:
+            try:
+                workflow.do_engine_steps(will_complete_task=will_run, did_complete_task=completed)
+                if not error_events.settle(workflow, self.procedure.interrupting):  # a throw outside the callback
+                    return
+            except error_events.Thrown:
+                error_events.settle(workflow, self.procedure.interrupting)
 
     def _pass_through(self, workflow: BpmnWorkflow, guard: _LoopGuard) -> bool:
         """Run every ready plain bpmn:task (no type: nothing for a person or a system to do); True if any ran."""
@@ -538,5 +553,9 @@ def _raised(uncaught: list[Any]) -> list[RaisedEvent]:
 
 def _describe(err: SpiffWorkflowException) -> str:
     task = getattr(err, "task", None)
-    where = f" at {task.task_spec.bpmn_id}" if task is not None and task.task_spec.bpmn_id else ""
-    return f"{err}{where}"
+    if task is None:
+        return str(err)
+    if task.task_spec.bpmn_id:
+        return f"{err} at {task.task_spec.bpmn_id}"
+    after = implicit.origin(task.task_spec.name)  # a generated split: the activity whose flows it takes
+    return f"{err} on the outgoing sequence flows of {after}" if after else str(err)

@@ -13,10 +13,13 @@ from typing import Any
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import DEFAULT_CONFIG as BPMN_CONFIG
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG as CAMUNDA_CONFIG
 from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG as SPIFF_CONFIG
 from SpiffWorkflow.spiff.specs import event_definitions as spiff_events
+
+from .gateway_conditions import BranchCondition
 
 _specs: ContextVar[tuple[Any, dict[str, Any]] | None] = ContextVar("incident_engine_spec", default=None)
 
@@ -55,6 +58,7 @@ class LeanWorkflowConverter(BpmnWorkflowConverter):
 def _make_serializer() -> BpmnWorkflowSerializer:
     config = {**BPMN_CONFIG, **SPIFF_CONFIG, **CAMUNDA_CONFIG}
     config[BpmnWorkflow] = LeanWorkflowConverter
+    config[BranchCondition] = TimerConditionalEventDefinitionConverter  # a gateway's caught condition
     # Converters register by class name, so spiff's error and escalation event classes would take over the
     # plain BPMN ones that our (Camunda) parser makes, and their converter needs an `expression` those lack:
     # an incident that reached an escalation end event could not be saved.

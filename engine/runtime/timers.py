@@ -61,6 +61,33 @@ def _date_has_fired(self: Any, my_task: Any) -> bool:
     return _fire_if_reached(my_task, deadline)
 
 
+def iso_cycle(definition: Any, my_task: Any) -> tuple[int, datetime, Any]:
+    """(repeats, -1 without end; first moment; interval) of a timeCycle written as an ISO 8601 repeating
+    interval, evaluated now; anything else (an expression that gives null, a bad interval) fails naming it."""
+    expression = my_task.workflow.script_engine.evaluate(my_task, definition.expression)
+    try:
+        if not isinstance(expression, str):
+            raise TypeError(type(expression).__name__)
+        cycles, start, duration = _spiff_timer.TimerEventDefinition.parse_iso_recurring_interval(expression)
+    except Exception as err:  # noqa: BLE001 - SpiffWorkflow raises bare Exception for a bad interval
+        raise WorkflowTaskException(f"timer {definition.name or ''}: the timeCycle {definition.expression!r} gave "
+                                    f"{expression!r}, not an ISO 8601 repeating interval (R/PT1H, "
+                                    "R3/2026-01-01T09:00Z/P1D)", task=my_task, exception=err) from err
+    return int(cycles), start, duration
+
+
+def _cycle_complete(self: Any, my_task: Any) -> bool:
+    """SpiffWorkflow's cycle timer, with its first evaluation checked (a null crashed it: AttributeError)."""
+    if my_task._get_internal_data("event_value") is None:
+        cycles, start, duration = iso_cycle(self, my_task)
+        my_task._set_internal_data(event_value={"cycles": cycles, "next": start.isoformat(),
+                                                "duration": duration.total_seconds()})
+    return bool(_SPIFF_CYCLE_COMPLETE(self, my_task))
+
+
+_SPIFF_CYCLE_COMPLETE = _spiff_timer.CycleTimerEventDefinition.cycle_complete
+
+
 class CronCycleTimer(_spiff_timer.CycleTimerEventDefinition):
     """A timeCycle written as Quartz cron (`0 0 9 ? * MON-FRI`) on a boundary timer or an event subprocess's
     timer start: it repeats for ever, each firing at the cron's next moment after now (as Camunda reschedules
@@ -128,12 +155,7 @@ class FirstFiringTimer(_spiff_timer.TimerEventDefinition):
         if self.schedule is not None:
             moment = next_firing(self.schedule, clock.now())
             return moment.isoformat() if moment is not None else None
-        expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-        try:
-            _cycles, start, _duration = _spiff_timer.TimerEventDefinition.parse_iso_recurring_interval(expression)
-        except Exception as err:  # noqa: BLE001 - SpiffWorkflow raises bare Exception for a bad interval
-            raise WorkflowTaskException(f"timer {self.name or ''}: {expression!r} is not an ISO 8601 repeating "
-                                        "interval", task=my_task, exception=err) from err
+        _cycles, start, _duration = iso_cycle(self, my_task)
         return str(start.isoformat())
 
 
@@ -150,6 +172,7 @@ def install() -> None:
     _spiff_timer.datetime = _ClockDatetime  # type: ignore[misc]
     _spiff_timer.DurationTimerEventDefinition.has_fired = _duration_has_fired  # type: ignore[method-assign]
     _spiff_timer.TimeDateEventDefinition.has_fired = _date_has_fired  # type: ignore[method-assign]
+    _spiff_timer.CycleTimerEventDefinition.cycle_complete = _cycle_complete  # type: ignore[method-assign]
 
 
 def parse_deadline(value: Any) -> datetime | None:

@@ -237,7 +237,7 @@ def bpmn_error(engine: IncidentEngine, task_id: str, *, worker_id: str, code: st
                    task_id=task_id, element_id=row["element_id"], element_name=row["element_name"],
                    element_type="serviceTask")
         try:
-            advance(conn, step, runner, lambda: runner.throw_error(step.incident["state"], task_id, code, values),
+            advance(conn, step, runner, lambda: runner.throw_error(step.incident["state"], task_id, code, values, message),
                     submitted=values)
         except LookupError as err:
             raise Invalid(str(err), [Problem("no boundary event catches it", field="errorCode")]) from None

@@ -146,7 +146,8 @@ scenarios:
     assert kinds.index("external_task_locked") < kinds.index("external_task_bpmn_error")
     assert "external_task_failed" in [r["kind"] for r in found["the worker fails with no retries left"]["audit"]]
     uncaught = found["an error code no boundary catches"]["failure"]
-    assert uncaught["message"] == "no error boundary event of Task_Charge catches error code 'NO_SUCH_CODE'"
+    assert uncaught["message"] == ("no error boundary event or error event subprocess catches error code "
+                                  "'NO_SUCH_CODE' thrown at Task_Charge")
     assert uncaught["line"] == 29
     assert run["coverage"]["uncovered_flows"] == []
     assert _live_rows(engine) == 0

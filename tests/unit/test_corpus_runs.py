@@ -13,7 +13,7 @@ FILES = sorted(p for p in y.corpus().iterdir() if p.is_file()) if y.corpus().is_
 AGREED = {y.JAVA, y.SCRIPT, y.CROSS_FILE, y.CAMUNDA_REFUSES}
 # What this engine does not run yet, by rule, with the number of models each keeps out (issue 12's
 # note lists them): a rise is a regression; a fall means the bound should come down.
-NOT_YET = {"bpmn.spiff": 10, "unsupported.event_subprocess": 11}
+NOT_YET: dict[str, int] = {}
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def verdicts() -> list[y.Verdict]:
 
 def test_refusals_are_for_agreed_reasons_or_named_gaps(verdicts: list[y.Verdict]) -> None:
     accepted = [v for v in verdicts if v.category is None]
-    assert len(accepted) >= 220
+    assert len(accepted) >= 236
     gaps = collections.Counter(v.category.removeprefix("not run yet: ") for v in verdicts
                                if v.category and v.category not in AGREED)
     assert set(gaps) <= set(NOT_YET), gaps
@@ -44,4 +44,6 @@ def test_every_accepted_model_runs_to_an_end_or_a_named_reason(verdicts: list[y.
             assert kind not in ("error", "stalled") or reason.strip(), v.name
             if kind == "stopped":  # only a conditional event can wait with nothing else open
                 assert "Conditional" in v.name, f"{v.name}: {reason}"
-    assert results["completed"] >= 213, results
+    # 225 on 2026-12-01 20:20; two below for a slow model hitting the wall-clock budget on a loaded machine
+    assert results["completed"] >= 223, results
+    assert results["stalled"] == 0, results  # since the event-based gateway's conditions run (2026-12-01)

@@ -1,4 +1,5 @@
-"""Event subprocesses SpiffWorkflow 3.2 would start at the wrong moment are refused at upload, not run wrongly."""
+"""Error and escalation event subprocesses are accepted (engine.runtime.error_events runs them); a non-interrupting
+error start is refused, as Camunda refuses it."""
 from __future__ import annotations
 
 import pytest
@@ -20,12 +21,17 @@ def _with_event_subprocess(definition: str) -> bytes:
 
 
 @pytest.mark.parametrize("definition", ["<errorEventDefinition/>", "<escalationEventDefinition/>"])
-def test_error_and_escalation_event_subprocesses_are_refused_naming_the_start(definition: str) -> None:
+def test_error_and_escalation_event_subprocesses_are_accepted_as_triggers_of_their_scope(definition: str) -> None:
+    loaded = load_procedure(_with_event_subprocess(definition))
+    assert loaded.spec.start.trigger_specs == ["esp"]  # started by the throw, not with the process
+
+
+def test_a_non_interrupting_error_event_subprocess_is_refused_as_camunda_refuses_it() -> None:
+    xml = _with_event_subprocess("<errorEventDefinition/>").replace(b'<startEvent id="es">',
+                                                                    b'<startEvent id="es" isInterrupting="false">')
     with pytest.raises(ProcedureInvalid) as refused:
-        load_procedure(_with_event_subprocess(definition))
-    rules = {(p.rule, p.element_id) for p in refused.value.problems}
-    assert ("unsupported.event_subprocess", "es") in rules
-    assert any("boundary event" in p.message for p in refused.value.problems)
+        load_procedure(xml)
+    assert ("bpmn.camunda", "es") in {(p.rule, p.element_id) for p in refused.value.problems}
 
 
 def test_a_message_event_subprocess_is_still_accepted() -> None:

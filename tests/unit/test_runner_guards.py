@@ -25,6 +25,22 @@ def test_a_timer_cycle_whose_expression_gives_nothing_fails_the_incident() -> No
                      '<boundaryEvent id="t" attachedToRef="r" cancelActivity="false"><timerEventDefinition>'
                      '<timeCycle>${cycle}</timeCycle></timerEventDefinition></boundaryEvent>'
                      '<sequenceFlow id="f3" sourceRef="t" targetRef="u"/><userTask id="u"/>')
+    # SpiffWorkflow's cycle timer crashed on the null (AttributeError: 'NoneType' object has no attribute
+    # 'upper'); the timer is checked first now and named
+    with pytest.raises(IncidentFailed, match=r"timer t: the timeCycle '\$\{cycle\}' gave None, not an ISO 8601"):
+        runner.start({})
+
+
+def test_a_fault_inside_spiffworkflow_fails_the_incident_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    runner = _runner('<startEvent id="s"/><sequenceFlow id="f1" sourceRef="s" targetRef="w"/>'
+                     '<intermediateCatchEvent id="w"><timerEventDefinition><timeDuration>PT1H</timeDuration>'
+                     '</timerEventDefinition></intermediateCatchEvent>'
+                     '<sequenceFlow id="f2" sourceRef="w" targetRef="e"/><endEvent id="e"/>')
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise AttributeError("'NoneType' object has no attribute 'upper'")
+
+    monkeypatch.setattr(runner.script_engine, "evaluate", broken)
     with pytest.raises(IncidentFailed, match="the engine could not run this step: AttributeError"):
         runner.start({})
 
