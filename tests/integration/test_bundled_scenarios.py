@@ -1,26 +1,13 @@
 """The bundled procedures ship scenario tests that pass and take every sequence flow (issue 16, part 4)."""
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from engine.services import procedures, scenario_tests
 from engine.services.engine_app import IncidentEngine
-from tests.conftest import BUNDLED, make_settings
+from tests.conftest import BUNDLED
 
 NAMES = sorted(p.stem for p in BUNDLED.glob("*.bpmn"))
 
 
-@pytest.fixture
-def sqlite_engine(sqlite_template: Path, tmp_path: Path) -> Iterator[IncidentEngine]:
-    path = tmp_path / "engine.sqlite3"
-    shutil.copy(sqlite_template, path)
-    engine = IncidentEngine(make_settings(f"sqlite:///{path}"))
-    yield engine
-    engine.db.dispose()
 
 
 def test_every_bundled_procedure_has_a_scenario_file() -> None:

@@ -7,10 +7,7 @@ test's wall-clock time; the figures are printed.
 """
 from __future__ import annotations
 
-import shutil
 import statistics
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -18,16 +15,7 @@ from engine.config import Settings
 from engine.runtime.runner import Runner
 from engine.services import procedures, scenario_tests
 from engine.services.engine_app import IncidentEngine
-from tests.conftest import BUNDLED, make_settings
-
-
-@pytest.fixture
-def sqlite_engine(sqlite_template: Path, tmp_path: Path) -> Iterator[IncidentEngine]:
-    path = tmp_path / "engine.sqlite3"
-    shutil.copy(sqlite_template, path)
-    engine = IncidentEngine(make_settings(f"sqlite:///{path}"))
-    yield engine
-    engine.db.dispose()
+from tests.conftest import BUNDLED
 
 
 def test_the_default_budgets_are_well_under_a_second() -> None:
