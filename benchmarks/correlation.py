@@ -51,6 +51,8 @@ def main() -> None:
     parser.add_argument("--signal", type=int, default=1000)
     args = parser.parse_args()
 
+    from _procs import postgres_cpu  # benchmarks/ is on the path when the script runs
+
     from api import create_app
     from engine.config import Settings
     from engine.db import wait_rows, wire
@@ -138,26 +140,35 @@ def main() -> None:
         token = issue_token(engine.settings, user="bench-integration", roles=["integration"])
         client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
         warm = 10  # the first ones prepare the statements on the pooled connections (as a running server has)
+        client_cpu: dict[bool, list[float]] = {False: [], True: []}
+        server_cpu: dict[bool, float] = {False: 0.0, True: 0.0}
         for index, (reference, case_id) in enumerate(real):
             kind = "reference" if index % 2 == 0 else "variable"
             kw: dict[str, Any] = {"reference": reference} if kind == "reference" else {"correlation": {"case_id": case_id}}
             through_http = index >= warm + (len(real) - warm) // 2
+            pg_before = sum(postgres_cpu(name).values())
             with wire.counting(engine.db) as counted:
+                cpu_began = time.process_time()
                 began = time.perf_counter()
                 if through_http:
                     response = client.post("/api/v1/messages", json={"name": "customerCalledBack",
                                                                      "variables": {"note": "called"}, **kw})
                     took = (time.perf_counter() - began) * 1000
+                    cpu = (time.process_time() - cpu_began) * 1000
                     assert response.status_code == 200, response.get_json()
                     result = response.get_json()
                 else:
                     result = messages.correlate(engine, name="customerCalledBack", variables={"note": "called"},
                                                 actor="bench", **kw)
                     took = (time.perf_counter() - began) * 1000
+                    cpu = (time.process_time() - cpu_began) * 1000
+            pg_cpu = (sum(postgres_cpu(name).values()) - pg_before) * 1000
             assert result["results"][0]["element_id"] == "Catch_Callback"
             if index < warm:
                 continue
             (http if through_http else full)[kind].append(took)
+            client_cpu[through_http].append(cpu)
+            server_cpu[through_http] += pg_cpu
             statements.append(counted.statements)
             trips.append(counted.round_trips)
             if args.sql and index == warm:
@@ -167,6 +178,10 @@ def main() -> None:
         print(line("full correlation, by one correlation variable", full["variable"]))
         print(line("whole request POST /api/v1/messages, by reference", http["reference"]))
         print(line("whole request POST /api/v1/messages, by one correlation variable", http["variable"]))
+        for through_http, label in ((False, "service call"), (True, "whole request")):
+            print(f"CPU per correlation, {label} (load-independent, roughly): this process median "
+                  f"{statistics.median(client_cpu[through_http]):.2f} ms, PostgreSQL backends mean "
+                  f"{server_cpu[through_http] / len(client_cpu[through_http]):.2f} ms")
         base = statistics.median(lookups["baseline"])
         ratio = statistics.median(lookups["variable"]) / base
         print(f"\nlookup by variable / primary-key round trip (medians): {ratio:.1f}")
