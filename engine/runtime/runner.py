@@ -19,8 +19,9 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.records.declarations import declared, sift
 
-from . import case_file, conditions, events, io_mapping, prune, scope_end, serializer, timers
+from . import conditions, events, io_mapping, prune, scope_end, serializer, timers
 from .budget import BudgetExceeded, Budgets, Meter
+from .case_file import process_writes, scrub
 from .events import AwaitedEvent, ThrownSignal
 from .override import rewind_to_check
 from .procedure import RuntimeProcedure
@@ -122,12 +123,12 @@ class Runner:
     def _made(self, workflow: BpmnWorkflow, before: Snapshot, meter: Meter) -> tuple[dict[str, Any], dict[str, Any]]:
         """The process-scope variables the workflow itself wrote in this step (engine.runtime.case_file), with
         declared personal ones swapped for the marker (in the workflow too) and carried apart."""
-        made = case_file.process_writes(workflow, before, self.procedure.node_type)
+        made = process_writes(workflow, before, self.procedure.node_type)
         if not made:
             return made, {}
         made, personal = self._sift(made)
         if personal:
-            case_file.scrub(workflow, personal)
+            scrub(workflow, personal)
         meter.check_task_data("(the case file)", len(json.dumps(made)))
         return made, personal
 
