@@ -3,13 +3,15 @@
 1. N incidents wait for the message `customerCalledBack` (the fixture tests/fixtures/bpmn/events/
    message_waits.bpmn): R real ones started and driven through the service, the rest written as the rows a
    wait leaves (an incident row plus its event_waits and event_wait_keys rows), so the lookup searches N.
-   Then: the lookup alone (wait_rows.matching) by reference and by one correlation variable, and the full
-   correlation (messages.correlate: lookup, lock, deliver, transition, audit, commit) of each real incident,
-   half by reference and half by variable: median, p95 and worst.
+   Then: the lookup alone (wait_rows.matching) by reference and by one correlation variable, the full
+   correlation (messages.correlate: lookup, lock, deliver, transition, audit, commit) of half the real
+   incidents, and the whole request `POST /api/v1/messages` (the app through its WSGI interface: token,
+   role check, schema, JSON, the same service) of the other half; each half by reference and by variable:
+   median, p95 and worst, and the statements and round trips on the wire (engine.db.wire) per correlation.
 2. S incidents wait for the signal `majorIncident` (signal_waits.bpmn), all real; one broadcast reaches
    them in batches of SIGNAL_BATCH (one transaction each): total time, batches, per-incident cost.
 
-    python benchmarks/correlation.py [--waiting 100000] [--real 40] [--signal 1000]
+    python benchmarks/correlation.py [--waiting 100000] [--real 200] [--signal 1000] [--sql]
 """
 from __future__ import annotations
 
@@ -22,8 +24,9 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import create_engine, event, insert, text
+from sqlalchemy import create_engine, insert, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -43,15 +46,20 @@ def line(label: str, ms: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--waiting", type=int, default=100_000)
-    parser.add_argument("--real", type=int, default=40)
+    parser.add_argument("--real", type=int, default=200)
+    parser.add_argument("--sql", action="store_true", help="print the statements of one correlation")
     parser.add_argument("--signal", type=int, default=1000)
     args = parser.parse_args()
 
+    from _procs import postgres_cpu  # benchmarks/ is on the path when the script runs
+
+    from api import create_app
     from engine.config import Settings
-    from engine.db import wait_rows
+    from engine.db import wait_rows, wire
     from engine.db.migrate import upgrade
     from engine.db.tables import event_wait_keys, event_waits, incidents
     from engine.events.correlation import key_value
+    from engine.identity.tokens import issue_token
     from engine.services import incidents as incident_service
     from engine.services import messages, procedures, signals, tasks
     from engine.services.engine_app import IncidentEngine
@@ -102,6 +110,7 @@ def main() -> None:
             conn.execute(text("ANALYZE"))  # transactional: committed, as autovacuum's would be
         with engine.db.connect() as conn:
             total = conn.execute(text("SELECT count(*) FROM event_waits WHERE name = 'customerCalledBack'")).scalar()
+        print(f"\nload average {os.getloadavg()[0]:.2f} (1 min) on {os.cpu_count()} cores at the start of the measures")
         print(f"\n{total} incidents wait for customerCalledBack ({args.real} real, {filler} as rows); "
               f"PostgreSQL, one process, one connection at a time\n")
         print("| measure | n | median ms | p95 ms | worst ms |\n| --- | --- | --- | --- | --- |")
@@ -123,34 +132,65 @@ def main() -> None:
         print(line("lookup alone, by reference", lookups["reference"]))
         print(line("lookup alone, by one correlation variable", lookups["variable"]))
         full: dict[str, list[float]] = {"reference": [], "variable": []}
+        http: dict[str, list[float]] = {"reference": [], "variable": []}
         statements: list[int] = []
-        counted = [0]
-
-        def count(*_: object) -> None:
-            counted[0] += 1
-
-        event.listen(engine.db, "before_cursor_execute", count)
+        trips: list[int] = []
+        app = create_app(engine.settings, engine)
+        client = app.test_client()
+        token = issue_token(engine.settings, user="bench-integration", roles=["integration"])
+        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+        warm = 10  # the first ones prepare the statements on the pooled connections (as a running server has)
+        client_cpu: dict[bool, list[float]] = {False: [], True: []}
+        server_cpu: dict[bool, float] = {False: 0.0, True: 0.0}
         for index, (reference, case_id) in enumerate(real):
             kind = "reference" if index % 2 == 0 else "variable"
-            kw = {"reference": reference} if kind == "reference" else {"correlation": {"case_id": case_id}}
-            counted[0] = 0
-            began = time.perf_counter()
-            result = messages.correlate(engine, name="customerCalledBack", variables={"note": "called"},
-                                        actor="bench", **kw)
-            full[kind].append((time.perf_counter() - began) * 1000)
-            statements.append(counted[0])
+            kw: dict[str, Any] = {"reference": reference} if kind == "reference" else {"correlation": {"case_id": case_id}}
+            through_http = index >= warm + (len(real) - warm) // 2
+            pg_before = sum(postgres_cpu(name).values())
+            with wire.counting(engine.db) as counted:
+                cpu_began = time.process_time()
+                began = time.perf_counter()
+                if through_http:
+                    response = client.post("/api/v1/messages", json={"name": "customerCalledBack",
+                                                                     "variables": {"note": "called"}, **kw})
+                    took = (time.perf_counter() - began) * 1000
+                    cpu = (time.process_time() - cpu_began) * 1000
+                    assert response.status_code == 200, response.get_json()
+                    result = response.get_json()
+                else:
+                    result = messages.correlate(engine, name="customerCalledBack", variables={"note": "called"},
+                                                actor="bench", **kw)
+                    took = (time.perf_counter() - began) * 1000
+                    cpu = (time.process_time() - cpu_began) * 1000
+            pg_cpu = (sum(postgres_cpu(name).values()) - pg_before) * 1000
             assert result["results"][0]["element_id"] == "Catch_Callback"
-        event.remove(engine.db, "before_cursor_execute", count)
+            if index < warm:
+                continue
+            (http if through_http else full)[kind].append(took)
+            client_cpu[through_http].append(cpu)
+            server_cpu[through_http] += pg_cpu
+            statements.append(counted.statements)
+            trips.append(counted.round_trips)
+            if args.sql and index == warm:
+                print("statements of one correlation (Parse or Query, the first time each is sent):\n  "
+                      + "\n  ".join(counted.sent), file=sys.stderr)
         print(line("full correlation (deliver + transition + commit), by reference", full["reference"]))
         print(line("full correlation, by one correlation variable", full["variable"]))
+        print(line("whole request POST /api/v1/messages, by reference", http["reference"]))
+        print(line("whole request POST /api/v1/messages, by one correlation variable", http["variable"]))
+        for through_http, label in ((False, "service call"), (True, "whole request")):
+            print(f"CPU per correlation, {label} (load-independent, roughly): this process median "
+                  f"{statistics.median(client_cpu[through_http]):.2f} ms, PostgreSQL backends mean "
+                  f"{server_cpu[through_http] / len(client_cpu[through_http]):.2f} ms")
         base = statistics.median(lookups["baseline"])
         ratio = statistics.median(lookups["variable"]) / base
         print(f"\nlookup by variable / primary-key round trip (medians): {ratio:.1f}")
-        whole = statistics.median(full["reference"] + full["variable"])
-        print(f"whole correlation / primary-key round trip (medians): {whole / base:.1f}; whole correlation / "
+        whole = statistics.median(http["reference"] + http["variable"])
+        print(f"whole request / primary-key round trip (medians): {whole / base:.1f}; whole request / "
               f"lookup by variable: {whole / statistics.median(lookups['variable']):.1f}")
-        print(f"SQL statements per whole correlation (the round trips; load-independent): median "
-              f"{statistics.median(statements):g}, min {min(statements)}, max {max(statements)}")
+        print(f"on the wire per correlation (BEGIN and COMMIT included; load-independent): statements median "
+              f"{statistics.median(statements):g} (min {min(statements)}, max {max(statements)}), round trips "
+              f"median {statistics.median(trips):g} (min {min(trips)}, max {max(trips)})")
         with engine.db.connect() as conn:
             for label, kw in (("reference", {"reference": "F-7"}), ("variable", {"keys": {"case_id": key_value("FC-7")}})):
                 query = wait_rows.matching_query("message", "customerCalledBack", limit=21, **kw)
@@ -171,6 +211,7 @@ def main() -> None:
         print(f"\nsignal majorIncident to {args.signal} waiting incidents (started in {started_s:.1f} s): reached "
               f"{result['reached']} in {result['batches']} batches of {result['batch_size']} (one transaction "
               f"each), {took:.2f} s in all, {took / max(1, result['reached']) * 1000:.2f} ms per incident")
+        print(f"load average {os.getloadavg()[0]:.2f} (1 min) at the end")
         engine.db.dispose()
     finally:
         with admin.connect() as conn:

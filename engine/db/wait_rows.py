@@ -1,12 +1,14 @@
 """Awaited messages and signals, and the correlation keys they are found by: every lookup is an index lookup."""
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select, text
+from sqlalchemy import Connection, bindparam, delete, func, select, text
 
-from .tables import event_wait_keys, event_waits, incidents
+from . import pipeline
+from .tables import UTCDateTime, event_wait_keys, event_waits, incidents
 from .visibility import Visibility, incident_visible
 
 WaitKey = tuple[str, str, str]  # (task_id, kind, name)
@@ -23,32 +25,65 @@ def count_for(conn: Connection, incident_id: str) -> int:
     return int(conn.execute(query).scalar() or 0)
 
 
-def insert(conn: Connection, row: dict[str, Any], keys: Mapping[str, str]) -> int:
+def insert(conn: Connection, row: dict[str, Any], keys: Mapping[str, str]) -> int | None:
+    """A new wait with its keys; its id, or None on PostgreSQL, where the row and its keys go in one statement
+    sent without waiting (engine.db.pipeline) and the wait is known by (task_id, kind, name) instead."""
+    if conn.dialect.name == "postgresql":
+        pipeline.write(conn, _PG_INSERT, {**{c: row[c] for c in _INSERTED},
+                                          "keys": json.dumps([{"name": k, "value": v} for k, v in keys.items()])})
+        return None
     wait_id = int(conn.execute(event_waits.insert().values(**row).returning(event_waits.c.id)).scalar_one())
     if keys:  # a new wait has no keys to replace
         conn.execute(event_wait_keys.insert(), [{"wait_id": wait_id, "name": k, "value": v} for k, v in keys.items()])
     return wait_id
 
 
+def id_of(conn: Connection, key: WaitKey) -> int:
+    """The id of a wait by (task_id, kind, name) (one inserted by this transaction without reading it back)."""
+    task_id, kind, name = key
+    return int(conn.execute(select(event_waits.c.id).where(
+        event_waits.c.task_id == task_id, event_waits.c.kind == kind, event_waits.c.name == name)).scalar_one())
+
+
 def set_keys(conn: Connection, wait_id: int, keys: Mapping[str, str]) -> None:
     """Replace the given keys of a wait (others stay)."""
     if not keys:
         return
-    conn.execute(delete(event_wait_keys).where(event_wait_keys.c.wait_id == wait_id,
-                                               event_wait_keys.c.name.in_(list(keys))))
-    conn.execute(event_wait_keys.insert(), [{"wait_id": wait_id, "name": k, "value": v} for k, v in keys.items()])
+    pipeline.write(conn, delete(event_wait_keys).where(event_wait_keys.c.wait_id == wait_id,
+                                                       event_wait_keys.c.name.in_(list(keys))))
+    pipeline.write(conn, event_wait_keys.insert(),
+                   [{"wait_id": wait_id, "name": k, "value": v} for k, v in keys.items()])
 
 
-# PostgreSQL: the keys and their waits in one statement (one round trip per transition that ends a wait)
-_PG_DELETE = text("WITH gone AS (DELETE FROM event_wait_keys WHERE wait_id = ANY(CAST(:ids AS bigint[]))) "
-                  "DELETE FROM event_waits WHERE id = ANY(CAST(:ids AS bigint[]))")
+_INSERTED = ("incident_id", "procedure_key", "task_id", "element_id", "kind", "name", "reference", "created_at")
+# PostgreSQL: a wait and its keys in one fixed statement (kept prepared), nothing read back
+_PG_INSERT = text(
+    f"WITH w AS (INSERT INTO event_waits ({', '.join(_INSERTED)}) VALUES ({', '.join(':' + c for c in _INSERTED)}) "
+    "RETURNING id) INSERT INTO event_wait_keys (wait_id, name, value) SELECT w.id, k.name, k.value "
+    "FROM w, jsonb_to_recordset(CAST(:keys AS jsonb)) AS k(name text, value text)"
+).bindparams(bindparam("created_at", type_=UTCDateTime))
+# PostgreSQL: the keys and their waits in one statement (one round trip per transition that ends a wait); a wait
+# is named by (task_id, kind, name), unique, so one inserted earlier in the transaction needs no id
+_PG_DELETE = text(
+    "WITH doomed AS (SELECT id FROM event_waits WHERE (task_id, kind, name) IN (SELECT * FROM unnest("
+    "CAST(:tasks AS text[]), CAST(:kinds AS text[]), CAST(:names AS text[])))), "
+    "gone AS (DELETE FROM event_wait_keys WHERE wait_id IN (SELECT id FROM doomed)) "
+    "DELETE FROM event_waits WHERE id IN (SELECT id FROM doomed)")
+
+
+def delete_waits(conn: Connection, waits: Collection[dict[str, Any]]) -> None:
+    """Delete these waits (rows as stored or inserted) with their keys; sent without waiting on PostgreSQL."""
+    if not waits:
+        return
+    if conn.dialect.name == "postgresql":
+        pipeline.write(conn, _PG_DELETE, {"tasks": [w["task_id"] for w in waits], "kinds": [w["kind"] for w in waits],
+                                          "names": [w["name"] for w in waits]})
+        return
+    delete_many(conn, [w["id"] for w in waits])
 
 
 def delete_many(conn: Connection, wait_ids: Collection[int]) -> None:
     if not wait_ids:
-        return
-    if conn.dialect.name == "postgresql":
-        conn.execute(_PG_DELETE, {"ids": [int(i) for i in wait_ids]})
         return
     conn.execute(delete(event_wait_keys).where(event_wait_keys.c.wait_id.in_(list(wait_ids))))
     conn.execute(delete(event_waits).where(event_waits.c.id.in_(list(wait_ids))))

@@ -22,6 +22,7 @@ from engine.records.declarations import declared, sift
 
 from . import conditions, error_events, events, io_mapping, prune, scope_end, serializer, timers
 from .budget import BudgetExceeded, Budgets, Meter
+from .case_file import process_writes, scrub
 from .events import AwaitedEvent, ThrownSignal
 from .override import rewind_to_check
 from .procedure import RuntimeProcedure
@@ -118,8 +119,20 @@ class Runner:
 
     @staticmethod
     def _carrying(personal: dict[str, Any], outcome: Outcome) -> Outcome:
-        outcome.personal = personal
+        outcome.personal = {**personal, **outcome.personal}  # what came in, then what the workflow made
         return outcome
+
+    def _made(self, workflow: BpmnWorkflow, before: Snapshot, meter: Meter) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The process-scope variables the workflow itself wrote in this step (engine.runtime.case_file), with
+        declared personal ones swapped for the marker (in the workflow too) and carried apart."""
+        made = process_writes(workflow, before, self.procedure.node_type)
+        if not made:
+            return made, {}
+        made, personal = self._sift(made)
+        if personal:
+            scrub(workflow, personal)
+        meter.check_task_data("(the case file)", len(json.dumps(made)))
+        return made, personal
 
     def _evaluate(self, expression: str, data: Mapping[str, Any]) -> Any:
         return self.script_engine.environment.evaluate(expression, dict(data))
@@ -361,7 +374,10 @@ class Runner:
                     self._script(task, "pre_script")
                     task.internal_data["pre_script_ran"] = True
             transitions = diff_transitions(self.procedure, before, workflow)
-            return self._outcome(workflow, transitions, written, meter)
+            made, personal = self._made(workflow, before, meter)
+            outcome = self._outcome(workflow, transitions, {**written, **made}, meter)
+            outcome.personal = personal
+            return outcome
         except (IncidentFailed, LookupError):
             raise
         except BudgetExceeded as err:

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from engine import clock
-from engine.db import event_rows, incident_rows, wait_rows
+from engine.db import delivery_rows, event_rows, incident_rows, pipeline, wait_rows
 from engine.errors import Conflict, Invalid, NotFound, Problem
 from engine.events.correlation import Correlation, check_variables, decide, parse
 from engine.events.triggers import Trigger
@@ -133,10 +133,11 @@ def _deliver(engine: IncidentEngine, conn: Connection, wait: dict[str, Any], req
     """One delivery under the incident's lock. When a concurrent correlation took the wait first, the
     message goes to the wait that replaced it (a non-interrupting boundary listens again) if there is
     exactly one; otherwise it is a Conflict for a single correlation and skipped for `all`."""
-    incident = incident_rows.lock(conn, wait["incident_id"])
-    # re-read under the lock (a racing delivery may have committed first); the same read serves the
-    # transition's wait bookkeeping (Step.waits), so it is not read twice
-    stored = wait_rows.for_incident(conn, wait["incident_id"]) if incident is not None else {}
+    # One statement: the lock, the incident's waits as they are now (a racing delivery may have committed
+    # first) and its audit chain head; the waits also serve the transition's bookkeeping (Step.waits)
+    locked = delivery_rows.lock(conn, wait["incident_id"])
+    incident = locked.incident if locked is not None else None
+    stored = locked.waits if locked is not None else {}
     fresh = next((w for w in stored.values() if w["id"] == wait["id"]), None)
     if fresh is None and incident is not None:
         again = wait_rows.matching(conn, "message", request.name, reference=request.reference, keys=request.keys,
@@ -147,9 +148,10 @@ def _deliver(engine: IncidentEngine, conn: Connection, wait: dict[str, Any], req
             raise Conflict(f"the incident stopped waiting for message {request.name!r} while this request ran "
                            "(another correlation took it); nothing was delivered", incident=wait["incident_id"])
         return None
+    assert locked is not None
     runtime = engine.runtime_by_id(conn, incident["procedure_id"])
     runner = engine.runner(runtime)
-    step = Step(incident, runtime, actor, clock.now())
+    step = Step(incident, runtime, actor, clock.now(), open_rows=None if locked.has_open_tasks else {})
     step.waits = stored
     step.event("message_correlated", {
         "message": request.name, "reference": request.reference,
@@ -158,13 +160,15 @@ def _deliver(engine: IncidentEngine, conn: Connection, wait: dict[str, Any], req
         element_name=_name_of(runtime, fresh["element_id"]), element_type=runtime.node_type(fresh["element_id"]))
     awaited = AwaitedEvent(fresh["task_id"], fresh["element_id"], "message", request.name, {})
     try:  # nothing is written before the workflow has run, so a refusal here leaves no trace
-        advance(conn, step, runner, lambda: runner.deliver(incident["state"], awaited, request.variables))
+        with pipeline.pipelined(conn):  # every write of the transition goes out in one round trip (PostgreSQL)
+            advance(conn, step, runner, lambda: runner.deliver(incident["state"], awaited, request.variables))
+            found = step.view() or incidents.view(conn, incident["id"])
     except NotWaiting:
         if strict:
             raise Conflict(f"the incident is no longer waiting for message {request.name!r} there",
                            incident=incident["id"]) from None
         return None
-    view = incidents.visible_view(step.view() or incidents.view(conn, incident["id"]), principal)
+    view = incidents.visible_view(found, principal)
     return {"incident": view, "element_id": fresh["element_id"], "started": False}
 
 

@@ -19,7 +19,8 @@ from typing import Any
 from sqlalchemy import Connection
 
 from engine import clock
-from engine.db import broadcast_rows, event_rows, incident_rows, wait_rows
+from engine.db import broadcast_rows, delivery_rows, event_rows, wait_rows
+from engine.db.audit_rows import known_heads
 from engine.errors import Invalid, NotFound, Problem
 from engine.events.correlation import check_name, check_variables
 from engine.events.triggers import Trigger
@@ -103,12 +104,15 @@ def deliver_pending(engine: IncidentEngine, *, limit: int = 20) -> int:
 
 def _deliver_one(engine: IncidentEngine, conn: Connection, wait: dict[str, Any], row: dict[str, Any]) -> int:
     """1 when the incident caught the signal. One incident's trouble never stops the broadcast."""
-    incident = incident_rows.lock(conn, wait["incident_id"])
-    if incident is None or incident["status"] != "running" or wait_rows.get(conn, wait["id"]) is None:
+    locked = delivery_rows.lock(conn, wait["incident_id"])  # with its waits and chain head: one statement
+    if locked is None or locked.incident["status"] != "running" \
+            or not any(w["id"] == wait["id"] for w in locked.waits.values()):
         return 0
+    incident = locked.incident
     runtime = engine.runtime_by_id(conn, incident["procedure_id"])
     runner = engine.runner(runtime)
-    step = Step(incident, runtime, row["actor"], clock.now())
+    step = Step(incident, runtime, row["actor"], clock.now(), open_rows=None if locked.has_open_tasks else {})
+    step.waits = locked.waits
     node = runtime.definition.nodes.get(wait["element_id"])
     step.event("signal_received", {"signal": row["name"], "broadcast": row["id"], "variables": row["variables"]},
                task_id=wait["task_id"], element_id=wait["element_id"], element_name=node.name if node else None,
@@ -120,6 +124,7 @@ def _deliver_one(engine: IncidentEngine, conn: Connection, wait: dict[str, Any],
     except NotWaiting:
         return 0
     except Exception:  # noqa: BLE001 - logged; the other incidents still get the signal
+        known_heads(conn).pop(incident["id"], None)  # its chain head moved only in memory: read it again
         log.exception("signal %s could not be delivered to incident %s", row["name"], incident["id"])
         return 0
     return 1  # caught (an incident that failed on the way on is in error, with the signal audited)

@@ -27,13 +27,15 @@ def sync_waits(conn: Connection, step: Step, outcome: Outcome) -> None:
     stored = step.waits
     current = {(w.task_id, w.kind, w.name): w for w in outcome.waits}
     gone = [key for key in stored if key not in current]
-    wait_rows.delete_many(conn, [stored[key]["id"] for key in gone])
+    wait_rows.delete_waits(conn, [stored[key] for key in gone])
     for key in gone:
         del stored[key]
     case_file = {**(step.incident.get("data") or {}), **outcome.written}
     changed = correlation_keys(outcome.written)
     if changed:  # a form completed elsewhere changed the case file the remaining waits see
-        for kept in stored.values():
+        for key, kept in stored.items():
+            if kept["id"] is None:  # inserted earlier in this transaction without reading its id back
+                kept["id"] = wait_rows.id_of(conn, key)
             wait_rows.set_keys(conn, kept["id"], changed)
     for key, wait in current.items():
         if key in stored:

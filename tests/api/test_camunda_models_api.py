@@ -11,8 +11,10 @@ def test_an_io_mapped_procedure_runs_through_the_api(client: Any) -> None:
     incident = start(client, "io_mapping", {"case_id": "C-9", "amount": 2}, test=True).get_json()
     done = complete(client, open_task(incident, "Task_Review"), {"decision": "refund"})
     assert done.status_code == 200, done.get_json()
-    # the case file holds what people and systems submitted; the mapping's locals never reach it
-    assert done.get_json()["data"] == {"case_id": "C-9", "amount": 2, "decision": "refund"}
+    # the case file holds what people and systems submitted and what the mapping's outputs set (at process
+    # scope, as Camunda shows them); the mapping's locals (inputs) never reach it
+    assert done.get_json()["data"] == {"case_id": "C-9", "amount": 2, "decision": "refund",
+                                       "review_outcome": "refund/Case C-9 for 2", "seen_amount": 3}
     assert open_task(done.get_json(), "Task_Call")
 
 
