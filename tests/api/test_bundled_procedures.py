@@ -82,7 +82,7 @@ def _due(task: dict[str, Any]) -> datetime | None:
 def test_the_bundled_procedures_are_listed_after_deploy(api) -> None:  # type: ignore[no-untyped-def]
     items = api.get("/api/v1/procedures").get_json()["items"]
     assert {p["key"]: p["version"] for p in items} == {
-        "major_incident": 1, "data_breach": 1, "customer_complaint": 1}
+        "major_incident": 1, "data_breach": 1, "customer_complaint": 1, "data_subject_request": 1}
     major = next(p for p in items if p["key"] == "major_incident")
     assert major["properties"].get("required_checks") == "triage_complete"
 

@@ -81,7 +81,7 @@ def test_a_lost_token_names_the_join_the_choice_and_the_exit() -> None:
     ("the exit loops back to the choice", '<bpmn:sequenceFlow id="F_Skip" sourceRef="Maybe" targetRef="End_Skip" />',
      '<bpmn:sequenceFlow id="F_Skip" sourceRef="Maybe" targetRef="Maybe" />'),
     ("the exit ends in an error", '<bpmn:endEvent id="End_Skip"><bpmn:incoming>F_Skip</bpmn:incoming>',
-     '<bpmn:endEvent id="End_Skip"><bpmn:incoming>F_Skip</bpmn:incoming><bpmn:errorEventDefinition/>'),
+     '<bpmn:endEvent id="End_Skip"><bpmn:incoming>F_Skip</bpmn:incoming><bpmn:errorEventDefinition errorRef="Skipped"/>'),
     ("the join is an inclusive gateway", '<bpmn:parallelGateway id="Join">', '<bpmn:inclusiveGateway id="Join">'),
 ])
 def test_no_lost_token_when_the_exit_cannot_starve_the_join(why: str, old: str, new: str) -> None:
