@@ -11,7 +11,7 @@ round by round so both see the same machine:
 It prints ms per task completion (median and mean over rounds) and chained/plain. The target of issue 17 is
 under 10 % more per transition. Figures go to benchmarks/results/audit_chain.json.
 
-Usage: /work/venv/bin/python benchmarks/audit_chain.py [--rounds 6] [--incidents 15]
+Usage: .venv/bin/python benchmarks/audit_chain.py [--rounds 6] [--incidents 15]
 """
 from __future__ import annotations
 

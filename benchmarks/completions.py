@@ -12,9 +12,9 @@
   (c)  b/a, and the server's peak RSS (gunicorn master + workers).
 
 Usage (from the repository root):
-    /work/venv/bin/python benchmarks/completions.py                # defaults: about 1.5 minutes
-    /work/venv/bin/python benchmarks/completions.py --http-seconds 60 --workers 3 --threads 4
-    /work/venv/bin/python benchmarks/completions.py --skip-http    # in-process only
+    .venv/bin/python benchmarks/completions.py                # defaults: about 1.5 minutes
+    .venv/bin/python benchmarks/completions.py --http-seconds 60 --workers 3 --threads 4
+    .venv/bin/python benchmarks/completions.py --skip-http    # in-process only
 
 Figures also go to benchmarks/results/latest.json. Benchmarks print ratios; they are not timed tests.
 """

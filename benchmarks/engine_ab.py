@@ -8,7 +8,7 @@ per completion: Python CPU of the calling thread, PostgreSQL backend CPU (its da
 on the wire (libpq trace: this checkout's engine.db.wire, for both trees).
 Rounds alternate A, B, B, A, ... so the machine's drift hits both; the table gives medians of the rounds.
 
-Usage: .venv/bin/python benchmarks/engine_ab.py --other /work/wt/main-copy [--rounds 4] [--incidents 30]
+Usage: .venv/bin/python benchmarks/engine_ab.py --other ../main-copy [--rounds 4] [--incidents 30]
 """
 from __future__ import annotations
 

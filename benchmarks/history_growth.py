@@ -14,7 +14,7 @@ SpiffWorkflow ceiling, split into its three phases), and "runner" = engine.runti
 as the service calls it (plus Runner.finish_service for the service task, as engine.services.advance does).
 The design's bar is that per-transition cost stays flat as history grows.
 
-Usage: /work/venv/bin/python benchmarks/history_growth.py [--depths 1,10,45,200,1000] [--reps 40]
+Usage: .venv/bin/python benchmarks/history_growth.py [--depths 1,10,45,200,1000] [--reps 40]
 """
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ for --cold), then prints:
     measured by wrapping the functions on the path (wall time, inclusive, per completion);
   * the top functions by cumulative and by own time (cProfile).
 
-Usage: /work/venv/bin/python benchmarks/profile_complete.py [--incidents 40] [--top 30] [--out FILE.prof]
+Usage: .venv/bin/python benchmarks/profile_complete.py [--incidents 40] [--top 30] [--out FILE.prof]
 """
 from __future__ import annotations
 
